@@ -1,0 +1,29 @@
+/**
+ * The service's layers wired together, short of configuration: `main.ts` gives it the
+ * environment's, tests give it their own.
+ *
+ *   ForgeConfig ─▶ IntegerForge ─▶ SocketRegistry ─┐
+ *                                                  ├─▶ WebSocketEdge ─┐
+ *   ServerConfig ─▶ NodeServer, Lifecycle ─────────┼─▶ HttpRoutes ────┴─▶ Listener
+ *
+ * Layers release in the reverse order: the listener starts draining, the edge closes the sockets
+ * (which stops the fan-out and then the forge), the Node server closes last.
+ */
+import { Layer } from "effect"
+import * as HttpRoutes from "./HttpRoutes.js"
+import { IntegerForge } from "./IntegerForge.js"
+import { Lifecycle } from "./Lifecycle.js"
+import * as Listener from "./Listener.js"
+import { NodeServer } from "./NodeServer.js"
+import { SocketRegistry } from "./SocketRegistry.js"
+import * as WebSocketEdge from "./WebSocketEdge.js"
+
+/** The forge and the socket registry that fans it out. Needs `ForgeConfig`. */
+export const ForgeLive = SocketRegistry.layer.pipe(Layer.provideMerge(IntegerForge.layerWithoutConfig))
+
+/** The whole service, listening. Needs `ForgeConfig` and `ServerConfig`. */
+export const ServerLive = Listener.layer.pipe(
+  Layer.provide([HttpRoutes.layer, WebSocketEdge.layer]),
+  Layer.provideMerge(Layer.mergeAll(NodeServer.layer, Lifecycle.layer)),
+  Layer.provideMerge(ForgeLive)
+)

@@ -1,0 +1,81 @@
+/**
+ * The plain HTTP side of the service, on the platform's router: the health check first, a short
+ * page at `/`, a clear 400 for plain requests on WebSocket paths, 404 for the rest. Every
+ * response, errors included, carries `x-vip-reached-origin: true`.
+ */
+import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { NodeHttpServer, NodeHttpServerRequest } from "@effect/platform-node"
+import { Effect, Layer } from "effect"
+import { allowedPrefixes } from "./AllowedPaths.js"
+import { Lifecycle } from "./Lifecycle.js"
+import { NodeServer } from "./NodeServer.js"
+import { judgeUpgrade, originHeaders } from "./UpgradeVerdict.js"
+
+// The platform probes `/cache-healthcheck?`; the router matches the path, whatever the query.
+// It reads one flag and nothing else, so it answers at once even when the forge is busy.
+const healthCheck = Effect.map(Lifecycle, (lifecycle) =>
+  lifecycle.isDraining()
+    ? HttpServerResponse.text("draining\n", { status: 503 })
+    : HttpServerResponse.text("ok\n"))
+
+// Only characters that can appear in a host name or address, so a hostile Host header cannot
+// inject anything into the page.
+const hostForExample = (host: string | undefined): string =>
+  host !== undefined && /^[A-Za-z0-9.:[\]-]{1,255}$/.test(host) ? host : "localhost:3000"
+
+export const homePage = (host: string) =>
+  [
+    "Integer Forge: integers as a service, over WebSockets.",
+    "",
+    `WebSocket upgrades are accepted on paths starting with ${allowedPrefixes.join(" or ")}.`,
+    "Every connected client receives the same integers, one a second, while anyone is connected.",
+    "",
+    "Try it:",
+    `  websocat ws://${host}/_ws/`,
+    ""
+  ].join("\n")
+
+const home = Effect.map(
+  HttpServerRequest.HttpServerRequest,
+  (request) => HttpServerResponse.text(homePage(hostForExample(request.headers["host"])))
+)
+
+// A request the router does not know: on a WebSocket path it is a failed upgrade (400 with the
+// reason), anywhere else it is simply not found.
+const fallback = Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
+  const incoming = NodeHttpServerRequest.toIncomingMessage(request)
+  const verdict = judgeUpgrade({
+    method: request.method,
+    target: request.url,
+    httpVersion: incoming.httpVersion,
+    headers: incoming.headers
+  })
+  return verdict._tag === "Refuse" && verdict.status !== 404
+    ? HttpServerResponse.text(verdict.reason + "\n", { status: verdict.status, headers: verdict.headers ?? {} })
+    : HttpServerResponse.text("Not found\n", { status: 404 })
+})
+
+export const router = HttpRouter.empty.pipe(
+  HttpRouter.get("/cache-healthcheck", healthCheck),
+  HttpRouter.head("/cache-healthcheck", healthCheck),
+  HttpRouter.get("/", home),
+  HttpRouter.head("/", home)
+)
+
+/** The whole HTTP application: routes, fallback, and a 500 that never leaks a stack trace. */
+export const app = router.pipe(
+  Effect.catchTag("RouteNotFound", () => fallback),
+  Effect.catchAllCause((cause) =>
+    Effect.logError("Unhandled error in HTTP handler", cause).pipe(
+      Effect.as(HttpServerResponse.text("Internal server error\n", { status: 500 }))
+    )
+  ),
+  Effect.map(HttpServerResponse.setHeaders(originHeaders))
+)
+
+export const layer = Layer.scopedDiscard(Effect.gen(function*() {
+  const server = yield* NodeServer
+  const handler = yield* NodeHttpServer.makeHandler(app)
+  server.on("request", handler)
+  yield* Effect.addFinalizer(() => Effect.sync(() => server.off("request", handler)))
+}))

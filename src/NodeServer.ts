@@ -1,0 +1,65 @@
+/**
+ * The one Node HTTP server of the process. Routes and the WebSocket edge attach their listeners
+ * to it; `Listener` makes it listen once they have. Its own release is the last step of shutdown:
+ * by then the sockets are gone, and it waits for the remaining HTTP connections to end.
+ */
+import { Context, Effect, Layer, Runtime } from "effect"
+import * as Http from "node:http"
+import type { Duplex } from "node:stream"
+import { originHeaders } from "./UpgradeVerdict.js"
+
+// Node answers a request it cannot parse by itself, without our headers; we answer instead so
+// that even those responses say they reached the origin.
+const clientErrorStatus = (error: NodeJS.ErrnoException): number => {
+  switch (error.code) {
+    case "HPE_HEADER_OVERFLOW":
+      return 431
+    case "ERR_HTTP_REQUEST_TIMEOUT":
+      return 408
+    default:
+      return 400
+  }
+}
+
+const answerClientError = (error: NodeJS.ErrnoException, socket: Duplex) => {
+  if (!socket.writable || socket.writableEnded) return socket.destroy()
+  const status = clientErrorStatus(error)
+  const extra = Object.entries(originHeaders).map(([name, value]) => `${name}: ${value}\r\n`).join("")
+  socket.once("finish", () => socket.destroy())
+  socket.end(
+    `HTTP/1.1 ${status} ${Http.STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n${extra}\r\n`
+  )
+}
+
+export class NodeServer extends Context.Tag("IntegerForge/NodeServer")<NodeServer, Http.Server>() {
+  static readonly layer = Layer.scoped(
+    NodeServer,
+    Effect.gen(function*() {
+      const runtime = yield* Effect.runtime<never>()
+      const logError = (message: string, error: unknown) => Runtime.runFork(runtime)(Effect.logError(message, error))
+      return yield* Effect.acquireRelease(
+        Effect.sync(() => {
+          const server = Http.createServer({
+            // A client that opens a connection and never finishes its request head must not hold
+            // a file descriptor for long.
+            headersTimeout: 10_000,
+            requestTimeout: 15_000,
+            keepAliveTimeout: 5_000
+          })
+          server.on("clientError", answerClientError)
+          // Accept failures (EMFILE when descriptors run out) arrive here; they are survivable.
+          server.on("error", (error) => {
+            if (server.listening) logError("HTTP server error; still serving", error)
+          })
+          return server
+        }),
+        (server) =>
+          Effect.async<void>((resume) => {
+            if (!server.listening) return resume(Effect.void)
+            server.close(() => resume(Effect.void))
+            server.closeAllConnections()
+          })
+      )
+    })
+  )
+}

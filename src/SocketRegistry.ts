@@ -1,0 +1,63 @@
+/**
+ * The open sockets, and the one fan-out that feeds them all.
+ *
+ * While at least one socket is registered, the registry holds a single subscription to the forge
+ * and a single fiber that takes each integer, encodes it once, and writes that frame to every
+ * open socket. There is no fiber per socket: a socket is an entry in a set, added and removed by
+ * its connection scope.
+ */
+import { Context, Effect, Layer, Queue, RcRef, type Scope } from "effect"
+import { WebSocket } from "ws"
+import { IntegerForge } from "./IntegerForge.js"
+
+const textFrame = { binary: false, compress: false, fin: true } as const
+
+// How many queued integers one pass of the fan-out takes at most, so that a backlog is written
+// in a few passes without holding the event loop for long.
+const maxBatch = 64
+
+export class SocketRegistry extends Context.Tag("IntegerForge/SocketRegistry")<SocketRegistry, {
+  /**
+   * Adds an accepted socket for the life of the caller's scope: from now on it receives every
+   * integer forged. Closing the scope removes it; the last removal stops the fan-out.
+   */
+  readonly register: (socket: WebSocket) => Effect.Effect<void, never, Scope.Scope>
+  /** The sockets registered right now. */
+  readonly sockets: () => ReadonlySet<WebSocket>
+}>() {
+  static readonly layer = Layer.scoped(
+    SocketRegistry,
+    Effect.gen(function*() {
+      const forge = yield* IntegerForge
+      const sockets = new Set<WebSocket>()
+
+      const deliver = (n: number) => {
+        const frame = Buffer.from(String(n))
+        for (const socket of sockets) {
+          if (socket.readyState === WebSocket.OPEN) socket.send(frame, textFrame)
+        }
+      }
+
+      const fanOut = yield* RcRef.make({
+        acquire: Effect.gen(function*() {
+          const integers = yield* forge.subscribe
+          yield* Queue.takeBetween(integers, 1, maxBatch).pipe(
+            Effect.map((batch) => {
+              for (const n of batch) deliver(n)
+            }),
+            Effect.forever,
+            Effect.forkScoped
+          )
+        })
+      })
+
+      const register = (socket: WebSocket) =>
+        Effect.acquireRelease(
+          Effect.sync(() => sockets.add(socket)),
+          () => Effect.sync(() => sockets.delete(socket))
+        ).pipe(Effect.zipRight(RcRef.get(fanOut)))
+
+      return { register, sockets: () => sockets }
+    })
+  )
+}

@@ -1,0 +1,84 @@
+/**
+ * The decision on a WebSocket upgrade request, made before any byte of WebSocket is spoken:
+ * accept it, or refuse it with an HTTP status and a reason a person can read.
+ *
+ * Pure: the same function judges raw `upgrade` events and plain GETs on WebSocket paths, and
+ * its refusals are rendered to bytes by `refusalResponse`.
+ */
+import { STATUS_CODES } from "node:http"
+import { allowedPrefixes, isAllowedTarget } from "./AllowedPaths.js"
+
+export interface UpgradeRequest {
+  readonly method: string
+  readonly target: string
+  readonly httpVersion: string
+  readonly headers: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
+}
+
+export type UpgradeVerdict =
+  | { readonly _tag: "Accept" }
+  | {
+    readonly _tag: "Refuse"
+    readonly status: number
+    readonly reason: string
+    readonly headers?: Readonly<Record<string, string>>
+  }
+
+const accept: UpgradeVerdict = { _tag: "Accept" }
+
+const refuse = (status: number, reason: string, headers?: Record<string, string>): UpgradeVerdict =>
+  headers === undefined ? { _tag: "Refuse", status, reason } : { _tag: "Refuse", status, reason, headers }
+
+const single = (value: string | ReadonlyArray<string> | undefined): string | undefined =>
+  typeof value === "string" ? value : value?.join(",")
+
+const tokens = (value: string | undefined): Array<string> =>
+  value === undefined ? [] : value.split(",").map((t) => t.trim().toLowerCase())
+
+// RFC 6455 §4.1: the key is 16 bytes, base64-encoded: 22 characters and "==".
+const websocketKey = /^[A-Za-z0-9+/]{22}==$/
+
+export const notAllowedReason = `WebSocket upgrades are accepted only on paths starting with ${
+  allowedPrefixes.join(" or ")
+}`
+
+/** Judges a request that asks (or should have asked) to become a WebSocket. */
+export const judgeUpgrade = (request: UpgradeRequest): UpgradeVerdict => {
+  if (!isAllowedTarget(request.target)) return refuse(404, notAllowedReason)
+  if (request.method !== "GET") return refuse(400, "A WebSocket upgrade must use GET")
+  if (request.httpVersion !== "1.1") return refuse(400, "A WebSocket upgrade needs HTTP/1.1")
+  const headers = request.headers
+  if (!tokens(single(headers["upgrade"])).includes("websocket")) {
+    return refuse(400, "This path accepts WebSocket upgrades only: send Upgrade: websocket")
+  }
+  if (!tokens(single(headers["connection"])).includes("upgrade")) {
+    return refuse(400, "This path accepts WebSocket upgrades only: send Connection: Upgrade")
+  }
+  if (single(headers["sec-websocket-version"])?.trim() !== "13") {
+    return refuse(400, "Unsupported Sec-WebSocket-Version: this server speaks version 13", {
+      "Sec-WebSocket-Version": "13"
+    })
+  }
+  const key = single(headers["sec-websocket-key"])?.trim()
+  if (key === undefined || !websocketKey.test(key)) return refuse(400, "Missing or invalid Sec-WebSocket-Key")
+  return accept
+}
+
+/** Headers every response of the service carries, refusals on raw sockets included. */
+export const originHeaders = { "x-vip-reached-origin": "true" } as const
+
+/** The bytes of a complete HTTP/1.1 response for a refused upgrade; the connection closes after it. */
+export const refusalResponse = (
+  verdict: Extract<UpgradeVerdict, { _tag: "Refuse" }>
+): string => {
+  const body = verdict.reason + "\n"
+  const headers: Record<string, string> = {
+    "Connection": "close",
+    "Content-Type": "text/plain; charset=utf-8",
+    "Content-Length": String(Buffer.byteLength(body)),
+    ...originHeaders,
+    ...verdict.headers
+  }
+  const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}`)
+  return `HTTP/1.1 ${verdict.status} ${STATUS_CODES[verdict.status] ?? "Error"}\r\n${lines.join("\r\n")}\r\n\r\n${body}`
+}

@@ -1,0 +1,96 @@
+/**
+ * Where HTTP becomes WebSocket. The edge owns the Node server's `upgrade` event: it judges each
+ * request with `judgeUpgrade`, answers refusals with a real HTTP response, and hands accepted
+ * sockets to the registry inside a connection scope of their own.
+ *
+ * Each connection has a scope of its own, closed by the socket's `close` event,
+ * so a socket is released exactly once whether the client leaves, the network fails or the
+ * server shuts down. No fiber waits on a connection: the close event does the work.
+ */
+import { Duration, Effect, ExecutionStrategy, Exit, Layer, Runtime, Schedule, Scope } from "effect"
+import type { IncomingMessage } from "node:http"
+import type { Duplex } from "node:stream"
+import { WebSocket, WebSocketServer } from "ws"
+import { ServerConfig } from "./Config.js"
+import { Lifecycle } from "./Lifecycle.js"
+import { NodeServer } from "./NodeServer.js"
+import { SocketRegistry } from "./SocketRegistry.js"
+import { judgeUpgrade, refusalResponse, type UpgradeVerdict } from "./UpgradeVerdict.js"
+
+/** Close code sent to every client on shutdown: RFC 6455's "service restart", i.e. come back soon. */
+export const restartCloseCode = 1012
+export const restartCloseReason = "server restarting"
+
+const draining: UpgradeVerdict = { _tag: "Refuse", status: 503, reason: "Server is shutting down; reconnect shortly" }
+
+const refuse = (socket: Duplex, verdict: Extract<UpgradeVerdict, { _tag: "Refuse" }>) => {
+  if (!socket.writable) return socket.destroy()
+  // Destroy once the response is flushed, as a refused client may keep sending.
+  socket.once("finish", () => socket.destroy())
+  socket.end(refusalResponse(verdict))
+}
+
+const ignore = () => {}
+
+export const layer = Layer.scopedDiscard(Effect.gen(function*() {
+  const server = yield* NodeServer
+  const registry = yield* SocketRegistry
+  const lifecycle = yield* Lifecycle
+  const config = yield* ServerConfig
+  // Connection scopes hang off a scope of their own, closed only after the drain below: were
+  // they children of the layer's scope, they would close first and no client would see 1012.
+  const connections = yield* Scope.make()
+  const runtime = yield* Effect.runtime<never>()
+  const runFork = Runtime.runFork(runtime)
+  const runSync = Runtime.runSync(runtime)
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    clientTracking: false,
+    maxPayload: config.maxPayloadBytes,
+    // Compression would cost a zlib context per socket for a payload of a few bytes.
+    perMessageDeflate: false
+  })
+
+  const accept = (ws: WebSocket) => {
+    // Errors from the peer (bad frames, resets) end in a close event; without a listener the
+    // process would crash on them.
+    ws.on("error", ignore)
+    const connectionScope = runSync(Scope.fork(connections, ExecutionStrategy.sequential))
+    ws.once("close", () => runFork(Scope.close(connectionScope, Exit.void)))
+    runFork(Scope.extend(registry.register(ws), connectionScope))
+  }
+
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // First, before anything can fail: a reset during the handshake must not crash the process.
+    socket.on("error", ignore)
+    const verdict = lifecycle.isDraining() ? draining : judgeUpgrade({
+      method: request.method ?? "",
+      target: request.url ?? "",
+      httpVersion: request.httpVersion,
+      headers: request.headers
+    })
+    if (verdict._tag === "Refuse") return refuse(socket, verdict)
+    wss.handleUpgrade(request, socket, head, accept)
+  }
+
+  server.on("upgrade", onUpgrade)
+
+  // Shutdown, once Listener has started draining: ask every client to come back later (1012),
+  // give the close handshakes a bounded time, then cut off whoever did not answer.
+  yield* Effect.addFinalizer(() =>
+    Effect.gen(function*() {
+      server.off("upgrade", onUpgrade)
+      const open = () => registry.sockets().size
+      for (const ws of registry.sockets()) ws.close(restartCloseCode, restartCloseReason)
+      yield* Effect.void.pipe(
+        Effect.repeat({ schedule: Schedule.spaced(Duration.millis(10)), until: () => open() === 0 }),
+        Effect.timeout(Duration.millis(config.shutdownTimeoutMs)),
+        Effect.ignore
+      )
+      for (const ws of registry.sockets()) ws.terminate()
+      wss.close()
+      yield* Scope.close(connections, Exit.void)
+    })
+  )
+}))

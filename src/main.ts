@@ -1,0 +1,18 @@
+/**
+ * The service: the layers of App.ts, configured from the environment, run until a signal.
+ */
+import { NodeRuntime } from "@effect/platform-node"
+import { Effect, Layer } from "effect"
+import { ServerLive } from "./App.js"
+import { ForgeConfig, ServerConfig } from "./Config.js"
+import * as StartupLog from "./StartupLog.js"
+
+const Main = StartupLog.layer.pipe(
+  Layer.provide(ServerLive),
+  Layer.provide([ForgeConfig.layer, ServerConfig.layer])
+)
+
+Layer.launch(Main).pipe(
+  Effect.tapErrorCause(StartupLog.reportStartFailure),
+  NodeRuntime.runMain({ disableErrorReporting: true })
+)
