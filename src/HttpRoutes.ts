@@ -50,8 +50,12 @@ const fallback = Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
     httpVersion: incoming.httpVersion,
     headers: incoming.headers
   })
+  // A failed upgrade ends its connection, as a refused upgrade on the raw socket does.
   return verdict._tag === "Refuse" && verdict.status !== 404
-    ? HttpServerResponse.text(verdict.reason + "\n", { status: verdict.status, headers: verdict.headers ?? {} })
+    ? HttpServerResponse.text(verdict.reason + "\n", {
+      status: verdict.status,
+      headers: { ...verdict.headers, connection: "close" }
+    })
     : HttpServerResponse.text("Not found\n", { status: 404 })
 })
 

@@ -1,0 +1,77 @@
+import { assert, describe, it } from "@effect/vitest"
+import { FastCheck as fc } from "effect"
+import { judgeUpgrade, refusalResponse, type UpgradeRequest, type UpgradeVerdict } from "../src/UpgradeVerdict.js"
+
+const key = fc.uint8Array({ minLength: 16, maxLength: 16 }).map((bytes) => Buffer.from(bytes).toString("base64"))
+const target = fc.tuple(fc.constantFrom("/_ws/", "/socket.io/"), fc.stringMatching(/^[a-z0-9/_-]{0,10}$/)).map(
+  ([p, t]) => p + t.replace(/\/\.{1,2}(?=\/|$)/g, "")
+)
+const validRequest: fc.Arbitrary<UpgradeRequest> = fc.record({
+  target,
+  key,
+  upgrade: fc.constantFrom("websocket", "WebSocket", "WEBSOCKET"),
+  connection: fc.constantFrom("Upgrade", "upgrade", "keep-alive, Upgrade", "Upgrade,keep-alive")
+}).map(({ connection, key, target, upgrade }) => ({
+  method: "GET",
+  target,
+  httpVersion: "1.1",
+  headers: {
+    host: "localhost",
+    upgrade,
+    connection,
+    "sec-websocket-version": "13",
+    "sec-websocket-key": key
+  }
+}))
+
+const status = (verdict: UpgradeVerdict) => verdict._tag === "Refuse" ? verdict.status : 101
+
+// One way to break an otherwise valid request, and the status it must then get.
+const breakage = fc.constantFrom<[string, (r: UpgradeRequest) => UpgradeRequest, number]>(
+  ["path outside the prefixes", (r) => ({ ...r, target: "/nope" + r.target }), 404],
+  ["method", (r) => ({ ...r, method: "POST" }), 400],
+  ["HTTP/1.0", (r) => ({ ...r, httpVersion: "1.0" }), 400],
+  ["no Upgrade", (r) => ({ ...r, headers: { ...r.headers, upgrade: undefined } }), 400],
+  ["Upgrade: h2c", (r) => ({ ...r, headers: { ...r.headers, upgrade: "h2c" } }), 400],
+  ["no Connection", (r) => ({ ...r, headers: { ...r.headers, connection: "keep-alive" } }), 400],
+  ["version 8", (r) => ({ ...r, headers: { ...r.headers, "sec-websocket-version": "8" } }), 400],
+  ["no key", (r) => ({ ...r, headers: { ...r.headers, "sec-websocket-key": undefined } }), 400],
+  ["short key", (r) => ({ ...r, headers: { ...r.headers, "sec-websocket-key": "c2hvcnQ=" } }), 400]
+)
+
+describe("UpgradeVerdict", () => {
+  it.prop("a valid upgrade on an allowed path is accepted", [validRequest], ([request]) => {
+    assert.deepStrictEqual(judgeUpgrade(request), { _tag: "Accept" })
+  })
+
+  it.prop("each way of breaking a valid upgrade gets its documented status", [validRequest, breakage], ([r, b]) => {
+    const [what, mutate, expected] = b
+    assert.strictEqual(status(judgeUpgrade(mutate(r))), expected, what)
+  })
+
+  it("names the supported version when refusing another", () => {
+    const verdict = judgeUpgrade({
+      method: "GET",
+      target: "/_ws/",
+      httpVersion: "1.1",
+      headers: { upgrade: "websocket", connection: "Upgrade", "sec-websocket-version": "8" }
+    })
+    assert.strictEqual(verdict._tag === "Refuse" && verdict.headers?.["Sec-WebSocket-Version"], "13")
+  })
+
+  it.prop(
+    "a refusal renders as one complete HTTP response with the origin header",
+    [fc.constantFrom(400, 403, 404, 503), fc.string({ maxLength: 80 }).map((s) => s.replace(/[\r\n]/g, " "))],
+    ([code, reason]) => {
+      const text = refusalResponse({ _tag: "Refuse", status: code, reason })
+      const [head, body] = text.split("\r\n\r\n")
+      const [statusLine, ...headerLines] = head!.split("\r\n")
+      assert.match(statusLine!, new RegExp(`^HTTP/1\\.1 ${code} \\S`))
+      const headers = Object.fromEntries(headerLines.map((l) => l.split(": ", 2).map((s) => s.toLowerCase())))
+      assert.strictEqual(headers["x-vip-reached-origin"], "true")
+      assert.strictEqual(headers["connection"], "close")
+      assert.strictEqual(Number(headers["content-length"]), Buffer.byteLength(body!))
+      assert.strictEqual(body, reason + "\n")
+    }
+  )
+})

@@ -1,0 +1,126 @@
+/**
+ * The real service on an ephemeral port, for end-to-end tests, and real clients to talk to it.
+ * Everything here is scoped: closing the test's scope stops the clients, then the server.
+ */
+import { Deferred, Duration, Effect, Layer, Schedule } from "effect"
+import * as Net from "node:net"
+import { WebSocket } from "ws"
+import { ServerLive } from "../../src/App.js"
+import { ForgeConfig, ServerConfig } from "../../src/Config.js"
+import { IntegerForge } from "../../src/IntegerForge.js"
+import { ListeningAddress } from "../../src/Listener.js"
+import { SocketRegistry } from "../../src/SocketRegistry.js"
+
+export interface TestServerOptions {
+  readonly intervalMs?: number
+  readonly shutdownTimeoutMs?: number
+}
+
+/** Starts the whole service on 127.0.0.1 and a free port, for the life of the caller's scope. */
+export const startServer = (options: TestServerOptions = {}) =>
+  Effect.gen(function*() {
+    const context = yield* Layer.build(ServerLive.pipe(Layer.provide([
+      ForgeConfig.make(options.intervalMs ?? 20),
+      ServerConfig.make({ shutdownTimeoutMs: options.shutdownTimeoutMs ?? 2000 })
+    ])))
+    const address = yield* Effect.provide(ListeningAddress, context)
+    const forge = yield* Effect.provide(IntegerForge, context)
+    const registry = yield* Effect.provide(SocketRegistry, context)
+    return {
+      port: address.port,
+      url: (path: string) => `http://127.0.0.1:${address.port}${path}`,
+      wsUrl: (path: string) => `ws://127.0.0.1:${address.port}${path}`,
+      forge,
+      registry
+    }
+  })
+
+export interface Client {
+  readonly ws: WebSocket
+  /** Every message received, as text, in order. */
+  readonly received: Array<string>
+  /** Whether any message came as a binary frame (the service sends text only). */
+  readonly sawBinary: () => boolean
+  /** Resolves with the close code and reason once the socket closes. */
+  readonly closed: Deferred.Deferred<{ readonly code: number; readonly reason: string }>
+}
+
+/** A `ws` client connected (open) to the given URL, terminated when the scope closes. */
+export const connect = (url: string) =>
+  Effect.gen(function*() {
+    const ws = yield* Effect.acquireRelease(
+      Effect.sync(() => new WebSocket(url)),
+      (ws) => Effect.sync(() => ws.terminate())
+    )
+    const received: Array<string> = []
+    let binary = false
+    const closed = yield* Deferred.make<{ readonly code: number; readonly reason: string }>()
+    ws.on("message", (data, isBinary) => {
+      if (isBinary) binary = true
+      received.push(String(data))
+    })
+    ws.on("close", (code, reason) => Deferred.unsafeDone(closed, Effect.succeed({ code, reason: String(reason) })))
+    yield* Effect.async<void, Error>((resume) => {
+      ws.once("open", () => resume(Effect.void))
+      ws.once("error", (error) => resume(Effect.fail(error)))
+    })
+    ws.on("error", () => {})
+    return { ws, received, sawBinary: () => binary, closed } satisfies Client
+  })
+
+/** The status code of a refused WebSocket handshake, and the response headers. */
+export const refusedUpgrade = (url: string) =>
+  Effect.async<{ readonly status: number; readonly headers: Record<string, unknown> }, Error>((resume) => {
+    const ws = new WebSocket(url)
+    ws.on("unexpected-response", (_request, response) => {
+      resume(Effect.succeed({ status: response.statusCode ?? 0, headers: response.headers }))
+      response.resume()
+      ws.terminate()
+    })
+    ws.on("open", () => {
+      ws.terminate()
+      resume(Effect.fail(new Error(`upgrade to ${url} was accepted`)))
+    })
+    ws.on("error", () => {})
+  })
+
+/** Sends raw bytes on a fresh TCP connection and returns everything the server answered. */
+export const rawExchange = (port: number, request: string | Buffer) =>
+  Effect.async<string, Error>((resume) => {
+    const socket = Net.connect({ port, host: "127.0.0.1" })
+    const chunks: Array<Buffer> = []
+    socket.on("data", (chunk) => chunks.push(chunk))
+    socket.on("error", () => {})
+    socket.on("close", () => resume(Effect.succeed(Buffer.concat(chunks).toString("latin1"))))
+    socket.setTimeout(5000, () => socket.destroy())
+    socket.write(request)
+    return Effect.sync(() => socket.destroy())
+  })
+
+/** The status code of the first response line of a raw exchange. */
+export const statusOf = (response: string): number => Number(/^HTTP\/1\.1 (\d{3}) /.exec(response)?.[1] ?? 0)
+
+/** Polls a condition until it holds, failing after a generous bound (these are end-to-end tests). */
+export const eventually = <A>(check: Effect.Effect<A, Error>, within = Duration.seconds(5)) =>
+  check.pipe(
+    Effect.retry(Schedule.spaced(Duration.millis(10))),
+    Effect.timeoutFail({ duration: within, onTimeout: () => new Error("condition did not hold in time") })
+  )
+
+/** Fails (for `eventually`) unless the predicate holds when the effect runs. */
+export const ensure = (ok: () => boolean, what: string): Effect.Effect<void, Error> =>
+  Effect.suspend(() => ok() ? Effect.void : Effect.fail(new Error(what)))
+
+/** A well-formed upgrade request for a raw socket. */
+export const upgradeRequest = (path: string, extra: Record<string, string> = {}, method = "GET", version = "1.1") => {
+  const headers: Record<string, string> = {
+    Host: "127.0.0.1",
+    Upgrade: "websocket",
+    Connection: "Upgrade",
+    "Sec-WebSocket-Version": "13",
+    "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+    ...extra
+  }
+  const lines = Object.entries(headers).filter(([, v]) => v !== "").map(([k, v]) => `${k}: ${v}`)
+  return `${method} ${path} HTTP/${version}\r\n${lines.join("\r\n")}\r\n\r\n`
+}
