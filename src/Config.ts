@@ -50,12 +50,13 @@ export class ServerConfig extends Context.Tag("IntegerForge/ServerConfig")<Serve
       Config.validate({ message: "Expected a port from 0 to 65535", validation: (n) => n >= 0 && n <= 65535 }),
       Config.withDefault(3000)
     ),
-    host: Config.string("HOST").pipe(
-      Config.map((s) => s.trim()),
-      Config.validate({ message: "Expected a non-empty host name or address", validation: (s) => s !== "" }),
-      Config.option,
-      Config.map(Option.getOrUndefined)
-    ),
+    host: Config.nested(
+      Config.string().pipe(
+        Config.map((s) => s.trim()),
+        Config.validate({ message: "Expected a non-empty host name or address", validation: (s) => s !== "" })
+      ),
+      "HOST"
+    ).pipe(Config.option, Config.map(Option.getOrUndefined)),
     maxPayloadBytes: Config.succeed(4096),
     shutdownTimeoutMs: positiveInteger("SHUTDOWN_TIMEOUT_MS", 5000)
   })

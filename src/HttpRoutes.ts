@@ -7,6 +7,7 @@ import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platf
 import { NodeHttpServer, NodeHttpServerRequest } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
 import { allowedPrefixes } from "./AllowedPaths.js"
+import { ForgeConfig } from "./Config.js"
 import { Lifecycle } from "./Lifecycle.js"
 import { NodeServer } from "./NodeServer.js"
 import { judgeUpgrade, originHeaders } from "./UpgradeVerdict.js"
@@ -23,22 +24,25 @@ const healthCheck = Effect.map(Lifecycle, (lifecycle) =>
 const hostForExample = (host: string | undefined): string =>
   host !== undefined && /^[A-Za-z0-9.:[\]-]{1,255}$/.test(host) ? host : "localhost:3000"
 
-export const homePage = (host: string) =>
+const pace = (intervalMs: number) => intervalMs === 1000 ? "one a second" : `one every ${intervalMs} ms`
+
+export const homePage = (host: string, intervalMs: number) =>
   [
     "Integer Forge: integers as a service, over WebSockets.",
     "",
     `WebSocket upgrades are accepted on paths starting with ${allowedPrefixes.join(" or ")}.`,
-    "Every connected client receives the same integers, one a second, while anyone is connected.",
+    `Every connected client receives the same integers, ${pace(intervalMs)}, while anyone is connected.`,
     "",
     "Try it:",
     `  websocat ws://${host}/_ws/`,
     ""
   ].join("\n")
 
-const home = Effect.map(
-  HttpServerRequest.HttpServerRequest,
-  (request) => HttpServerResponse.text(homePage(hostForExample(request.headers["host"])))
-)
+const home = Effect.gen(function*() {
+  const request = yield* HttpServerRequest.HttpServerRequest
+  const { intervalMs } = yield* ForgeConfig
+  return HttpServerResponse.text(homePage(hostForExample(request.headers["host"]), intervalMs))
+})
 
 // A request the router does not know: on a WebSocket path it is a failed upgrade (400 with the
 // reason), anywhere else it is simply not found.

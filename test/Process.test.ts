@@ -1,0 +1,51 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Deferred, Duration, Effect } from "effect"
+import { spawnService, waitForPort } from "./support/ServiceProcess.js"
+import { connect, ensure, eventually } from "./support/TestServer.js"
+
+describe("the service as a process (node dist/main.js)", () => {
+  it.live("starts, says where it listens, serves integers, and exits 0 on SIGTERM with clients told 1012", () =>
+    Effect.gen(function*() {
+      const service = yield* spawnService({ PORT: "0", HOST: "127.0.0.1", FORGE_INTERVAL_MS: "20" })
+      const port = yield* waitForPort(service)
+      assert.match(service.output(), new RegExp(`websocat ws://127\\.0\\.0\\.1:${port}/_ws/`))
+      const client = yield* connect(`ws://127.0.0.1:${port}/_ws/`)
+      yield* eventually(ensure(() => client.received.length >= 3, "integers"))
+      assert.deepStrictEqual(client.received.slice(0, 3), ["1", "2", "3"])
+      process.kill(service.pid, "SIGTERM")
+      const closed = yield* Deferred.await(client.closed)
+      assert.strictEqual(closed.code, 1012)
+      const exit = yield* Deferred.await(service.exited).pipe(Effect.timeout(Duration.seconds(10)))
+      assert.deepStrictEqual(exit, { code: 0, signal: null })
+    }).pipe(Effect.scoped))
+
+  it.live("exits 0 on SIGINT", () =>
+    Effect.gen(function*() {
+      const service = yield* spawnService({ PORT: "0", HOST: "127.0.0.1" })
+      yield* waitForPort(service)
+      process.kill(service.pid, "SIGINT")
+      const exit = yield* Deferred.await(service.exited).pipe(Effect.timeout(Duration.seconds(10)))
+      assert.deepStrictEqual(exit, { code: 0, signal: null })
+    }).pipe(Effect.scoped))
+
+  for (
+    const [variable, value] of [
+      ["PORT", "abc"],
+      ["PORT", "70000"],
+      ["FORGE_INTERVAL_MS", "-5"],
+      ["FORGE_INTERVAL_MS", "1.5"],
+      ["SHUTDOWN_TIMEOUT_MS", "0"],
+      ["HOST", " "]
+    ] as const
+  ) {
+    it.live(`refuses to start with ${variable}=${JSON.stringify(value)}: one line naming it, exit 1`, () =>
+      Effect.gen(function*() {
+        const service = yield* spawnService({ PORT: "0", [variable]: value })
+        const exit = yield* Deferred.await(service.exited).pipe(Effect.timeout(Duration.seconds(10)))
+        assert.deepStrictEqual(exit, { code: 1, signal: null })
+        const lines = service.output().trim().split("\n")
+        assert.strictEqual(lines.length, 1, service.output())
+        assert.include(lines[0], variable)
+      }).pipe(Effect.scoped))
+  }
+})

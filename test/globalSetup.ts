@@ -1,0 +1,11 @@
+/**
+ * Builds dist/ once before the tests, so that the tests which run the service as a process
+ * (`node dist/main.js`, as `npm start` does) always run the code under test.
+ */
+import { execFileSync } from "node:child_process"
+import { createRequire } from "node:module"
+
+export default function setup() {
+  const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc")
+  execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { stdio: "inherit" })
+}
