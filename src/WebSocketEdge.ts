@@ -80,7 +80,6 @@ export const layer = Layer.scopedDiscard(Effect.gen(function*() {
   // give the close handshakes a bounded time, then cut off whoever did not answer.
   yield* Effect.addFinalizer(() =>
     Effect.gen(function*() {
-      server.off("upgrade", onUpgrade)
       const open = () => registry.sockets().size
       for (const ws of registry.sockets()) ws.close(restartCloseCode, restartCloseReason)
       yield* Effect.void.pipe(
@@ -91,6 +90,8 @@ export const layer = Layer.scopedDiscard(Effect.gen(function*() {
       for (const ws of registry.sockets()) ws.terminate()
       wss.close()
       yield* Scope.close(connections, Exit.void)
+      // Only now: until here, upgrades that arrive while draining still get a 503, not a reset.
+      server.off("upgrade", onUpgrade)
     })
   )
 }))
