@@ -6,11 +6,23 @@
  */
 import { Config, Context, Layer, Option } from "effect"
 
-const positiveInteger = (name: string, defaultValue: number) =>
-  Config.integer(name).pipe(
-    Config.validate({ message: "Expected a positive integer", validation: (n) => n > 0 }),
-    Config.withDefault(defaultValue)
-  )
+// Plain decimal digits only: `Config.integer` would read "" as 0 and "0x10" as 16.
+const decimal = (name: string, range: { readonly min: number; readonly max: number }, defaultValue: number) =>
+  Config.nested(
+    Config.string().pipe(
+      Config.validate({
+        message: `Expected a whole number from ${range.min} to ${range.max}`,
+        validation: (s) => /^\d{1,15}$/.test(s.trim()) && Number(s) >= range.min && Number(s) <= range.max
+      }),
+      Config.map((s) => Number(s.trim()))
+    ),
+    name
+  ).pipe(Config.withDefault(defaultValue))
+
+// Node's timers take at most 2^31-1 ms; a longer delay silently becomes 1 ms.
+const maxTimerMs = 2_147_483_647
+
+const milliseconds = (name: string, defaultValue: number) => decimal(name, { min: 1, max: maxTimerMs }, defaultValue)
 
 /** How the integer forge ticks. */
 export class ForgeConfig extends Context.Tag("IntegerForge/ForgeConfig")<ForgeConfig, {
@@ -24,7 +36,7 @@ export class ForgeConfig extends Context.Tag("IntegerForge/ForgeConfig")<ForgeCo
   readonly bufferCapacity: number
 }>() {
   static readonly fromEnv = Config.all({
-    intervalMs: positiveInteger("FORGE_INTERVAL_MS", 1000),
+    intervalMs: milliseconds("FORGE_INTERVAL_MS", 1000),
     bufferCapacity: Config.succeed(1024)
   })
 
@@ -46,10 +58,7 @@ export class ServerConfig extends Context.Tag("IntegerForge/ServerConfig")<Serve
   readonly shutdownTimeoutMs: number
 }>() {
   static readonly fromEnv = Config.all({
-    port: Config.integer("PORT").pipe(
-      Config.validate({ message: "Expected a port from 0 to 65535", validation: (n) => n >= 0 && n <= 65535 }),
-      Config.withDefault(3000)
-    ),
+    port: decimal("PORT", { min: 0, max: 65535 }, 3000),
     host: Config.nested(
       Config.string().pipe(
         Config.map((s) => s.trim()),
@@ -58,7 +67,7 @@ export class ServerConfig extends Context.Tag("IntegerForge/ServerConfig")<Serve
       "HOST"
     ).pipe(Config.option, Config.map(Option.getOrUndefined)),
     maxPayloadBytes: Config.succeed(4096),
-    shutdownTimeoutMs: positiveInteger("SHUTDOWN_TIMEOUT_MS", 5000)
+    shutdownTimeoutMs: milliseconds("SHUTDOWN_TIMEOUT_MS", 5000)
   })
 
   static readonly layer = Layer.effect(ServerConfig, ServerConfig.fromEnv)

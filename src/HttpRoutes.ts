@@ -12,12 +12,15 @@ import { Lifecycle } from "./Lifecycle.js"
 import { NodeServer } from "./NodeServer.js"
 import { judgeUpgrade, originHeaders } from "./UpgradeVerdict.js"
 
+const text = (body: string, options?: HttpServerResponse.Options.WithContentType) =>
+  HttpServerResponse.text(body, { contentType: "text/plain; charset=utf-8", ...options })
+
 // The platform probes `/cache-healthcheck?`; the router matches the path, whatever the query.
 // It reads one flag and nothing else, so it answers at once even when the forge is busy.
 const healthCheck = Effect.map(Lifecycle, (lifecycle) =>
   lifecycle.isDraining()
-    ? HttpServerResponse.text("draining\n", { status: 503 })
-    : HttpServerResponse.text("ok\n"))
+    ? text("draining\n", { status: 503 })
+    : text("ok\n"))
 
 // Only characters that can appear in a host name or address, so a hostile Host header cannot
 // inject anything into the page.
@@ -41,7 +44,7 @@ export const homePage = (host: string, intervalMs: number) =>
 const home = Effect.gen(function*() {
   const request = yield* HttpServerRequest.HttpServerRequest
   const { intervalMs } = yield* ForgeConfig
-  return HttpServerResponse.text(homePage(hostForExample(request.headers["host"]), intervalMs))
+  return text(homePage(hostForExample(request.headers["host"]), intervalMs))
 })
 
 // A request the router does not know: on a WebSocket path it is a failed upgrade (400 with the
@@ -56,11 +59,11 @@ const fallback = Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
   })
   // A failed upgrade ends its connection, as a refused upgrade on the raw socket does.
   return verdict._tag === "Refuse" && verdict.status !== 404
-    ? HttpServerResponse.text(verdict.reason + "\n", {
+    ? text(verdict.reason + "\n", {
       status: verdict.status,
       headers: { ...verdict.headers, connection: "close" }
     })
-    : HttpServerResponse.text("Not found\n", { status: 404 })
+    : text("Not found\n", { status: 404 })
 })
 
 export const router = HttpRouter.empty.pipe(
@@ -75,15 +78,15 @@ export const app = router.pipe(
   Effect.catchTag("RouteNotFound", () => fallback),
   Effect.catchAllCause((cause) =>
     Effect.logError("Unhandled error in HTTP handler", cause).pipe(
-      Effect.as(HttpServerResponse.text("Internal server error\n", { status: 500 }))
+      Effect.as(text("Internal server error\n", { status: 500 }))
     )
   ),
   Effect.map(HttpServerResponse.setHeaders(originHeaders))
 )
 
-export const layer = Layer.scopedDiscard(Effect.gen(function*() {
+// The handler stays attached until the Node server itself closes: while the sockets drain, the
+// health check must still answer (503) so the load balancer stops routing here.
+export const layer = Layer.effectDiscard(Effect.gen(function*() {
   const server = yield* NodeServer
-  const handler = yield* NodeHttpServer.makeHandler(app)
-  server.on("request", handler)
-  yield* Effect.addFinalizer(() => Effect.sync(() => server.off("request", handler)))
+  server.on("request", yield* NodeHttpServer.makeHandler(app))
 }))

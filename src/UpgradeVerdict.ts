@@ -38,6 +38,9 @@ const tokens = (value: string | undefined): Array<string> =>
 // RFC 6455 §4.1: the key is 16 bytes, base64-encoded: 22 characters and "==".
 const websocketKey = /^[A-Za-z0-9+/]{22}==$/
 
+// RFC 6455 §4.1 / RFC 7230 §3.2.6: subprotocols are tokens, listed with commas.
+const subprotocols = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?:[ \t]*,[ \t]*[!#$%&'*+\-.^_`|~0-9A-Za-z]+)*$/
+
 export const notAllowedReason = `WebSocket upgrades are accepted only on paths starting with ${
   allowedPrefixes.join(" or ")
 }`
@@ -48,7 +51,8 @@ export const judgeUpgrade = (request: UpgradeRequest): UpgradeVerdict => {
   if (request.method !== "GET") return refuse(400, "A WebSocket upgrade must use GET")
   if (request.httpVersion !== "1.1") return refuse(400, "A WebSocket upgrade needs HTTP/1.1")
   const headers = request.headers
-  if (!tokens(single(headers["upgrade"])).includes("websocket")) {
+  // `ws` accepts exactly "websocket" here (any case), not a list that contains it.
+  if (single(headers["upgrade"])?.trim().toLowerCase() !== "websocket") {
     return refuse(400, "This path accepts WebSocket upgrades only: send Upgrade: websocket")
   }
   if (!tokens(single(headers["connection"])).includes("upgrade")) {
@@ -61,6 +65,10 @@ export const judgeUpgrade = (request: UpgradeRequest): UpgradeVerdict => {
   }
   const key = single(headers["sec-websocket-key"])?.trim()
   if (key === undefined || !websocketKey.test(key)) return refuse(400, "Missing or invalid Sec-WebSocket-Key")
+  const protocols = single(headers["sec-websocket-protocol"])
+  if (protocols !== undefined && !subprotocols.test(protocols)) {
+    return refuse(400, "Invalid Sec-WebSocket-Protocol: expected a comma-separated list of tokens")
+  }
   return accept
 }
 

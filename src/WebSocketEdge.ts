@@ -15,7 +15,7 @@ import { ServerConfig } from "./Config.js"
 import { Lifecycle } from "./Lifecycle.js"
 import { NodeServer } from "./NodeServer.js"
 import { SocketRegistry } from "./SocketRegistry.js"
-import { judgeUpgrade, refusalResponse, type UpgradeVerdict } from "./UpgradeVerdict.js"
+import { judgeUpgrade, originHeaders, refusalResponse, type UpgradeVerdict } from "./UpgradeVerdict.js"
 
 /** Close code sent to every client on shutdown: RFC 6455's "service restart", i.e. come back soon. */
 export const restartCloseCode = 1012
@@ -74,6 +74,10 @@ export const layer = Layer.scopedDiscard(Effect.gen(function*() {
     wss.handleUpgrade(request, socket, head, accept)
   }
 
+  // The 101 response is a response too: it says it reached the origin like every other.
+  wss.on("headers", (headers) => {
+    for (const [name, value] of Object.entries(originHeaders)) headers.push(`${name}: ${value}`)
+  })
   server.on("upgrade", onUpgrade)
 
   // Shutdown, once Listener has started draining: ask every client to come back later (1012),
@@ -82,8 +86,10 @@ export const layer = Layer.scopedDiscard(Effect.gen(function*() {
     Effect.gen(function*() {
       const open = () => registry.sockets().size
       for (const ws of registry.sockets()) ws.close(restartCloseCode, restartCloseReason)
+      // Finalizers run uninterruptibly; the wait must be interruptible for its deadline to work.
       yield* Effect.void.pipe(
         Effect.repeat({ schedule: Schedule.spaced(Duration.millis(10)), until: () => open() === 0 }),
+        Effect.interruptible,
         Effect.timeout(Duration.millis(config.shutdownTimeoutMs)),
         Effect.ignore
       )

@@ -32,6 +32,9 @@ describe("the service as a process (node dist/main.js)", () => {
     const [variable, value] of [
       ["PORT", "abc"],
       ["PORT", "70000"],
+      ["PORT", ""],
+      ["PORT", "0x10"],
+      ["FORGE_INTERVAL_MS", "3000000000"],
       ["FORGE_INTERVAL_MS", "-5"],
       ["FORGE_INTERVAL_MS", "1.5"],
       ["SHUTDOWN_TIMEOUT_MS", "0"],

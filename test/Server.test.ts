@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Duration, Effect, Exit, Scope } from "effect"
+import { Deferred, Duration, Effect, Exit, Fiber, Scope } from "effect"
 import * as Net from "node:net"
 import {
   connect,
@@ -7,6 +7,7 @@ import {
   eventually,
   rawExchange,
   refusedUpgrade,
+  silentWebSocket,
   startServer,
   statusOf,
   upgradeRequest
@@ -57,6 +58,7 @@ describe("Server (end to end)", () => {
       const common = Math.min(a.received.length - start, b.received.length)
       assert.deepStrictEqual(b.received.slice(0, common), a.received.slice(start, start + common))
       assert.isFalse(a.sawBinary() || b.sawBinary())
+      assert.strictEqual(a.upgradeHeaders()["x-vip-reached-origin"], "true")
       assert.match(a.received[0]!, /^[1-9]\d*$/)
     }).pipe(Effect.scoped))
 
@@ -181,5 +183,30 @@ describe("Server (end to end)", () => {
         socket.on("error", () => resume(Effect.succeed(true)))
       })
       assert.isTrue(refused, "the port no longer accepts connections")
+    }).pipe(Effect.scoped))
+
+  it.live("while draining, answers 503 to the health check and to upgrades, and keeps its shutdown deadline", () =>
+    Effect.gen(function*() {
+      const serverScope = yield* Scope.make()
+      const server = yield* Scope.extend(startServer({ intervalMs: 20, shutdownTimeoutMs: 1000 }), serverScope)
+      // Connected with a fresh HTTP connection per request, so draining answers come from the server.
+      const get = (path: string) => Effect.promise(() => fetch(server.url(path), { headers: { connection: "close" } }))
+      yield* silentWebSocket(server.port)
+      const polite = yield* connect(server.wsUrl("/_ws/"))
+      yield* eventually(ensure(() => polite.received.length > 0, "integers"))
+      const started = Date.now()
+      const closing = yield* Effect.fork(Scope.close(serverScope, Exit.void))
+      yield* Deferred.await(polite.closed)
+      const health = yield* get("/cache-healthcheck?")
+      assert.strictEqual(health.status, 503)
+      assert.strictEqual(health.headers.get("x-vip-reached-origin"), "true")
+      const refused = yield* refusedUpgrade(server.wsUrl("/_ws/"))
+      assert.strictEqual(refused.status, 503)
+      yield* Fiber.join(closing)
+      const tookMs = Date.now() - started
+      // The silent client holds the drain until the deadline (1 s), and not much longer.
+      assert.isAtLeast(tookMs, 900)
+      assert.isBelow(tookMs, 5000)
+      assert.strictEqual(server.registry.sockets().size, 0)
     }).pipe(Effect.scoped))
 })

@@ -33,6 +33,8 @@ const breakage = fc.constantFrom<[string, (r: UpgradeRequest) => UpgradeRequest,
   ["HTTP/1.0", (r) => ({ ...r, httpVersion: "1.0" }), 400],
   ["no Upgrade", (r) => ({ ...r, headers: { ...r.headers, upgrade: undefined } }), 400],
   ["Upgrade: h2c", (r) => ({ ...r, headers: { ...r.headers, upgrade: "h2c" } }), 400],
+  ["Upgrade: websocket, h2c", (r) => ({ ...r, headers: { ...r.headers, upgrade: "websocket, h2c" } }), 400],
+  ["bad subprotocol", (r) => ({ ...r, headers: { ...r.headers, "sec-websocket-protocol": "a b,,c" } }), 400],
   ["no Connection", (r) => ({ ...r, headers: { ...r.headers, connection: "keep-alive" } }), 400],
   ["version 8", (r) => ({ ...r, headers: { ...r.headers, "sec-websocket-version": "8" } }), 400],
   ["no key", (r) => ({ ...r, headers: { ...r.headers, "sec-websocket-key": undefined } }), 400],
@@ -47,6 +49,22 @@ describe("UpgradeVerdict", () => {
   it.prop("each way of breaking a valid upgrade gets its documented status", [validRequest, breakage], ([r, b]) => {
     const [what, mutate, expected] = b
     assert.strictEqual(status(judgeUpgrade(mutate(r))), expected, what)
+  })
+
+  it("accepts a well-formed subprotocol list", () => {
+    const verdict = judgeUpgrade({
+      method: "GET",
+      target: "/_ws/",
+      httpVersion: "1.1",
+      headers: {
+        upgrade: "websocket",
+        connection: "Upgrade",
+        "sec-websocket-version": "13",
+        "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+        "sec-websocket-protocol": "chat, superchat"
+      }
+    })
+    assert.strictEqual(verdict._tag, "Accept")
   })
 
   it("names the supported version when refusing another", () => {

@@ -41,6 +41,8 @@ export interface Client {
   readonly received: Array<string>
   /** Whether any message came as a binary frame (the service sends text only). */
   readonly sawBinary: () => boolean
+  /** The headers of the server's 101 Switching Protocols response. */
+  readonly upgradeHeaders: () => Record<string, unknown>
   /** Resolves with the close code and reason once the socket closes. */
   readonly closed: Deferred.Deferred<{ readonly code: number; readonly reason: string }>
 }
@@ -54,6 +56,8 @@ export const connect = (url: string) =>
     )
     const received: Array<string> = []
     let binary = false
+    let upgradeHeaders: Record<string, unknown> = {}
+    ws.on("upgrade", (response) => (upgradeHeaders = response.headers))
     const closed = yield* Deferred.make<{ readonly code: number; readonly reason: string }>()
     ws.on("message", (data, isBinary) => {
       if (isBinary) binary = true
@@ -65,7 +69,7 @@ export const connect = (url: string) =>
       ws.once("error", (error) => resume(Effect.fail(error)))
     })
     ws.on("error", () => {})
-    return { ws, received, sawBinary: () => binary, closed } satisfies Client
+    return { ws, received, sawBinary: () => binary, upgradeHeaders: () => upgradeHeaders, closed } satisfies Client
   })
 
 /** The status code of a refused WebSocket handshake, and the response headers. */
@@ -124,3 +128,28 @@ export const upgradeRequest = (path: string, extra: Record<string, string> = {},
   const lines = Object.entries(headers).filter(([, v]) => v !== "").map(([k, v]) => `${k}: ${v}`)
   return `${method} ${path} HTTP/${version}\r\n${lines.join("\r\n")}\r\n\r\n`
 }
+
+/**
+ * A raw TCP client that completes a WebSocket handshake and then does nothing at all: it answers
+ * no ping and no close frame. Destroyed when the scope closes.
+ */
+export const silentWebSocket = (port: number, path = "/_ws/") =>
+  Effect.acquireRelease(
+    Effect.async<Net.Socket, Error>((resume) => {
+      const socket = Net.connect({ port, host: "127.0.0.1" })
+      let head = ""
+      const onData = (chunk: Buffer) => {
+        head += chunk.toString("latin1")
+        if (!head.includes("\r\n\r\n")) return
+        socket.off("data", onData)
+        // Keep reading (and discarding) so that only the silence is tested, not backpressure.
+        socket.on("data", () => {})
+        if (statusOf(head) === 101) resume(Effect.succeed(socket))
+        else resume(Effect.fail(new Error(`handshake refused: ${head.slice(0, 40)}`)))
+      }
+      socket.on("data", onData)
+      socket.on("error", (error) => resume(Effect.fail(error)))
+      socket.write(upgradeRequest(path))
+    }),
+    (socket) => Effect.sync(() => socket.destroy())
+  )
