@@ -3,7 +3,7 @@
  * environment's, tests give it their own.
  *
  *   ForgeConfig ──▶ IntegerForge ──▶ SocketRegistry ──┐
- *                                                     ├──▶ WebSocketEdge ──┐
+ *                                                     ├──▶ Heartbeat ──▶ WebSocketEdge ──┐
  *   NodeServer, Lifecycle ────────────────────────────┼──▶ HttpRoutes ─────┴──▶ Listener
  *   ServerConfig ─────────────────────────────────────┘    (edge and listener read it)
  *
@@ -11,6 +11,7 @@
  * (which stops the fan-out and then the forge), the Node server closes last.
  */
 import { Layer } from "effect"
+import { Heartbeat } from "./Heartbeat.js"
 import * as HttpRoutes from "./HttpRoutes.js"
 import { IntegerForge } from "./IntegerForge.js"
 import { Lifecycle } from "./Lifecycle.js"
@@ -24,7 +25,7 @@ export const ForgeLive = SocketRegistry.layer.pipe(Layer.provideMerge(IntegerFor
 
 /** The whole service, listening. Needs `ForgeConfig` and `ServerConfig`. */
 export const ServerLive = Listener.layer.pipe(
-  Layer.provide([HttpRoutes.layer, WebSocketEdge.layer]),
+  Layer.provide([HttpRoutes.layer, WebSocketEdge.layer.pipe(Layer.provide(Heartbeat.layer))]),
   Layer.provideMerge(Layer.mergeAll(NodeServer.layer, Lifecycle.layer)),
   Layer.provideMerge(ForgeLive)
 )

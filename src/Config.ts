@@ -46,7 +46,7 @@ export class ForgeConfig extends Context.Tag("IntegerForge/ForgeConfig")<ForgeCo
     Layer.succeed(ForgeConfig, { intervalMs, bufferCapacity })
 }
 
-/** Where the HTTP server listens and how it lets sockets go. */
+/** Where the HTTP server listens, whom it lets in, and how it lets sockets go. */
 export class ServerConfig extends Context.Tag("IntegerForge/ServerConfig")<ServerConfig, {
   /** TCP port; 0 lets the OS pick a free one (the start log says which). */
   readonly port: number
@@ -56,6 +56,16 @@ export class ServerConfig extends Context.Tag("IntegerForge/ServerConfig")<Serve
   readonly maxPayloadBytes: number
   /** How long shutdown waits for clients to answer the close handshake before cutting them off. */
   readonly shutdownTimeoutMs: number
+  /** How often every socket is pinged; a socket that has not answered the previous ping is dropped. */
+  readonly heartbeatIntervalMs: number
+  /** How long a connection may take to send its request head (the handshake) before it is closed. */
+  readonly handshakeTimeoutMs: number
+  /** Unsent bytes a socket may hold before it counts as a slow consumer and is closed (1013). */
+  readonly maxBufferedBytes: number
+  /** Most WebSockets open at once, before the file-descriptor ceiling is applied. */
+  readonly maxConnections: number
+  /** When set, the only `Origin` values a browser may upgrade from. */
+  readonly allowedOrigins: ReadonlyArray<string> | undefined
 }>() {
   static readonly fromEnv = Config.all({
     port: decimal("PORT", { min: 0, max: 65535 }, 3000),
@@ -66,8 +76,23 @@ export class ServerConfig extends Context.Tag("IntegerForge/ServerConfig")<Serve
       ),
       "HOST"
     ).pipe(Config.option, Config.map(Option.getOrUndefined)),
-    maxPayloadBytes: Config.succeed(4096),
-    shutdownTimeoutMs: milliseconds("SHUTDOWN_TIMEOUT_MS", 5000)
+    maxPayloadBytes: decimal("MAX_PAYLOAD_BYTES", { min: 125, max: 1024 * 1024 }, 4096),
+    shutdownTimeoutMs: milliseconds("SHUTDOWN_TIMEOUT_MS", 5000),
+    heartbeatIntervalMs: milliseconds("HEARTBEAT_INTERVAL_MS", 30_000),
+    handshakeTimeoutMs: milliseconds("HANDSHAKE_TIMEOUT_MS", 10_000),
+    maxBufferedBytes: decimal("MAX_BUFFERED_BYTES", { min: 1024, max: 1024 ** 3 }, 16 * 1024),
+    maxConnections: decimal("MAX_CONNECTIONS", { min: 1, max: 10_000_000 }, 10_000),
+    allowedOrigins: Config.nested(
+      Config.string().pipe(
+        Config.map((s) => s.split(",").map((o) => o.trim()).filter((o) => o !== "")),
+        Config.validate({
+          message: "Expected a comma-separated list of origins such as https://example.com",
+          validation: (origins) =>
+            origins.length > 0 && origins.every((o) => /^[a-z][a-z0-9+.-]*:\/\/[^/\s]+$/i.test(o))
+        })
+      ),
+      "ALLOWED_ORIGINS"
+    ).pipe(Config.option, Config.map(Option.getOrUndefined))
   })
 
   static readonly layer = Layer.effect(ServerConfig, ServerConfig.fromEnv)
@@ -78,6 +103,11 @@ export class ServerConfig extends Context.Tag("IntegerForge/ServerConfig")<Serve
       host: "127.0.0.1",
       maxPayloadBytes: 4096,
       shutdownTimeoutMs: 2000,
+      heartbeatIntervalMs: 30_000,
+      handshakeTimeoutMs: 10_000,
+      maxBufferedBytes: 16 * 1024,
+      maxConnections: 10_000,
+      allowedOrigins: undefined,
       ...overrides
     })
 }

@@ -6,6 +6,7 @@
 import { Context, Effect, Layer, Runtime } from "effect"
 import * as Http from "node:http"
 import type { Duplex } from "node:stream"
+import { ServerConfig } from "./Config.js"
 import { originHeaders } from "./UpgradeVerdict.js"
 
 // Node answers a request it cannot parse by itself, without our headers; we answer instead so
@@ -36,20 +37,32 @@ export class NodeServer extends Context.Tag("IntegerForge/NodeServer")<NodeServe
     NodeServer,
     Effect.gen(function*() {
       const runtime = yield* Effect.runtime<never>()
-      const logError = (message: string, error: unknown) => Runtime.runFork(runtime)(Effect.logError(message, error))
+      const { handshakeTimeoutMs } = yield* ServerConfig
+      // Accept failures (EMFILE when descriptors run out) come as a storm; one line a second
+      // says what is happening without flooding the log.
+      let lastLogged = 0
+      let suppressed = 0
+      const logServerError = (error: Error) => {
+        const now = Date.now()
+        if (now - lastLogged < 1000) return void suppressed++
+        const note = suppressed > 0 ? ` (${suppressed} more suppressed)` : ""
+        lastLogged = now
+        suppressed = 0
+        Runtime.runFork(runtime)(Effect.logError(`HTTP server error${note}; still serving`, error))
+      }
       return yield* Effect.acquireRelease(
         Effect.sync(() => {
           const server = Http.createServer({
-            // A client that opens a connection and never finishes its request head must not hold
-            // a file descriptor for long.
-            headersTimeout: 10_000,
-            requestTimeout: 15_000,
+            // A client that opens a connection and never finishes its request head (the
+            // handshake, for a WebSocket) must not hold a file descriptor for long.
+            headersTimeout: handshakeTimeoutMs,
+            requestTimeout: Math.min(handshakeTimeoutMs * 2, 2_147_483_647),
+            connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(handshakeTimeoutMs / 4))),
             keepAliveTimeout: 5_000
           })
           server.on("clientError", answerClientError)
-          // Accept failures (EMFILE when descriptors run out) arrive here; they are survivable.
           server.on("error", (error) => {
-            if (server.listening) logError("HTTP server error; still serving", error)
+            if (server.listening) logServerError(error)
           })
           return server
         }),

@@ -8,6 +8,8 @@
  */
 import { Context, Effect, Layer, Queue, RcRef, type Scope } from "effect"
 import { WebSocket } from "ws"
+import { slowConsumer } from "./CloseCodes.js"
+import { ServerConfig } from "./Config.js"
 import { IntegerForge } from "./IntegerForge.js"
 
 const textFrame = { binary: false, compress: false, fin: true } as const
@@ -15,6 +17,19 @@ const textFrame = { binary: false, compress: false, fin: true } as const
 // How many queued integers one pass of the fan-out takes at most, so that a backlog is written
 // in a few passes without holding the event loop for long.
 const maxBatch = 64
+
+// A shed socket is asked to close (1013), but a peer that does not read will never see the close
+// frame behind its backlog: after this grace it is cut off.
+const shedGraceMs = 1000
+
+/**
+ * Closes a socket whose unsent data has passed the limit. It leaves the fan-out at once (it is no
+ * longer OPEN) and is terminated after a short grace if the close handshake does not finish.
+ */
+export const shed = (socket: WebSocket) => {
+  socket.close(slowConsumer.code, slowConsumer.reason)
+  setTimeout(() => socket.terminate(), shedGraceMs).unref()
+}
 
 export class SocketRegistry extends Context.Tag("IntegerForge/SocketRegistry")<SocketRegistry, {
   /**
@@ -29,12 +44,15 @@ export class SocketRegistry extends Context.Tag("IntegerForge/SocketRegistry")<S
     SocketRegistry,
     Effect.gen(function*() {
       const forge = yield* IntegerForge
+      const { maxBufferedBytes } = yield* ServerConfig
       const sockets = new Set<WebSocket>()
 
       const deliver = (n: number) => {
         const frame = Buffer.from(String(n))
         for (const socket of sockets) {
-          if (socket.readyState === WebSocket.OPEN) socket.send(frame, textFrame)
+          if (socket.readyState !== WebSocket.OPEN) continue
+          if (socket.bufferedAmount > maxBufferedBytes) shed(socket)
+          else socket.send(frame, textFrame)
         }
       }
 

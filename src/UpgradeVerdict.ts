@@ -45,8 +45,19 @@ export const notAllowedReason = `WebSocket upgrades are accepted only on paths s
   allowedPrefixes.join(" or ")
 }`
 
+/** What the operator configured about who may connect. */
+export interface UpgradePolicy {
+  /**
+   * When set, a request carrying an `Origin` header must name one of these (compared without
+   * regard to case). Browsers always send `Origin`; a request without one comes from a
+   * non-browser client (websocat, a server), which cross-site WebSocket hijacking cannot use, so
+   * it is let through.
+   */
+  readonly allowedOrigins?: ReadonlyArray<string> | undefined
+}
+
 /** Judges a request that asks (or should have asked) to become a WebSocket. */
-export const judgeUpgrade = (request: UpgradeRequest): UpgradeVerdict => {
+export const judgeUpgrade = (request: UpgradeRequest, policy: UpgradePolicy = {}): UpgradeVerdict => {
   if (!isAllowedTarget(request.target)) return refuse(404, notAllowedReason)
   if (request.method !== "GET") return refuse(400, "A WebSocket upgrade must use GET")
   if (request.httpVersion !== "1.1") return refuse(400, "A WebSocket upgrade needs HTTP/1.1")
@@ -68,6 +79,13 @@ export const judgeUpgrade = (request: UpgradeRequest): UpgradeVerdict => {
   const protocols = single(headers["sec-websocket-protocol"])
   if (protocols !== undefined && !subprotocols.test(protocols)) {
     return refuse(400, "Invalid Sec-WebSocket-Protocol: expected a comma-separated list of tokens")
+  }
+  const origin = single(headers["origin"])?.trim().toLowerCase()
+  if (
+    policy.allowedOrigins !== undefined && origin !== undefined &&
+    !policy.allowedOrigins.some((allowed) => allowed.toLowerCase() === origin)
+  ) {
+    return refuse(403, "Origin not allowed")
   }
   return accept
 }

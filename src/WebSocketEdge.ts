@@ -11,17 +11,17 @@ import { Duration, Effect, ExecutionStrategy, Exit, Layer, Runtime, Schedule, Sc
 import type { IncomingMessage } from "node:http"
 import type { Duplex } from "node:stream"
 import { WebSocket, WebSocketServer } from "ws"
+import { serviceRestart } from "./CloseCodes.js"
 import { ServerConfig } from "./Config.js"
+import { connectionCeiling, readOpenFilesLimit } from "./ConnectionLimit.js"
+import { Heartbeat } from "./Heartbeat.js"
 import { Lifecycle } from "./Lifecycle.js"
 import { NodeServer } from "./NodeServer.js"
 import { SocketRegistry } from "./SocketRegistry.js"
 import { judgeUpgrade, originHeaders, refusalResponse, type UpgradeVerdict } from "./UpgradeVerdict.js"
 
-/** Close code sent to every client on shutdown: RFC 6455's "service restart", i.e. come back soon. */
-export const restartCloseCode = 1012
-export const restartCloseReason = "server restarting"
-
 const draining: UpgradeVerdict = { _tag: "Refuse", status: 503, reason: "Server is shutting down; reconnect shortly" }
+const atCapacity: UpgradeVerdict = { _tag: "Refuse", status: 503, reason: "Server is at capacity; try again later" }
 
 const refuse = (socket: Duplex, verdict: Extract<UpgradeVerdict, { _tag: "Refuse" }>) => {
   if (!socket.writable) return socket.destroy()
@@ -36,7 +36,18 @@ export const layer = Layer.scopedDiscard(Effect.gen(function*() {
   const server = yield* NodeServer
   const registry = yield* SocketRegistry
   const lifecycle = yield* Lifecycle
+  const heartbeat = yield* Heartbeat
   const config = yield* ServerConfig
+  const fdLimit = yield* readOpenFilesLimit
+  const maxConnections = connectionCeiling(config.maxConnections, fdLimit)
+  if (maxConnections < config.maxConnections) {
+    yield* Effect.logWarning(
+      `MAX_CONNECTIONS=${config.maxConnections} is above what ${fdLimit} file descriptors allow; using ${maxConnections}`
+    )
+  }
+  const policy = { allowedOrigins: config.allowedOrigins }
+  // Counted synchronously at accept and close, so a burst of upgrades cannot overshoot the limit.
+  let open = 0
   // Connection scopes hang off a scope of their own, closed only after the drain below: were
   // they children of the layer's scope, they would close first and no client would see 1012.
   const connections = yield* Scope.make()
@@ -49,29 +60,48 @@ export const layer = Layer.scopedDiscard(Effect.gen(function*() {
     clientTracking: false,
     maxPayload: config.maxPayloadBytes,
     // Compression would cost a zlib context per socket for a payload of a few bytes.
-    perMessageDeflate: false
+    perMessageDeflate: false,
+    // Heartbeat answers pings itself, so that a peer which does not read cannot pile up pongs.
+    autoPong: false
   })
 
   const accept = (ws: WebSocket) => {
     // Errors from the peer (bad frames, resets) end in a close event; without a listener the
     // process would crash on them.
     ws.on("error", ignore)
+    open++
+    heartbeat.watch(ws)
     const connectionScope = runSync(Scope.fork(connections, ExecutionStrategy.sequential))
-    ws.once("close", () => runFork(Scope.close(connectionScope, Exit.void)))
+    ws.once("close", () => {
+      open--
+      runFork(Scope.close(connectionScope, Exit.void))
+    })
     runFork(Scope.extend(registry.register(ws), connectionScope))
+  }
+
+  const judge = (request: IncomingMessage): UpgradeVerdict => {
+    if (lifecycle.isDraining()) return draining
+    const verdict = judgeUpgrade({
+      method: request.method ?? "",
+      target: request.url ?? "",
+      httpVersion: request.httpVersion,
+      headers: request.headers
+    }, policy)
+    return verdict._tag === "Accept" && open >= maxConnections ? atCapacity : verdict
   }
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     // First, before anything can fail: a reset during the handshake must not crash the process.
     socket.on("error", ignore)
-    const verdict = lifecycle.isDraining() ? draining : judgeUpgrade({
-      method: request.method ?? "",
-      target: request.url ?? "",
-      httpVersion: request.httpVersion,
-      headers: request.headers
-    })
-    if (verdict._tag === "Refuse") return refuse(socket, verdict)
-    wss.handleUpgrade(request, socket, head, accept)
+    try {
+      const verdict = judge(request)
+      if (verdict._tag === "Refuse") return refuse(socket, verdict)
+      wss.handleUpgrade(request, socket, head, accept)
+    } catch (error) {
+      // A bug here must cost one connection, never the process and its other clients.
+      socket.destroy()
+      runFork(Effect.logError("Upgrade handling failed; connection dropped", error))
+    }
   }
 
   // The 101 response is a response too: it says it reached the origin like every other.
@@ -84,11 +114,10 @@ export const layer = Layer.scopedDiscard(Effect.gen(function*() {
   // give the close handshakes a bounded time, then cut off whoever did not answer.
   yield* Effect.addFinalizer(() =>
     Effect.gen(function*() {
-      const open = () => registry.sockets().size
-      for (const ws of registry.sockets()) ws.close(restartCloseCode, restartCloseReason)
+      for (const ws of registry.sockets()) ws.close(serviceRestart.code, serviceRestart.reason)
       // Finalizers run uninterruptibly; the wait must be interruptible for its deadline to work.
       yield* Effect.void.pipe(
-        Effect.repeat({ schedule: Schedule.spaced(Duration.millis(10)), until: () => open() === 0 }),
+        Effect.repeat({ schedule: Schedule.spaced(Duration.millis(10)), until: () => registry.sockets().size === 0 }),
         Effect.interruptible,
         Effect.timeout(Duration.millis(config.shutdownTimeoutMs)),
         Effect.ignore

@@ -1,0 +1,28 @@
+/**
+ * How many WebSockets the process may hold open. Every socket is a file descriptor, so the
+ * configured maximum is capped below the process's descriptor limit, keeping a margin for the
+ * listening socket, HTTP requests, handshakes in flight, stdio and the runtime's own.
+ */
+import { Effect } from "effect"
+import { readFile } from "node:fs/promises"
+
+/** Descriptors kept free: 2.5 % of the limit, and never fewer than 64. */
+export const descriptorMargin = (fdLimit: number): number => Math.max(64, Math.ceil(fdLimit * 0.025))
+
+/** The number of sockets to allow: the configured maximum, capped by the descriptor limit. */
+export const connectionCeiling = (configured: number, fdLimit: number | undefined): number =>
+  fdLimit === undefined ? configured : Math.max(1, Math.min(configured, fdLimit - descriptorMargin(fdLimit)))
+
+/** The soft limit on open files from `/proc/self/limits`, or undefined where there is none. */
+export const parseOpenFilesLimit = (limits: string): number | undefined => {
+  const match = /^Max open files\s+(\d+|unlimited)\s/m.exec(limits)
+  return match === null || match[1] === "unlimited" ? undefined : Number(match[1])
+}
+
+/** Reads the soft open-files limit of this process; undefined off Linux or when unreadable. */
+export const readOpenFilesLimit: Effect.Effect<number | undefined> = Effect.tryPromise(() =>
+  readFile("/proc/self/limits", "utf8")
+).pipe(
+  Effect.map(parseOpenFilesLimit),
+  Effect.orElseSucceed(() => undefined)
+)

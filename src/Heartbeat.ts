@@ -1,0 +1,51 @@
+/**
+ * Keeps the socket list honest. A peer that vanished without a FIN (a phone that lost signal, a
+ * killed container behind NAT) leaves a socket that looks open forever; pinging every socket
+ * and dropping those that did not answer the previous ping finds them.
+ *
+ * One fiber sweeps all sockets per interval: no timer per socket. The same module answers the
+ * clients' own pings, refusing to queue pongs for a peer that does not read what it is sent.
+ */
+import { Context, Duration, Effect, Layer, Schedule } from "effect"
+import { WebSocket } from "ws"
+import { ServerConfig } from "./Config.js"
+import { shed, SocketRegistry } from "./SocketRegistry.js"
+
+export class Heartbeat extends Context.Tag("IntegerForge/Heartbeat")<Heartbeat, {
+  /** Starts watching an accepted socket: its pongs keep it alive, its pings are answered. */
+  readonly watch: (socket: WebSocket) => void
+}>() {
+  static readonly layer = Layer.scoped(
+    Heartbeat,
+    Effect.gen(function*() {
+      const registry = yield* SocketRegistry
+      const { heartbeatIntervalMs, maxBufferedBytes } = yield* ServerConfig
+      const unanswered = new WeakSet<WebSocket>()
+
+      const sweep = Effect.sync(() => {
+        for (const socket of registry.sockets()) {
+          if (socket.readyState !== WebSocket.OPEN) continue
+          // No close frame: a peer that ignores pings would not answer it either.
+          if (unanswered.has(socket)) socket.terminate()
+          else {
+            unanswered.add(socket)
+            socket.ping()
+          }
+        }
+      })
+      yield* Effect.forkScoped(Effect.schedule(sweep, Schedule.spaced(Duration.millis(heartbeatIntervalMs))))
+
+      const watch = (socket: WebSocket) => {
+        socket.on("pong", () => unanswered.delete(socket))
+        // ws would answer every ping by itself; a client that floods pings without reading the
+        // pongs would then grow our buffers without bound.
+        socket.on("ping", (data) => {
+          if (socket.readyState !== WebSocket.OPEN) return
+          if (socket.bufferedAmount > maxBufferedBytes) shed(socket)
+          else socket.pong(data)
+        })
+      }
+      return { watch }
+    })
+  )
+}
