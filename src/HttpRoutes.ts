@@ -10,7 +10,7 @@ import { allowedPrefixes } from "./AllowedPaths.js"
 import { ForgeConfig } from "./Config.js"
 import { Lifecycle } from "./Lifecycle.js"
 import { NodeServer } from "./NodeServer.js"
-import { judgeUpgrade, originHeaders } from "./UpgradeVerdict.js"
+import { hostProblem, judgeUpgrade, originHeaders } from "./UpgradeVerdict.js"
 
 const text = (body: string, options?: HttpServerResponse.Options.WithContentType) =>
   HttpServerResponse.text(body, { contentType: "text/plain; charset=utf-8", ...options })
@@ -73,9 +73,19 @@ export const router = HttpRouter.empty.pipe(
   HttpRouter.head("/", home)
 )
 
+// The health check answers whatever the Host; everything else needs a valid one.
+const withValidHost = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+  const problem = request.url.startsWith("/cache-healthcheck") ? undefined : hostProblem(
+    NodeHttpServerRequest.toIncomingMessage(request).httpVersion,
+    request.headers["host"]
+  )
+  return problem === undefined
+    ? router.pipe(Effect.catchTag("RouteNotFound", () => fallback))
+    : Effect.succeed(text(problem + "\n", { status: 400, headers: { connection: "close" } }))
+})
+
 /** The whole HTTP application: routes, fallback, and a 500 that never leaks a stack trace. */
-export const app = router.pipe(
-  Effect.catchTag("RouteNotFound", () => fallback),
+export const app = withValidHost.pipe(
   Effect.catchAllCause((cause) =>
     Effect.logError("Unhandled error in HTTP handler", cause).pipe(
       Effect.as(text("Internal server error\n", { status: 500 }))

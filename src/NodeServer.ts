@@ -58,7 +58,9 @@ export class NodeServer extends Context.Tag("IntegerForge/NodeServer")<NodeServe
             headersTimeout: handshakeTimeoutMs,
             requestTimeout: Math.min(handshakeTimeoutMs * 2, 2_147_483_647),
             connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(handshakeTimeoutMs / 4))),
-            keepAliveTimeout: 5_000
+            keepAliveTimeout: 5_000,
+            // Checked by HttpRoutes and the upgrade gate instead, so the 400 carries our headers.
+            requireHostHeader: false
           })
           server.on("clientError", answerClientError)
           server.on("error", (error) => {

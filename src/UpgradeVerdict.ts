@@ -45,6 +45,23 @@ export const notAllowedReason = `WebSocket upgrades are accepted only on paths s
   allowedPrefixes.join(" or ")
 }`
 
+// RFC 9110 §7.2 / RFC 3986 §3.2.2: a host name (reg-name characters) or a bracketed IP literal,
+// with an optional port.
+const hostSyntax = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~%!$&'()*+,;=-]+)(?::\d{0,5})?$/
+
+/**
+ * Why the Host header of an HTTP/1.1 request is unacceptable, or undefined when it is fine.
+ * Node's own check is turned off so that this refusal, too, carries our headers.
+ */
+export const hostProblem = (
+  httpVersion: string,
+  host: string | ReadonlyArray<string> | undefined
+): string | undefined => {
+  const value = single(host)
+  if (value === undefined) return httpVersion === "1.1" ? "Missing Host header" : undefined
+  return hostSyntax.test(value) ? undefined : "Invalid Host header"
+}
+
 /** What the operator configured about who may connect. */
 export interface UpgradePolicy {
   /**
@@ -62,6 +79,8 @@ export const judgeUpgrade = (request: UpgradeRequest, policy: UpgradePolicy = {}
   if (request.method !== "GET") return refuse(400, "A WebSocket upgrade must use GET")
   if (request.httpVersion !== "1.1") return refuse(400, "A WebSocket upgrade needs HTTP/1.1")
   const headers = request.headers
+  const badHost = hostProblem(request.httpVersion, headers["host"])
+  if (badHost !== undefined) return refuse(400, badHost)
   // `ws` accepts exactly "websocket" here (any case), not a list that contains it.
   if (single(headers["upgrade"])?.trim().toLowerCase() !== "websocket") {
     return refuse(400, "This path accepts WebSocket upgrades only: send Upgrade: websocket")

@@ -114,6 +114,11 @@ describe("Server (end to end)", () => {
         ["bad key", upgradeRequest("/_ws/", { "Sec-WebSocket-Key": "not-a-key" }), 400],
         ["no key", upgradeRequest("/_ws/", { "Sec-WebSocket-Key": "" }), 400],
         ["outside prefixes", upgradeRequest("/admin"), 404],
+        ["upgrade without Host", upgradeRequest("/_ws/", { Host: "" }), 400],
+        ["upgrade with a bad Host", upgradeRequest("/_ws/", { Host: "a b" }), 400],
+        ["plain request without Host", "GET / HTTP/1.1\r\n\r\n", 400],
+        ["plain request with a bad Host", "GET / HTTP/1.1\r\nHost: <x>\r\n\r\n", 400],
+        ["header overflow", `GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`, 431],
         ["garbage", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", 400]
       ]
       for (const [what, request, status] of cases) {

@@ -38,7 +38,9 @@ const breakage = fc.constantFrom<[string, (r: UpgradeRequest) => UpgradeRequest,
   ["no Connection", (r) => ({ ...r, headers: { ...r.headers, connection: "keep-alive" } }), 400],
   ["version 8", (r) => ({ ...r, headers: { ...r.headers, "sec-websocket-version": "8" } }), 400],
   ["no key", (r) => ({ ...r, headers: { ...r.headers, "sec-websocket-key": undefined } }), 400],
-  ["short key", (r) => ({ ...r, headers: { ...r.headers, "sec-websocket-key": "c2hvcnQ=" } }), 400]
+  ["short key", (r) => ({ ...r, headers: { ...r.headers, "sec-websocket-key": "c2hvcnQ=" } }), 400],
+  ["no Host", (r) => ({ ...r, headers: { ...r.headers, host: undefined } }), 400],
+  ["bad Host", (r) => ({ ...r, headers: { ...r.headers, host: "a b" } }), 400]
 )
 
 describe("UpgradeVerdict", () => {
@@ -57,6 +59,7 @@ describe("UpgradeVerdict", () => {
       target: "/_ws/",
       httpVersion: "1.1",
       headers: {
+        host: "localhost",
         upgrade: "websocket",
         connection: "Upgrade",
         "sec-websocket-version": "13",
@@ -72,7 +75,7 @@ describe("UpgradeVerdict", () => {
       method: "GET",
       target: "/_ws/",
       httpVersion: "1.1",
-      headers: { upgrade: "websocket", connection: "Upgrade", "sec-websocket-version": "8" }
+      headers: { host: "localhost", upgrade: "websocket", connection: "Upgrade", "sec-websocket-version": "8" }
     })
     assert.strictEqual(verdict._tag === "Refuse" && verdict.headers?.["Sec-WebSocket-Version"], "13")
   })

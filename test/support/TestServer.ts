@@ -2,7 +2,7 @@
  * The real service on an ephemeral port, for end-to-end tests, and real clients to talk to it.
  * Everything here is scoped: closing the test's scope stops the clients, then the server.
  */
-import { Deferred, Duration, Effect, Layer, Schedule } from "effect"
+import { type Context, Deferred, Duration, Effect, Layer, Schedule } from "effect"
 import * as Net from "node:net"
 import { WebSocket } from "ws"
 import { ServerLive } from "../../src/App.js"
@@ -11,17 +11,14 @@ import { IntegerForge } from "../../src/IntegerForge.js"
 import { ListeningAddress } from "../../src/Listener.js"
 import { SocketRegistry } from "../../src/SocketRegistry.js"
 
-export interface TestServerOptions {
-  readonly intervalMs?: number
-  readonly shutdownTimeoutMs?: number
-}
+export type TestServerOptions = { readonly intervalMs?: number } & Partial<Context.Tag.Service<ServerConfig>>
 
 /** Starts the whole service on 127.0.0.1 and a free port, for the life of the caller's scope. */
-export const startServer = (options: TestServerOptions = {}) =>
+export const startServer = ({ intervalMs = 20, ...server }: TestServerOptions = {}) =>
   Effect.gen(function*() {
     const context = yield* Layer.build(ServerLive.pipe(Layer.provide([
-      ForgeConfig.make(options.intervalMs ?? 20),
-      ServerConfig.make({ shutdownTimeoutMs: options.shutdownTimeoutMs ?? 2000 })
+      ForgeConfig.make(intervalMs),
+      ServerConfig.make(server)
     ])))
     const address = yield* Effect.provide(ListeningAddress, context)
     const forge = yield* Effect.provide(IntegerForge, context)
@@ -129,27 +126,47 @@ export const upgradeRequest = (path: string, extra: Record<string, string> = {},
   return `${method} ${path} HTTP/${version}\r\n${lines.join("\r\n")}\r\n\r\n`
 }
 
+export interface RawWebSocket {
+  readonly socket: Net.Socket
+  /** Everything the server sent after its 101 response. */
+  readonly received: () => Buffer
+  /** Whether the server has closed or reset the TCP connection. */
+  readonly ended: () => boolean
+}
+
 /**
- * A raw TCP client that completes a WebSocket handshake and then does nothing at all: it answers
- * no ping and no close frame. Destroyed when the scope closes.
+ * A raw TCP client that completes a WebSocket handshake and then does only what the test makes
+ * it do: by itself it answers no ping and no close frame. Destroyed when the scope closes.
  */
-export const silentWebSocket = (port: number, path = "/_ws/") =>
+export const rawWebSocket = (port: number, path = "/_ws/", headers: Record<string, string> = {}) =>
   Effect.acquireRelease(
-    Effect.async<Net.Socket, Error>((resume) => {
+    Effect.async<RawWebSocket, Error>((resume) => {
       const socket = Net.connect({ port, host: "127.0.0.1" })
-      let head = ""
-      const onData = (chunk: Buffer) => {
-        head += chunk.toString("latin1")
-        if (!head.includes("\r\n\r\n")) return
-        socket.off("data", onData)
-        // Keep reading (and discarding) so that only the silence is tested, not backpressure.
-        socket.on("data", () => {})
-        if (statusOf(head) === 101) resume(Effect.succeed(socket))
-        else resume(Effect.fail(new Error(`handshake refused: ${head.slice(0, 40)}`)))
-      }
-      socket.on("data", onData)
-      socket.on("error", (error) => resume(Effect.fail(error)))
-      socket.write(upgradeRequest(path))
+      let head = Buffer.alloc(0)
+      let body = Buffer.alloc(0)
+      let upgraded = false
+      let ended = false
+      const raw: RawWebSocket = { socket, received: () => body, ended: () => ended }
+      socket.on("data", (chunk: Buffer) => {
+        if (upgraded) return void (body = Buffer.concat([body, chunk]))
+        head = Buffer.concat([head, chunk])
+        const end = head.indexOf("\r\n\r\n")
+        if (end === -1) return
+        upgraded = true
+        body = head.subarray(end + 4)
+        const status = statusOf(head.subarray(0, end).toString("latin1"))
+        if (status === 101) resume(Effect.succeed(raw))
+        else resume(Effect.fail(new Error(`handshake refused with ${status}`)))
+      })
+      socket.on("close", () => (ended = true))
+      socket.on("error", (error) => {
+        ended = true
+        resume(Effect.fail(error))
+      })
+      socket.write(upgradeRequest(path, headers))
     }),
-    (socket) => Effect.sync(() => socket.destroy())
+    ({ socket }) => Effect.sync(() => socket.destroy())
   )
+
+/** A raw client that completes the handshake and then stays silent (no pong, no close reply). */
+export const silentWebSocket = (port: number, path = "/_ws/") => rawWebSocket(port, path)

@@ -1,0 +1,169 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Deferred, Duration, Effect } from "effect"
+import * as Net from "node:net"
+import { WebSocket } from "ws"
+import { clientFrame, closeCodeOf, opcodes, serverFrames } from "./support/Frames.js"
+import {
+  connect,
+  ensure,
+  eventually,
+  rawWebSocket,
+  refusedUpgrade,
+  silentWebSocket,
+  startServer
+} from "./support/TestServer.js"
+
+const consecutive = (values: ReadonlyArray<string>) =>
+  values.every((v, i) => i === 0 || Number(v) === Number(values[i - 1]) + 1)
+
+/** A TCP connection that does whatever the test writes, and reports when the server closes it. */
+const tcp = (port: number) =>
+  Effect.acquireRelease(
+    Effect.async<{ readonly socket: Net.Socket; readonly closed: Deferred.Deferred<number> }>((resume) => {
+      const socket = Net.connect({ port, host: "127.0.0.1" })
+      const closed = Deferred.unsafeMake<number>(socket as never)
+      const opened = Date.now()
+      socket.on("error", () => {})
+      socket.on("data", () => {})
+      socket.on("close", () => Deferred.unsafeDone(closed, Effect.succeed(Date.now() - opened)))
+      socket.on("connect", () => resume(Effect.succeed({ socket, closed })))
+    }),
+    ({ socket }) => Effect.sync(() => socket.destroy())
+  )
+
+describe("Hardening", () => {
+  it.live("drops a peer that ignores pings and keeps one that answers them", () =>
+    Effect.gen(function*() {
+      const server = yield* startServer({ intervalMs: 20, heartbeatIntervalMs: 100 })
+      const silent = yield* silentWebSocket(server.port)
+      const polite = yield* connect(server.wsUrl("/_ws/"))
+      yield* eventually(ensure(() => server.registry.sockets().size === 2, "both registered"))
+      yield* eventually(ensure(() => silent.ended(), "silent peer dropped"))
+      yield* eventually(ensure(() => server.registry.sockets().size === 1, "silent peer released"))
+      // Pinged (and answering) through several more intervals, the polite client stays.
+      yield* Effect.sleep(Duration.millis(400))
+      assert.strictEqual(polite.ws.readyState, WebSocket.OPEN)
+      assert.strictEqual(server.registry.sockets().size, 1)
+      const pings = serverFrames(silent.received()).filter((f) => f.opcode === opcodes.ping)
+      assert.isAtLeast(pings.length, 1, "the silent peer was pinged before being dropped")
+    }).pipe(Effect.scoped))
+
+  it.live("closes connections that never finish their handshake", () =>
+    Effect.gen(function*() {
+      const server = yield* startServer({ handshakeTimeoutMs: 300 })
+      const mute = yield* tcp(server.port)
+      const partial = yield* tcp(server.port)
+      partial.socket.write("GET /_ws/ HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n")
+      const muteMs = yield* Deferred.await(mute.closed).pipe(Effect.timeout(Duration.seconds(10)))
+      const partialMs = yield* Deferred.await(partial.closed).pipe(Effect.timeout(Duration.seconds(10)))
+      assert.isAtLeast(Math.min(muteMs, partialMs), 250)
+    }).pipe(Effect.scoped))
+
+  it.live("sheds a client that stops reading, with bounded buffers, while others get every integer", () =>
+    Effect.gen(function*() {
+      const maxBufferedBytes = 4096
+      const server = yield* startServer({ intervalMs: 10, maxBufferedBytes })
+      const good = yield* connect(server.wsUrl("/_ws/"))
+      const slow = yield* rawWebSocket(server.port)
+      yield* eventually(ensure(() => server.registry.sockets().size === 2, "both registered"))
+      // The slow client stops reading, then sends pings whose pongs pile up on the server.
+      slow.socket.pause()
+      const ping = clientFrame({ opcode: opcodes.ping, payload: Buffer.alloc(125, 7) })
+      let sent = 0
+      const flood = Effect.sync(() => {
+        for (let i = 0; i < 2000 && !slow.ended(); i++, sent++) slow.socket.write(ping)
+      })
+      let maxSeen = 0
+      const sample = Effect.sync(() => {
+        for (const ws of server.registry.sockets()) maxSeen = Math.max(maxSeen, ws.bufferedAmount)
+      })
+      yield* Effect.gen(function*() {
+        yield* flood
+        yield* sample
+        yield* Effect.sleep(Duration.millis(5))
+      }).pipe(
+        Effect.repeat({ until: () => server.registry.sockets().size === 1 }),
+        Effect.timeout(Duration.seconds(20))
+      )
+      const before = good.received.length
+      yield* eventually(ensure(() => good.received.length >= before + 20, "the good client keeps receiving"))
+      assert.isTrue(consecutive(good.received), "no gap and no repeat for the good client")
+      // The bound: the limit, plus at most one pong or integer frame queued past it.
+      assert.isAtMost(maxSeen, maxBufferedBytes + 256, `largest unsent backlog seen: ${maxSeen} bytes`)
+      assert.isAbove(sent, 0)
+      console.log(`slow consumer: ${sent} pings sent, largest server backlog seen ${maxSeen} bytes, shed`)
+    }).pipe(Effect.scoped))
+
+  it.live("closes a socket that sends a message over the payload limit with 1009", () =>
+    Effect.gen(function*() {
+      const server = yield* startServer({ maxPayloadBytes: 1024 })
+      const client = yield* connect(server.wsUrl("/_ws/"))
+      client.ws.send("x".repeat(2000))
+      const closed = yield* Deferred.await(client.closed)
+      assert.strictEqual(closed.code, 1009)
+      yield* eventually(ensure(() => server.registry.sockets().size === 0, "released"))
+    }).pipe(Effect.scoped))
+
+  it.live("refuses upgrades beyond MAX_CONNECTIONS with 503, leaving existing clients alone", () =>
+    Effect.gen(function*() {
+      const server = yield* startServer({ intervalMs: 20, maxConnections: 2 })
+      const a = yield* connect(server.wsUrl("/_ws/"))
+      const b = yield* connect(server.wsUrl("/_ws/"))
+      const refused = yield* refusedUpgrade(server.wsUrl("/_ws/"))
+      assert.strictEqual(refused.status, 503)
+      const countBefore = a.received.length
+      yield* eventually(ensure(() => a.received.length > countBefore + 2 && b.received.length > 2, "still served"))
+      b.ws.close()
+      yield* Deferred.await(b.closed)
+      yield* eventually(ensure(() => server.registry.sockets().size === 1, "b released"))
+      yield* connect(server.wsUrl("/_ws/"))
+    }).pipe(Effect.scoped))
+
+  it.live("with ALLOWED_ORIGINS, refuses other browser origins with 403", () =>
+    Effect.gen(function*() {
+      const server = yield* startServer({ allowedOrigins: ["https://good.example"] })
+      const refused = yield* Effect.async<number>((resume) => {
+        const ws = new WebSocket(server.wsUrl("/_ws/"), { origin: "https://evil.example" })
+        ws.on("unexpected-response", (_req, res) => {
+          resume(Effect.succeed(res.statusCode ?? 0))
+          ws.terminate()
+        })
+        ws.on("open", () => resume(Effect.succeed(101)))
+        ws.on("error", () => {})
+      })
+      assert.strictEqual(refused, 403)
+      yield* Effect.acquireRelease(
+        Effect.async<WebSocket, Error>((resume) => {
+          const ws = new WebSocket(server.wsUrl("/_ws/"), { origin: "https://GOOD.example" })
+          ws.on("open", () => resume(Effect.succeed(ws)))
+          ws.on("error", (e) => resume(Effect.fail(e)))
+        }),
+        (ws) => Effect.sync(() => ws.terminate())
+      )
+      // Non-browser clients send no Origin and are not what the list protects against.
+      yield* connect(server.wsUrl("/_ws/"))
+    }).pipe(Effect.scoped))
+
+  const violations: ReadonlyArray<[string, Buffer, number]> = [
+    ["invalid UTF-8 in a text frame", clientFrame({ opcode: opcodes.text, payload: Buffer.from([0xc3, 0x28]) }), 1007],
+    ["an unmasked client frame", clientFrame({ opcode: opcodes.text, payload: Buffer.from("hi"), mask: false }), 1002],
+    ["a reserved opcode", clientFrame({ opcode: 0x3, payload: Buffer.from("x") }), 1002],
+    ["a fragmented control frame", clientFrame({ opcode: opcodes.ping, fin: false }), 1002],
+    [
+      "reserved bits without an extension",
+      clientFrame({ opcode: opcodes.text, rsv: 4, payload: Buffer.from("x") }),
+      1002
+    ]
+  ]
+  for (const [what, frame, code] of violations) {
+    it.live(`answers ${what} with close code ${code} and releases the socket`, () =>
+      Effect.gen(function*() {
+        const server = yield* startServer()
+        const raw = yield* rawWebSocket(server.port)
+        raw.socket.write(frame)
+        yield* eventually(ensure(() => closeCodeOf(serverFrames(raw.received())) !== undefined, "a close frame"))
+        assert.strictEqual(closeCodeOf(serverFrames(raw.received())), code)
+        yield* eventually(ensure(() => server.registry.sockets().size === 0, "released"))
+      }).pipe(Effect.scoped))
+  }
+})
