@@ -16,12 +16,20 @@ export interface ServiceProcess {
   readonly port: Effect.Effect<number, Error>
 }
 
-export const spawnService = (env: Record<string, string>) =>
+/**
+ * Starts `node dist/main.js` with the given environment. `wrapper` runs it under another command
+ * that execs it (such as `prlimit --nofile=… --`), so the PID is still the service's.
+ */
+export const spawnService = (env: Record<string, string>, wrapper: ReadonlyArray<string> = []) =>
   Effect.gen(function*() {
     const exited = yield* Deferred.make<{ readonly code: number | null; readonly signal: string | null }>()
     const child = yield* Effect.acquireRelease(
       Effect.sync(() =>
-        spawn(process.execPath, [mainScript], {
+        spawn(wrapper[0] ?? process.execPath, [
+          ...wrapper.slice(1),
+          ...(wrapper.length > 0 ? [process.execPath] : []),
+          mainScript
+        ], {
           env: { ...process.env, NODE_ENV: "test", ...env },
           stdio: ["ignore", "pipe", "pipe"]
         })
