@@ -17,6 +17,8 @@ import { IntegerForge } from "./IntegerForge.js"
 import { Lifecycle } from "./Lifecycle.js"
 import * as Listener from "./Listener.js"
 import { NodeServer } from "./NodeServer.js"
+import { OpenSockets } from "./OpenSockets.js"
+import { SocketIoSessions } from "./SocketIoSessions.js"
 import { SocketRegistry } from "./SocketRegistry.js"
 import * as WebSocketEdge from "./WebSocketEdge.js"
 
@@ -25,7 +27,10 @@ export const ForgeLive = SocketRegistry.layer.pipe(Layer.provideMerge(IntegerFor
 
 /** The whole service, listening. Needs `ForgeConfig` and `ServerConfig`. */
 export const ServerLive = Listener.layer.pipe(
-  Layer.provide([HttpRoutes.layer, WebSocketEdge.layer.pipe(Layer.provide(Heartbeat.layer))]),
-  Layer.provideMerge(Layer.mergeAll(NodeServer.layer, Lifecycle.layer)),
+  Layer.provide([
+    HttpRoutes.layer,
+    WebSocketEdge.layer.pipe(Layer.provide([Heartbeat.layer, SocketIoSessions.layer]))
+  ]),
+  Layer.provideMerge(Layer.mergeAll(NodeServer.layer, Lifecycle.layer, OpenSockets.layer)),
   Layer.provideMerge(ForgeLive)
 )

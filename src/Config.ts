@@ -66,6 +66,10 @@ export class ServerConfig extends Context.Tag("IntegerForge/ServerConfig")<Serve
   readonly maxConnections: number
   /** When set, the only `Origin` values a browser may upgrade from. */
   readonly allowedOrigins: ReadonlyArray<string> | undefined
+  /** How often Socket.IO clients are sent an Engine.IO ping (Socket.IO's default: 25 s). */
+  readonly socketIoPingIntervalMs: number
+  /** How long a Socket.IO client has to answer a ping (Socket.IO's default: 20 s). */
+  readonly socketIoPingTimeoutMs: number
 }>() {
   static readonly fromEnv = Config.all({
     port: decimal("PORT", { min: 0, max: 65535 }, 3000),
@@ -92,7 +96,9 @@ export class ServerConfig extends Context.Tag("IntegerForge/ServerConfig")<Serve
         })
       ),
       "ALLOWED_ORIGINS"
-    ).pipe(Config.option, Config.map(Option.getOrUndefined))
+    ).pipe(Config.option, Config.map(Option.getOrUndefined)),
+    socketIoPingIntervalMs: milliseconds("SOCKETIO_PING_INTERVAL_MS", 25_000),
+    socketIoPingTimeoutMs: milliseconds("SOCKETIO_PING_TIMEOUT_MS", 20_000)
   })
 
   static readonly layer = Layer.effect(ServerConfig, ServerConfig.fromEnv)
@@ -108,6 +114,8 @@ export class ServerConfig extends Context.Tag("IntegerForge/ServerConfig")<Serve
       maxBufferedBytes: 16 * 1024,
       maxConnections: 10_000,
       allowedOrigins: undefined,
+      socketIoPingIntervalMs: 25_000,
+      socketIoPingTimeoutMs: 20_000,
       ...overrides
     })
 }

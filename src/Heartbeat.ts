@@ -9,7 +9,8 @@
 import { Context, Duration, Effect, Layer, Schedule } from "effect"
 import { WebSocket } from "ws"
 import { ServerConfig } from "./Config.js"
-import { shed, SocketRegistry } from "./SocketRegistry.js"
+import { OpenSockets } from "./OpenSockets.js"
+import { shed } from "./SocketRegistry.js"
 
 export class Heartbeat extends Context.Tag("IntegerForge/Heartbeat")<Heartbeat, {
   /** Starts watching an accepted socket: its pongs keep it alive, its pings are answered. */
@@ -18,12 +19,12 @@ export class Heartbeat extends Context.Tag("IntegerForge/Heartbeat")<Heartbeat, 
   static readonly layer = Layer.scoped(
     Heartbeat,
     Effect.gen(function*() {
-      const registry = yield* SocketRegistry
+      const sockets = yield* OpenSockets
       const { heartbeatIntervalMs, maxBufferedBytes } = yield* ServerConfig
       const unanswered = new WeakSet<WebSocket>()
 
       const sweep = Effect.sync(() => {
-        for (const socket of registry.sockets()) {
+        for (const socket of sockets) {
           if (socket.readyState !== WebSocket.OPEN) continue
           // No close frame: a peer that ignores pings would not answer it either.
           if (unanswered.has(socket)) socket.terminate()

@@ -10,6 +10,7 @@ import { allowedPrefixes } from "./AllowedPaths.js"
 import { ForgeConfig } from "./Config.js"
 import { Lifecycle } from "./Lifecycle.js"
 import { NodeServer } from "./NodeServer.js"
+import { dialectOf } from "./SocketIoProtocol.js"
 import { hostProblem, judgeUpgrade, originHeaders } from "./UpgradeVerdict.js"
 
 const text = (body: string, options?: HttpServerResponse.Options.WithContentType) =>
@@ -50,6 +51,16 @@ const home = Effect.gen(function*() {
 // A request the router does not know: on a WebSocket path it is a failed upgrade (400 with the
 // reason), anywhere else it is simply not found.
 const fallback = Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
+  // A Socket.IO client on its default transports starts with a long-polling GET: it gets
+  // Engine.IO's own error at once, not a wait for a session this platform cannot keep.
+  const dialect = dialectOf(request.url)
+  if (dialect._tag === "Refuse") {
+    return HttpServerResponse.text(dialect.body, {
+      status: dialect.status,
+      contentType: "application/json",
+      headers: { connection: "close" }
+    })
+  }
   const incoming = NodeHttpServerRequest.toIncomingMessage(request)
   const verdict = judgeUpgrade({
     method: request.method,

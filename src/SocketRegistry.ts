@@ -2,8 +2,8 @@
  * The open sockets, and the one fan-out that feeds them all.
  *
  * While at least one socket is registered, the registry holds a single subscription to the forge
- * and a single fiber that takes each integer, encodes it once, and writes that frame to every
- * open socket. There is no fiber per socket: a socket is an entry in a set, added and removed by
+ * and a single fiber that takes each integer, encodes it once per audience (plain, Socket.IO),
+ * and writes those frames to every open socket. There is no fiber per socket: a socket is an entry in a set, added and removed by
  * its connection scope.
  */
 import { Context, Effect, Layer, Queue, RcRef, type Scope } from "effect"
@@ -11,6 +11,7 @@ import { WebSocket } from "ws"
 import { slowConsumer } from "./CloseCodes.js"
 import { ServerConfig } from "./Config.js"
 import { IntegerForge } from "./IntegerForge.js"
+import { integerEvent } from "./SocketIoProtocol.js"
 
 const textFrame = { binary: false, compress: false, fin: true } as const
 
@@ -31,28 +32,35 @@ export const shed = (socket: WebSocket) => {
   setTimeout(() => socket.terminate(), shedGraceMs).unref()
 }
 
+/** Who a socket is: a plain WebSocket client, or a Socket.IO client that joined "/". */
+export type Audience = "plain" | "socket.io"
+
 export class SocketRegistry extends Context.Tag("IntegerForge/SocketRegistry")<SocketRegistry, {
   /**
    * Adds an accepted socket for the life of the caller's scope: from now on it receives every
-   * integer forged. Closing the scope removes it; the last removal stops the fan-out.
+   * integer forged, in its audience's encoding. Closing the scope removes it; the last removal
+   * stops the fan-out.
    */
-  readonly register: (socket: WebSocket) => Effect.Effect<void, never, Scope.Scope>
-  /** The sockets registered right now. */
-  readonly sockets: () => ReadonlySet<WebSocket>
+  readonly register: (socket: WebSocket, audience: Audience) => Effect.Effect<void, never, Scope.Scope>
+  /** How many sockets are registered right now. */
+  readonly size: () => number
 }>() {
   static readonly layer = Layer.scoped(
     SocketRegistry,
     Effect.gen(function*() {
       const forge = yield* IntegerForge
       const { maxBufferedBytes } = yield* ServerConfig
-      const sockets = new Set<WebSocket>()
+      const members = new Map<WebSocket, Audience>()
+      let socketIoMembers = 0
 
+      // Each integer is encoded once per audience, and the same bytes go to every member of it.
       const deliver = (n: number) => {
-        const frame = Buffer.from(String(n))
-        for (const socket of sockets) {
+        const plainFrame = Buffer.from(String(n))
+        const socketIoFrame = socketIoMembers > 0 ? Buffer.from(integerEvent(n)) : plainFrame
+        for (const [socket, audience] of members) {
           if (socket.readyState !== WebSocket.OPEN) continue
           if (socket.bufferedAmount > maxBufferedBytes) shed(socket)
-          else socket.send(frame, textFrame)
+          else socket.send(audience === "plain" ? plainFrame : socketIoFrame, textFrame)
         }
       }
 
@@ -69,13 +77,23 @@ export class SocketRegistry extends Context.Tag("IntegerForge/SocketRegistry")<S
         })
       })
 
-      const register = (socket: WebSocket) =>
+      const count = (audience: Audience, delta: number) => {
+        if (audience === "socket.io") socketIoMembers += delta
+      }
+
+      const register = (socket: WebSocket, audience: Audience) =>
         Effect.acquireRelease(
-          Effect.sync(() => sockets.add(socket)),
-          () => Effect.sync(() => sockets.delete(socket))
+          Effect.sync(() => {
+            members.set(socket, audience)
+            count(audience, 1)
+          }),
+          () =>
+            Effect.sync(() => {
+              if (members.delete(socket)) count(audience, -1)
+            })
         ).pipe(Effect.zipRight(RcRef.get(fanOut)))
 
-      return { register, sockets: () => sockets }
+      return { register, size: () => members.size }
     })
   )
 }

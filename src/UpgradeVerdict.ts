@@ -22,6 +22,8 @@ export type UpgradeVerdict =
     readonly status: number
     readonly reason: string
     readonly headers?: Readonly<Record<string, string>>
+    /** The body's type; plain text unless said otherwise (Engine.IO errors are JSON). */
+    readonly contentType?: string
   }
 
 const accept: UpgradeVerdict = { _tag: "Accept" }
@@ -119,7 +121,7 @@ export const refusalResponse = (
   const body = verdict.reason + "\n"
   const headers: Record<string, string> = {
     "Connection": "close",
-    "Content-Type": "text/plain; charset=utf-8",
+    "Content-Type": verdict.contentType ?? "text/plain; charset=utf-8",
     "Content-Length": String(Buffer.byteLength(body)),
     ...originHeaders,
     ...verdict.headers

@@ -17,13 +17,18 @@ import { connectionCeiling, readOpenFilesLimit } from "./ConnectionLimit.js"
 import { Heartbeat } from "./Heartbeat.js"
 import { Lifecycle } from "./Lifecycle.js"
 import { NodeServer } from "./NodeServer.js"
-import { SocketRegistry } from "./SocketRegistry.js"
+import { OpenSockets } from "./OpenSockets.js"
+import { type Dialect, dialectOf } from "./SocketIoProtocol.js"
+import { SocketIoSessions } from "./SocketIoSessions.js"
+import { type Audience, SocketRegistry } from "./SocketRegistry.js"
 import { judgeUpgrade, originHeaders, refusalResponse, type UpgradeVerdict } from "./UpgradeVerdict.js"
 
-const draining: UpgradeVerdict = { _tag: "Refuse", status: 503, reason: "Server is shutting down; reconnect shortly" }
-const atCapacity: UpgradeVerdict = { _tag: "Refuse", status: 503, reason: "Server is at capacity; try again later" }
+type Refusal = Extract<UpgradeVerdict, { _tag: "Refuse" }>
 
-const refuse = (socket: Duplex, verdict: Extract<UpgradeVerdict, { _tag: "Refuse" }>) => {
+const draining: Refusal = { _tag: "Refuse", status: 503, reason: "Server is shutting down; reconnect shortly" }
+const atCapacity: Refusal = { _tag: "Refuse", status: 503, reason: "Server is at capacity; try again later" }
+
+const refuse = (socket: Duplex, verdict: Refusal) => {
   if (!socket.writable) return socket.destroy()
   // Destroy once the response is flushed, as a refused client may keep sending.
   socket.once("finish", () => socket.destroy())
@@ -46,8 +51,9 @@ export const layer = Layer.scopedDiscard(Effect.gen(function*() {
     )
   }
   const policy = { allowedOrigins: config.allowedOrigins }
-  // Counted synchronously at accept and close, so a burst of upgrades cannot overshoot the limit.
-  let open = 0
+  // Kept synchronously at accept and close, so a burst of upgrades cannot overshoot the limit.
+  const openSockets = yield* OpenSockets
+  const socketIo = yield* SocketIoSessions
   // Connection scopes hang off a scope of their own, closed only after the drain below: were
   // they children of the layer's scope, they would close first and no client would see 1012.
   const connections = yield* Scope.make()
@@ -65,38 +71,46 @@ export const layer = Layer.scopedDiscard(Effect.gen(function*() {
     autoPong: false
   })
 
-  const accept = (ws: WebSocket) => {
+  const accept = (ws: WebSocket, dialect: Dialect) => {
     // Errors from the peer (bad frames, resets) end in a close event; without a listener the
     // process would crash on them.
     ws.on("error", ignore)
-    open++
+    openSockets.add(ws)
     heartbeat.watch(ws)
     const connectionScope = runSync(Scope.fork(connections, ExecutionStrategy.sequential))
     ws.once("close", () => {
-      open--
+      openSockets.delete(ws)
       runFork(Scope.close(connectionScope, Exit.void))
     })
-    runFork(Scope.extend(registry.register(ws), connectionScope))
+    const join = (audience: Audience) => runFork(Scope.extend(registry.register(ws, audience), connectionScope))
+    if (dialect._tag === "SocketIo") socketIo.start(ws, () => join("socket.io"))
+    else join("plain")
   }
 
-  const judge = (request: IncomingMessage): UpgradeVerdict => {
+  const judge = (request: IncomingMessage): Refusal | { readonly _tag: "Accept"; readonly dialect: Dialect } => {
     if (lifecycle.isDraining()) return draining
+    const target = request.url ?? ""
     const verdict = judgeUpgrade({
       method: request.method ?? "",
-      target: request.url ?? "",
+      target,
       httpVersion: request.httpVersion,
       headers: request.headers
     }, policy)
-    return verdict._tag === "Accept" && open >= maxConnections ? atCapacity : verdict
+    if (verdict._tag === "Refuse") return verdict
+    const dialect = dialectOf(target)
+    if (dialect._tag === "Refuse") {
+      return { _tag: "Refuse", status: dialect.status, reason: dialect.body, contentType: "application/json" }
+    }
+    return openSockets.size >= maxConnections ? atCapacity : { _tag: "Accept", dialect }
   }
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     // First, before anything can fail: a reset during the handshake must not crash the process.
     socket.on("error", ignore)
     try {
-      const verdict = judge(request)
-      if (verdict._tag === "Refuse") return refuse(socket, verdict)
-      wss.handleUpgrade(request, socket, head, accept)
+      const decision = judge(request)
+      if (decision._tag === "Refuse") return refuse(socket, decision)
+      wss.handleUpgrade(request, socket, head, (ws) => accept(ws, decision.dialect))
     } catch (error) {
       // A bug here must cost one connection, never the process and its other clients.
       socket.destroy()
@@ -114,15 +128,15 @@ export const layer = Layer.scopedDiscard(Effect.gen(function*() {
   // give the close handshakes a bounded time, then cut off whoever did not answer.
   yield* Effect.addFinalizer(() =>
     Effect.gen(function*() {
-      for (const ws of registry.sockets()) ws.close(serviceRestart.code, serviceRestart.reason)
+      for (const ws of openSockets) ws.close(serviceRestart.code, serviceRestart.reason)
       // Finalizers run uninterruptibly; the wait must be interruptible for its deadline to work.
       yield* Effect.void.pipe(
-        Effect.repeat({ schedule: Schedule.spaced(Duration.millis(10)), until: () => registry.sockets().size === 0 }),
+        Effect.repeat({ schedule: Schedule.spaced(Duration.millis(10)), until: () => openSockets.size === 0 }),
         Effect.interruptible,
         Effect.timeout(Duration.millis(config.shutdownTimeoutMs)),
         Effect.ignore
       )
-      for (const ws of registry.sockets()) ws.terminate()
+      for (const ws of openSockets) ws.terminate()
       wss.close()
       yield* Scope.close(connections, Exit.void)
       // Only now: until here, upgrades that arrive while draining still get a 503, not a reset.

@@ -132,7 +132,7 @@ describe("hostile input (fuzz)", () => {
         const late = yield* connect(server.wsUrl("/socket.io/"))
         yield* eventually(ensure(() => late.received.length > 0, "a new client receives"))
         yield* eventually(
-          ensure(() => server.registry.sockets().size === 2, "only the two clients remain"),
+          ensure(() => server.registry.size() === 2, "only the two clients remain"),
           Duration.seconds(10)
         )
         const status = yield* server.forge.status

@@ -37,13 +37,13 @@ describe("Hardening", () => {
       const server = yield* startServer({ intervalMs: 20, heartbeatIntervalMs: 100 })
       const silent = yield* silentWebSocket(server.port)
       const polite = yield* connect(server.wsUrl("/_ws/"))
-      yield* eventually(ensure(() => server.registry.sockets().size === 2, "both registered"))
+      yield* eventually(ensure(() => server.registry.size() === 2, "both registered"))
       yield* eventually(ensure(() => silent.ended(), "silent peer dropped"))
-      yield* eventually(ensure(() => server.registry.sockets().size === 1, "silent peer released"))
+      yield* eventually(ensure(() => server.registry.size() === 1, "silent peer released"))
       // Pinged (and answering) through several more intervals, the polite client stays.
       yield* Effect.sleep(Duration.millis(400))
       assert.strictEqual(polite.ws.readyState, WebSocket.OPEN)
-      assert.strictEqual(server.registry.sockets().size, 1)
+      assert.strictEqual(server.registry.size(), 1)
       const pings = serverFrames(silent.received()).filter((f) => f.opcode === opcodes.ping)
       assert.isAtLeast(pings.length, 1, "the silent peer was pinged before being dropped")
     }).pipe(Effect.scoped))
@@ -65,7 +65,7 @@ describe("Hardening", () => {
       const server = yield* startServer({ intervalMs: 10, maxBufferedBytes })
       const good = yield* connect(server.wsUrl("/_ws/"))
       const slow = yield* rawWebSocket(server.port)
-      yield* eventually(ensure(() => server.registry.sockets().size === 2, "both registered"))
+      yield* eventually(ensure(() => server.registry.size() === 2, "both registered"))
       // The slow client stops reading, then sends pings whose pongs pile up on the server.
       slow.socket.pause()
       const ping = clientFrame({ opcode: opcodes.ping, payload: Buffer.alloc(125, 7) })
@@ -75,14 +75,14 @@ describe("Hardening", () => {
       })
       let maxSeen = 0
       const sample = Effect.sync(() => {
-        for (const ws of server.registry.sockets()) maxSeen = Math.max(maxSeen, ws.bufferedAmount)
+        for (const ws of server.openSockets) maxSeen = Math.max(maxSeen, ws.bufferedAmount)
       })
       yield* Effect.gen(function*() {
         yield* flood
         yield* sample
         yield* Effect.sleep(Duration.millis(5))
       }).pipe(
-        Effect.repeat({ until: () => server.registry.sockets().size === 1 }),
+        Effect.repeat({ until: () => server.registry.size() === 1 }),
         Effect.timeout(Duration.seconds(20))
       )
       const before = good.received.length
@@ -101,7 +101,7 @@ describe("Hardening", () => {
       client.ws.send("x".repeat(2000))
       const closed = yield* Deferred.await(client.closed)
       assert.strictEqual(closed.code, 1009)
-      yield* eventually(ensure(() => server.registry.sockets().size === 0, "released"))
+      yield* eventually(ensure(() => server.registry.size() === 0, "released"))
     }).pipe(Effect.scoped))
 
   it.live("refuses upgrades beyond MAX_CONNECTIONS with 503, leaving existing clients alone", () =>
@@ -115,7 +115,7 @@ describe("Hardening", () => {
       yield* eventually(ensure(() => a.received.length > countBefore + 2 && b.received.length > 2, "still served"))
       b.ws.close()
       yield* Deferred.await(b.closed)
-      yield* eventually(ensure(() => server.registry.sockets().size === 1, "b released"))
+      yield* eventually(ensure(() => server.registry.size() === 1, "b released"))
       yield* connect(server.wsUrl("/_ws/"))
     }).pipe(Effect.scoped))
 
@@ -163,7 +163,7 @@ describe("Hardening", () => {
         raw.socket.write(frame)
         yield* eventually(ensure(() => closeCodeOf(serverFrames(raw.received())) !== undefined, "a close frame"))
         assert.strictEqual(closeCodeOf(serverFrames(raw.received())), code)
-        yield* eventually(ensure(() => server.registry.sockets().size === 0, "released"))
+        yield* eventually(ensure(() => server.registry.size() === 0, "released"))
       }).pipe(Effect.scoped))
   }
 })

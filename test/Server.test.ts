@@ -78,7 +78,7 @@ describe("Server (end to end)", () => {
       yield* eventually(
         Effect.flatMap(server.forge.status, (s) => ensure(() => !s.running && s.subscribers === 0, "stopped"))
       )
-      assert.strictEqual(server.registry.sockets().size, 0)
+      assert.strictEqual(server.registry.size(), 0)
       const stoppedAt = (yield* server.forge.status).last
       assert.isAtLeast(stoppedAt, first)
       yield* Effect.sleep(Duration.millis(200))
@@ -98,7 +98,7 @@ describe("Server (end to end)", () => {
         assert.strictEqual(refused.status, 404, path)
         assert.strictEqual(refused.headers["x-vip-reached-origin"], "true", path)
       }
-      assert.strictEqual(server.registry.sockets().size, 0)
+      assert.strictEqual(server.registry.size(), 0)
     }).pipe(Effect.scoped))
 
   it.live("answers each malformed upgrade with its documented status and closes the connection", () =>
@@ -150,7 +150,7 @@ describe("Server (end to end)", () => {
       }
       const client = yield* connect(server.wsUrl("/_ws/"))
       yield* eventually(ensure(() => client.received.length >= 2, "integers after the resets"))
-      yield* eventually(ensure(() => server.registry.sockets().size === 1, "only the live client registered"))
+      yield* eventually(ensure(() => server.registry.size() === 1, "only the live client registered"))
     }).pipe(Effect.scoped))
 
   it.live("reads and discards what clients send", () =>
@@ -178,7 +178,7 @@ describe("Server (end to end)", () => {
       const status = yield* server.forge.status
       assert.isFalse(status.running)
       assert.strictEqual(status.subscribers, 0)
-      assert.strictEqual(server.registry.sockets().size, 0)
+      assert.strictEqual(server.registry.size(), 0)
       const refused = yield* Effect.async<boolean>((resume) => {
         const socket = Net.connect({ port: server.port, host: "127.0.0.1" })
         socket.on("connect", () => {
@@ -212,6 +212,6 @@ describe("Server (end to end)", () => {
       // The silent client holds the drain until the deadline (1 s), and not much longer.
       assert.isAtLeast(tookMs, 900)
       assert.isBelow(tookMs, 5000)
-      assert.strictEqual(server.registry.sockets().size, 0)
+      assert.strictEqual(server.registry.size(), 0)
     }).pipe(Effect.scoped))
 })

@@ -9,6 +9,7 @@ import { ServerLive } from "../../src/App.js"
 import { ForgeConfig, ServerConfig } from "../../src/Config.js"
 import { IntegerForge } from "../../src/IntegerForge.js"
 import { ListeningAddress } from "../../src/Listener.js"
+import { OpenSockets } from "../../src/OpenSockets.js"
 import { SocketRegistry } from "../../src/SocketRegistry.js"
 
 export type TestServerOptions = { readonly intervalMs?: number } & Partial<Context.Tag.Service<ServerConfig>>
@@ -23,12 +24,14 @@ export const startServer = ({ intervalMs = 20, ...server }: TestServerOptions = 
     const address = yield* Effect.provide(ListeningAddress, context)
     const forge = yield* Effect.provide(IntegerForge, context)
     const registry = yield* Effect.provide(SocketRegistry, context)
+    const openSockets = yield* Effect.provide(OpenSockets, context)
     return {
       port: address.port,
       url: (path: string) => `http://127.0.0.1:${address.port}${path}`,
       wsUrl: (path: string) => `ws://127.0.0.1:${address.port}${path}`,
       forge,
-      registry
+      registry,
+      openSockets
     }
   })
 

@@ -1,0 +1,209 @@
+/**
+ * Engine.IO v4 with Socket.IO v5 on top, as far as this service needs it, as pure code: packets
+ * in, packets out. Encoding and decoding are the official parsers' (`engine.io-parser`,
+ * `socket.io-parser`); this module decides what a client's packet means for its session.
+ *
+ * Over the WebSocket transport every frame is one Engine.IO packet, written as its type digit
+ * followed by its data: `0{…}` open, `1` close, `2` ping, `3` pong, `4…` message. A Socket.IO
+ * packet rides in a message: `40` connect to "/", `42["integer",7]` an event.
+ */
+import { decodePacket, encodePacket, type Packet as EnginePacket } from "engine.io-parser"
+import { Decoder, Encoder, type Packet as SocketIoPacket, PacketType } from "socket.io-parser"
+import { requestPath } from "./AllowedPaths.js"
+
+/** The Engine.IO revision spoken here, as clients put it in the `EIO` query parameter. */
+export const engineIoRevision = "4"
+
+/** Where Socket.IO clients connect; their default `path` option is "/socket.io". */
+export const socketIoPrefix = "/socket.io/"
+
+/** Engine.IO's own error codes, as a Socket.IO server answers a bad handshake. */
+export const engineErrors = {
+  transportUnknown: 0,
+  sessionIdUnknown: 1,
+  badRequest: 3,
+  unsupportedProtocolVersion: 5
+} as const
+
+/** Which protocol a request on an allowed path speaks, or why it cannot be served. */
+export type Dialect =
+  | { readonly _tag: "Plain" }
+  | { readonly _tag: "SocketIo" }
+  | { readonly _tag: "Refuse"; readonly status: number; readonly body: string }
+
+const engineError = (code: number, message: string): Dialect => ({
+  _tag: "Refuse",
+  status: 400,
+  body: JSON.stringify({ code, message })
+})
+
+const plain: Dialect = { _tag: "Plain" }
+const socketIo: Dialect = { _tag: "SocketIo" }
+
+/**
+ * The dialect of a request target. Only a request under `/socket.io/` whose query names an
+ * Engine.IO revision (`EIO=…`) is a Socket.IO client; everything else gets bare integers, so
+ * `websocat ws://host/socket.io/` keeps working.
+ */
+export const dialectOf = (target: string): Dialect => {
+  const path = requestPath(target)
+  if (path === undefined || !path.startsWith(socketIoPrefix)) return plain
+  const queryStart = target.indexOf("?")
+  const query = new URLSearchParams(queryStart === -1 ? "" : target.slice(queryStart + 1).split("#")[0])
+  const revision = query.get("EIO")
+  if (revision === null) return plain
+  if (revision !== engineIoRevision) {
+    return engineError(
+      engineErrors.unsupportedProtocolVersion,
+      `Unsupported protocol version EIO=${revision}: this server speaks Engine.IO 4 (socket.io-client 3 or later)`
+    )
+  }
+  if (query.get("sid") !== null) {
+    return engineError(
+      engineErrors.sessionIdUnknown,
+      "Session ID unknown: there are no long-polling sessions here to upgrade"
+    )
+  }
+  const transport = query.get("transport")
+  if (transport === "websocket") return socketIo
+  if (transport === "polling" || transport === null) {
+    return engineError(
+      engineErrors.transportUnknown,
+      "Transport unknown: long-polling is not available on this platform (no sticky sessions); " +
+        "connect with transports: [\"websocket\"]"
+    )
+  }
+  return engineError(engineErrors.transportUnknown, "Transport unknown")
+}
+
+// Both parsers hand over string packets synchronously; these wrappers make that a return value.
+const encodeEngine = (packet: EnginePacket): string => {
+  let encoded = ""
+  encodePacket(packet, false, (data: unknown) => {
+    encoded = String(data)
+  })
+  return encoded
+}
+
+const socketIoEncoder = new Encoder()
+const encodeSocketIo = (packet: SocketIoPacket): string => String(socketIoEncoder.encode(packet)[0])
+
+const decodeSocketIo = (text: string): SocketIoPacket | undefined => {
+  const decoder = new Decoder()
+  let decoded: SocketIoPacket | undefined
+  decoder.on("decoded", (packet: SocketIoPacket) => {
+    decoded = packet
+  })
+  try {
+    decoder.add(text)
+  } catch {
+    return undefined
+  } finally {
+    decoder.destroy()
+  }
+  return decoded
+}
+
+export interface EngineIoSettings {
+  readonly pingIntervalMs: number
+  readonly pingTimeoutMs: number
+  readonly maxPayloadBytes: number
+}
+
+/** The first packet of a session: its id, no transport upgrades, and the heartbeat terms. */
+export const openPacket = (sid: string, settings: EngineIoSettings): string =>
+  encodeEngine({
+    type: "open",
+    data: JSON.stringify({
+      sid,
+      upgrades: [],
+      pingInterval: settings.pingIntervalMs,
+      pingTimeout: settings.pingTimeoutMs,
+      maxPayload: settings.maxPayloadBytes
+    })
+  })
+
+export const pingPacket: string = encodeEngine({ type: "ping" })
+
+/** The packet that delivers one integer to every Socket.IO client: `42["integer",n]`. */
+export const integerEvent = (n: number): string =>
+  encodeEngine({ type: "message", data: encodeSocketIo({ type: PacketType.EVENT, nsp: "/", data: ["integer", n] }) })
+
+/** What a session does in answer to a client's packet. */
+export type Reaction =
+  | { readonly _tag: "Send"; readonly packet: string }
+  /** The client joined "/": from now on it receives the integers. */
+  | { readonly _tag: "Join" }
+  | { readonly _tag: "Pong" }
+  | { readonly _tag: "Close"; readonly code: number; readonly reason: string }
+
+export interface SessionState {
+  readonly joined: boolean
+}
+
+export const initialSession: SessionState = { joined: false }
+
+const send = (packet: string): Reaction => ({ _tag: "Send", packet })
+const close = (code: number, reason: string): Reaction => ({ _tag: "Close", code, reason })
+
+/** Close codes for a client that broke the protocol (RFC 6455: 1002 protocol error, 1003 unsupported data). */
+export const malformedPacket = close(1002, "malformed packet")
+export const binaryUnsupported = close(1003, "binary packets are not supported")
+
+/**
+ * What a client's frame means. `text` is undefined for a binary frame, which this service never
+ * asks for. `newSid` names the Socket.IO session when "/" is joined.
+ */
+export const receive = (
+  state: SessionState,
+  text: string | undefined,
+  newSid: () => string
+): { readonly state: SessionState; readonly reactions: ReadonlyArray<Reaction> } => {
+  const none = { state, reactions: [] }
+  if (text === undefined) return { state, reactions: [binaryUnsupported] }
+  const packet = decodePacket(text)
+  switch (packet.type) {
+    case "pong":
+      return { state, reactions: [{ _tag: "Pong" }] }
+    case "ping":
+      // Clients ping only to probe a transport upgrade; answering keeps the protocol whole.
+      return { state, reactions: [send(encodeEngine({ type: "pong", data: packet.data }))] }
+    case "close":
+      return { state, reactions: [close(1000, "client closed")] }
+    case "noop":
+    case "upgrade":
+      return none
+    case "message":
+      break
+    default:
+      return { state, reactions: [malformedPacket] }
+  }
+  if (typeof packet.data !== "string") return { state, reactions: [binaryUnsupported] }
+  const message = decodeSocketIo(packet.data)
+  if (message === undefined) return { state, reactions: [malformedPacket] }
+  switch (message.type) {
+    case PacketType.CONNECT: {
+      if (message.nsp !== "/") {
+        const refusal = encodeSocketIo({
+          type: PacketType.CONNECT_ERROR,
+          nsp: message.nsp,
+          data: { message: "Invalid namespace" }
+        })
+        return { state, reactions: [send(encodeEngine({ type: "message", data: refusal }))] }
+      }
+      if (state.joined) return none
+      const accepted = encodeSocketIo({ type: PacketType.CONNECT, nsp: "/", data: { sid: newSid() } })
+      return {
+        state: { joined: true },
+        reactions: [send(encodeEngine({ type: "message", data: accepted })), { _tag: "Join" }]
+      }
+    }
+    case PacketType.DISCONNECT:
+      return message.nsp === "/" ? { state, reactions: [close(1000, "client left")] } : none
+    case PacketType.CONNECT_ERROR:
+      return { state, reactions: [malformedPacket] }
+    default:
+      // Events and acks from clients: the service reads nothing from them.
+      return none
+  }
+}

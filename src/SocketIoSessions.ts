@@ -1,0 +1,87 @@
+/**
+ * Socket.IO clients on the WebSocket transport: the live side of `SocketIoProtocol`. Each session
+ * gets its open packet, has its packets answered, and joins the fan-out once it connects to "/".
+ *
+ * Engine.IO's heartbeat is the server's to drive: one fiber pings every session each
+ * `pingInterval` and, `pingTimeout` later, cuts off the sessions that did not answer. A client
+ * that hears no ping for `pingInterval + pingTimeout` gives up on the server, so the pings must
+ * keep coming whether or not anything else is sent.
+ */
+import { Context, Duration, Effect, Layer } from "effect"
+import { randomBytes } from "node:crypto"
+import { WebSocket } from "ws"
+import { ServerConfig } from "./Config.js"
+import { initialSession, openPacket, pingPacket, receive, type SessionState } from "./SocketIoProtocol.js"
+
+interface Session {
+  state: SessionState
+  awaitingPong: boolean
+}
+
+// 15 random bytes: a 20-character id, as unguessable as Engine.IO's own.
+const newSid = () => randomBytes(15).toString("base64url")
+
+export class SocketIoSessions extends Context.Tag("IntegerForge/SocketIoSessions")<SocketIoSessions, {
+  /** Speaks Socket.IO on an accepted socket; `join` runs once, when the client joins "/". */
+  readonly start: (socket: WebSocket, join: () => void) => void
+}>() {
+  static readonly layer = Layer.scoped(
+    SocketIoSessions,
+    Effect.gen(function*() {
+      const config = yield* ServerConfig
+      const settings = {
+        pingIntervalMs: config.socketIoPingIntervalMs,
+        // The sweep below checks pongs within one interval, so the timeout cannot be longer.
+        pingTimeoutMs: Math.min(config.socketIoPingTimeoutMs, config.socketIoPingIntervalMs),
+        maxPayloadBytes: config.maxPayloadBytes
+      }
+      const sessions = new Map<WebSocket, Session>()
+
+      const pingAll = Effect.sync(() => {
+        for (const [socket, session] of sessions) {
+          if (socket.readyState !== WebSocket.OPEN) continue
+          session.awaitingPong = true
+          socket.send(pingPacket)
+        }
+      })
+      // No close frame: a client that stopped answering pings would not answer it either.
+      const dropSilent = Effect.sync(() => {
+        for (const [socket, session] of sessions) if (session.awaitingPong) socket.terminate()
+      })
+      yield* Effect.forkScoped(Effect.forever(Effect.gen(function*() {
+        yield* pingAll
+        yield* Effect.sleep(Duration.millis(settings.pingTimeoutMs))
+        yield* dropSilent
+        yield* Effect.sleep(Duration.millis(settings.pingIntervalMs - settings.pingTimeoutMs))
+      })))
+
+      const start = (socket: WebSocket, join: () => void) => {
+        const session: Session = { state: initialSession, awaitingPong: false }
+        sessions.set(socket, session)
+        socket.once("close", () => sessions.delete(socket))
+        socket.send(openPacket(newSid(), settings))
+        socket.on("message", (data, isBinary) => {
+          const { reactions, state } = receive(session.state, isBinary ? undefined : String(data), newSid)
+          session.state = state
+          for (const reaction of reactions) {
+            switch (reaction._tag) {
+              case "Send":
+                if (socket.readyState === WebSocket.OPEN) socket.send(reaction.packet)
+                break
+              case "Join":
+                join()
+                break
+              case "Pong":
+                session.awaitingPong = false
+                break
+              case "Close":
+                socket.close(reaction.code, reaction.reason)
+                break
+            }
+          }
+        })
+      }
+      return { start }
+    })
+  )
+}
