@@ -2,10 +2,10 @@
  * The service's layers wired together, short of configuration: `main.ts` gives it the
  * environment's, tests give it their own.
  *
- *   ForgeConfig ──▶ IntegerForge ──▶ SocketRegistry ──┐
- *                                                     ├──▶ Heartbeat ──▶ WebSocketEdge ──┐
- *   NodeServer, Lifecycle ────────────────────────────┼──▶ HttpRoutes ─────┴──▶ Listener
- *   ServerConfig ─────────────────────────────────────┘    (edge and listener read it)
+ *   ForgeConfig ─▶ IntegerForge ─▶ SocketRegistry ─┬─▶ WebSocketEdge ─┬─▶ Listener
+ *                   Heartbeat, SocketIoSessions ───┤                  │
+ *   NodeServer, Lifecycle, OpenSockets ────────────┴─▶ HttpRoutes ────┘
+ *   (ServerConfig is read by the edge, the server, the registry and the listener)
  *
  * Layers release in the reverse order: the listener starts draining, the edge closes the sockets
  * (which stops the fan-out and then the forge), the Node server closes last.
