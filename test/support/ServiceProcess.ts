@@ -44,7 +44,8 @@ export const spawnService = (env: Record<string, string>, wrapper: ReadonlyArray
     child.stderr.on("data", (chunk) => (output += String(chunk)))
     child.on("exit", (code, signal) => Deferred.unsafeDone(exited, Effect.succeed({ code, signal })))
     const port = Effect.suspend(() => {
-      const match = /listening on \S+ port (\d+)/.exec(output)
+      // The second start line, so that both are in the output once the port is known.
+      const match = /Try it: websocat ws:\/\/\S+:(\d+)\/_ws\//.exec(output)
       return match ? Effect.succeed(Number(match[1])) : Effect.fail(new Error("not listening yet"))
     })
     return { pid: child.pid!, output: () => output, exited, port } satisfies ServiceProcess
