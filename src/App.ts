@@ -11,11 +11,13 @@
  * (which stops the fan-out and then the forge), the Node server closes last.
  */
 import { Layer } from "effect"
+import { ConnectionLog } from "./ConnectionLog.js"
 import { Heartbeat } from "./Heartbeat.js"
 import * as HttpRoutes from "./HttpRoutes.js"
 import { IntegerForge } from "./IntegerForge.js"
 import { Lifecycle } from "./Lifecycle.js"
 import * as Listener from "./Listener.js"
+import { Metrics } from "./Metrics.js"
 import { NodeServer } from "./NodeServer.js"
 import { OpenSockets } from "./OpenSockets.js"
 import { SocketIoSessions } from "./SocketIoSessions.js"
@@ -23,13 +25,16 @@ import { SocketRegistry } from "./SocketRegistry.js"
 import * as WebSocketEdge from "./WebSocketEdge.js"
 
 /** The forge and the socket registry that fans it out. Needs `ForgeConfig`. */
-export const ForgeLive = SocketRegistry.layer.pipe(Layer.provideMerge(IntegerForge.layerWithoutConfig))
+export const ForgeLive = SocketRegistry.layer.pipe(
+  Layer.provideMerge(Metrics.layer),
+  Layer.provideMerge(IntegerForge.layerWithoutConfig)
+)
 
 /** The whole service, listening. Needs `ForgeConfig` and `ServerConfig`. */
 export const ServerLive = Listener.layer.pipe(
   Layer.provide([
     HttpRoutes.layer,
-    WebSocketEdge.layer.pipe(Layer.provide([Heartbeat.layer, SocketIoSessions.layer]))
+    WebSocketEdge.layer.pipe(Layer.provide([Heartbeat.layer, SocketIoSessions.layer, ConnectionLog.layer]))
   ]),
   Layer.provideMerge(Layer.mergeAll(NodeServer.layer, Lifecycle.layer, OpenSockets.layer)),
   Layer.provideMerge(ForgeLive)

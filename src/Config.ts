@@ -70,6 +70,8 @@ export class ServerConfig extends Context.Tag("IntegerForge/ServerConfig")<Serve
   readonly socketIoPingIntervalMs: number
   /** How long a Socket.IO client has to answer a ping (Socket.IO's default: 20 s). */
   readonly socketIoPingTimeoutMs: number
+  /** How many proxies in front of us append to `X-Forwarded-For` and are trusted (0: ignore it). */
+  readonly trustProxyHops: number
 }>() {
   static readonly fromEnv = Config.all({
     port: decimal("PORT", { min: 0, max: 65535 }, 3000),
@@ -98,7 +100,8 @@ export class ServerConfig extends Context.Tag("IntegerForge/ServerConfig")<Serve
       "ALLOWED_ORIGINS"
     ).pipe(Config.option, Config.map(Option.getOrUndefined)),
     socketIoPingIntervalMs: milliseconds("SOCKETIO_PING_INTERVAL_MS", 25_000),
-    socketIoPingTimeoutMs: milliseconds("SOCKETIO_PING_TIMEOUT_MS", 20_000)
+    socketIoPingTimeoutMs: milliseconds("SOCKETIO_PING_TIMEOUT_MS", 20_000),
+    trustProxyHops: decimal("TRUST_PROXY_HOPS", { min: 0, max: 16 }, 0)
   })
 
   static readonly layer = Layer.effect(ServerConfig, ServerConfig.fromEnv)
@@ -116,6 +119,7 @@ export class ServerConfig extends Context.Tag("IntegerForge/ServerConfig")<Serve
       allowedOrigins: undefined,
       socketIoPingIntervalMs: 25_000,
       socketIoPingTimeoutMs: 20_000,
+      trustProxyHops: 0,
       ...overrides
     })
 }

@@ -10,6 +10,7 @@ import { Context, Duration, Effect, Layer, Schedule } from "effect"
 import { WebSocket } from "ws"
 import { ServerConfig } from "./Config.js"
 import { OpenSockets } from "./OpenSockets.js"
+import { terminateBy } from "./ServerCloses.js"
 import { shed } from "./SocketRegistry.js"
 
 export class Heartbeat extends Context.Tag("IntegerForge/Heartbeat")<Heartbeat, {
@@ -27,7 +28,7 @@ export class Heartbeat extends Context.Tag("IntegerForge/Heartbeat")<Heartbeat, 
         for (const socket of sockets) {
           if (socket.readyState !== WebSocket.OPEN) continue
           // No close frame: a peer that ignores pings would not answer it either.
-          if (unanswered.has(socket)) socket.terminate()
+          if (unanswered.has(socket)) terminateBy(socket, "heartbeat")
           else {
             unanswered.add(socket)
             socket.ping()

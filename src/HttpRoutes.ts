@@ -9,6 +9,7 @@ import { Effect, Layer } from "effect"
 import { allowedPrefixes } from "./AllowedPaths.js"
 import { ForgeConfig } from "./Config.js"
 import { Lifecycle } from "./Lifecycle.js"
+import { Metrics } from "./Metrics.js"
 import { NodeServer } from "./NodeServer.js"
 import { dialectOf } from "./SocketIoProtocol.js"
 import { hostProblem, judgeUpgrade, originHeaders } from "./UpgradeVerdict.js"
@@ -77,16 +78,21 @@ const fallback = Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
     : text("Not found\n", { status: 404 })
 })
 
+const metrics = Effect.flatMap(Metrics, (m) => m.render).pipe(
+  Effect.map(({ body, contentType }) => HttpServerResponse.text(body, { contentType }))
+)
+
 export const router = HttpRouter.empty.pipe(
   HttpRouter.get("/cache-healthcheck", healthCheck),
   HttpRouter.head("/cache-healthcheck", healthCheck),
+  HttpRouter.get("/metrics", metrics),
   HttpRouter.get("/", home),
   HttpRouter.head("/", home)
 )
 
 // The health check answers whatever the Host; everything else needs a valid one.
 const withValidHost = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
-  const problem = request.url.startsWith("/cache-healthcheck") ? undefined : hostProblem(
+  const problem = /^\/cache-healthcheck(?:\?|$)/.test(request.url) ? undefined : hostProblem(
     NodeHttpServerRequest.toIncomingMessage(request).httpVersion,
     request.headers["host"]
   )

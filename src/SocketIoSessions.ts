@@ -11,6 +11,7 @@ import { Context, Duration, Effect, Layer } from "effect"
 import { randomBytes } from "node:crypto"
 import { WebSocket } from "ws"
 import { ServerConfig } from "./Config.js"
+import { closeBy, terminateBy } from "./ServerCloses.js"
 import { initialSession, openPacket, pingPacket, receive, type SessionState } from "./SocketIoProtocol.js"
 
 interface Session {
@@ -46,7 +47,9 @@ export class SocketIoSessions extends Context.Tag("IntegerForge/SocketIoSessions
       })
       // No close frame: a client that stopped answering pings would not answer it either.
       const dropSilent = Effect.sync(() => {
-        for (const [socket, session] of sessions) if (session.awaitingPong) socket.terminate()
+        for (const [socket, session] of sessions) {
+          if (session.awaitingPong) terminateBy(socket, "socket.io-ping-timeout")
+        }
       })
       yield* Effect.forkScoped(Effect.forever(Effect.gen(function*() {
         yield* pingAll
@@ -75,7 +78,9 @@ export class SocketIoSessions extends Context.Tag("IntegerForge/SocketIoSessions
                 session.awaitingPong = false
                 break
               case "Close":
-                socket.close(reaction.code, reaction.reason)
+                // A client that sends close or leaves "/" ends its own session.
+                if (reaction.code === 1000) socket.close(reaction.code, reaction.reason)
+                else closeBy(socket, "socket.io-protocol", reaction.code, reaction.reason)
                 break
             }
           }

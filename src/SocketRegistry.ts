@@ -11,6 +11,8 @@ import { WebSocket } from "ws"
 import { slowConsumer } from "./CloseCodes.js"
 import { ServerConfig } from "./Config.js"
 import { IntegerForge } from "./IntegerForge.js"
+import { Metrics } from "./Metrics.js"
+import { closeBy } from "./ServerCloses.js"
 import { integerEvent } from "./SocketIoProtocol.js"
 
 const textFrame = { binary: false, compress: false, fin: true } as const
@@ -28,7 +30,7 @@ const shedGraceMs = 1000
  * longer OPEN) and is terminated after a short grace if the close handshake does not finish.
  */
 export const shed = (socket: WebSocket) => {
-  socket.close(slowConsumer.code, slowConsumer.reason)
+  closeBy(socket, "slow-consumer", slowConsumer.code, slowConsumer.reason)
   setTimeout(() => socket.terminate(), shedGraceMs).unref()
 }
 
@@ -49,6 +51,7 @@ export class SocketRegistry extends Context.Tag("IntegerForge/SocketRegistry")<S
     SocketRegistry,
     Effect.gen(function*() {
       const forge = yield* IntegerForge
+      const metrics = yield* Metrics
       const { maxBufferedBytes } = yield* ServerConfig
       const members = new Map<WebSocket, Audience>()
       let socketIoMembers = 0
@@ -57,11 +60,16 @@ export class SocketRegistry extends Context.Tag("IntegerForge/SocketRegistry")<S
       const deliver = (n: number) => {
         const plainFrame = Buffer.from(String(n))
         const socketIoFrame = socketIoMembers > 0 ? Buffer.from(integerEvent(n)) : plainFrame
+        let sent = 0
         for (const [socket, audience] of members) {
           if (socket.readyState !== WebSocket.OPEN) continue
           if (socket.bufferedAmount > maxBufferedBytes) shed(socket)
-          else socket.send(audience === "plain" ? plainFrame : socketIoFrame, textFrame)
+          else {
+            socket.send(audience === "plain" ? plainFrame : socketIoFrame, textFrame)
+            sent++
+          }
         }
+        metrics.messagesSent(sent)
       }
 
       const fanOut = yield* RcRef.make({

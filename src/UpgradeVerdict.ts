@@ -19,6 +19,8 @@ export type UpgradeVerdict =
   | { readonly _tag: "Accept" }
   | {
     readonly _tag: "Refuse"
+    /** A short, fixed name for the reason, for metrics and logs. */
+    readonly key: string
     readonly status: number
     readonly reason: string
     readonly headers?: Readonly<Record<string, string>>
@@ -28,8 +30,8 @@ export type UpgradeVerdict =
 
 const accept: UpgradeVerdict = { _tag: "Accept" }
 
-const refuse = (status: number, reason: string, headers?: Record<string, string>): UpgradeVerdict =>
-  headers === undefined ? { _tag: "Refuse", status, reason } : { _tag: "Refuse", status, reason, headers }
+const refuse = (key: string, status: number, reason: string, headers?: Record<string, string>): UpgradeVerdict =>
+  headers === undefined ? { _tag: "Refuse", key, status, reason } : { _tag: "Refuse", key, status, reason, headers }
 
 const single = (value: string | ReadonlyArray<string> | undefined): string | undefined =>
   typeof value === "string" ? value : value?.join(",")
@@ -77,36 +79,36 @@ export interface UpgradePolicy {
 
 /** Judges a request that asks (or should have asked) to become a WebSocket. */
 export const judgeUpgrade = (request: UpgradeRequest, policy: UpgradePolicy = {}): UpgradeVerdict => {
-  if (!isAllowedTarget(request.target)) return refuse(404, notAllowedReason)
-  if (request.method !== "GET") return refuse(400, "A WebSocket upgrade must use GET")
-  if (request.httpVersion !== "1.1") return refuse(400, "A WebSocket upgrade needs HTTP/1.1")
+  if (!isAllowedTarget(request.target)) return refuse("path", 404, notAllowedReason)
+  if (request.method !== "GET") return refuse("method", 400, "A WebSocket upgrade must use GET")
+  if (request.httpVersion !== "1.1") return refuse("http-version", 400, "A WebSocket upgrade needs HTTP/1.1")
   const headers = request.headers
   const badHost = hostProblem(request.httpVersion, headers["host"])
-  if (badHost !== undefined) return refuse(400, badHost)
+  if (badHost !== undefined) return refuse("host", 400, badHost)
   // `ws` accepts exactly "websocket" here (any case), not a list that contains it.
   if (single(headers["upgrade"])?.trim().toLowerCase() !== "websocket") {
-    return refuse(400, "This path accepts WebSocket upgrades only: send Upgrade: websocket")
+    return refuse("upgrade-header", 400, "This path accepts WebSocket upgrades only: send Upgrade: websocket")
   }
   if (!tokens(single(headers["connection"])).includes("upgrade")) {
-    return refuse(400, "This path accepts WebSocket upgrades only: send Connection: Upgrade")
+    return refuse("connection-header", 400, "This path accepts WebSocket upgrades only: send Connection: Upgrade")
   }
   if (single(headers["sec-websocket-version"])?.trim() !== "13") {
-    return refuse(400, "Unsupported Sec-WebSocket-Version: this server speaks version 13", {
+    return refuse("version", 400, "Unsupported Sec-WebSocket-Version: this server speaks version 13", {
       "Sec-WebSocket-Version": "13"
     })
   }
   const key = single(headers["sec-websocket-key"])?.trim()
-  if (key === undefined || !websocketKey.test(key)) return refuse(400, "Missing or invalid Sec-WebSocket-Key")
+  if (key === undefined || !websocketKey.test(key)) return refuse("key", 400, "Missing or invalid Sec-WebSocket-Key")
   const protocols = single(headers["sec-websocket-protocol"])
   if (protocols !== undefined && !subprotocols.test(protocols)) {
-    return refuse(400, "Invalid Sec-WebSocket-Protocol: expected a comma-separated list of tokens")
+    return refuse("subprotocol", 400, "Invalid Sec-WebSocket-Protocol: expected a comma-separated list of tokens")
   }
   const origin = single(headers["origin"])?.trim().toLowerCase()
   if (
     policy.allowedOrigins !== undefined && origin !== undefined &&
     !policy.allowedOrigins.some((allowed) => allowed.toLowerCase() === origin)
   ) {
-    return refuse(403, "Origin not allowed")
+    return refuse("origin", 403, "Origin not allowed")
   }
   return accept
 }

@@ -11,13 +11,17 @@ import { Duration, Effect, ExecutionStrategy, Exit, Layer, Runtime, Schedule, Sc
 import type { IncomingMessage } from "node:http"
 import type { Duplex } from "node:stream"
 import { WebSocket, WebSocketServer } from "ws"
+import { requestPath } from "./AllowedPaths.js"
+import { clientAddress } from "./ClientAddress.js"
 import { serviceRestart } from "./CloseCodes.js"
 import { ServerConfig } from "./Config.js"
 import { connectionCeiling, readOpenFilesLimit } from "./ConnectionLimit.js"
+import { ConnectionLog } from "./ConnectionLog.js"
 import { Heartbeat } from "./Heartbeat.js"
 import { Lifecycle } from "./Lifecycle.js"
 import { NodeServer } from "./NodeServer.js"
 import { OpenSockets } from "./OpenSockets.js"
+import { closeBy, terminateBy } from "./ServerCloses.js"
 import { type Dialect, dialectOf } from "./SocketIoProtocol.js"
 import { SocketIoSessions } from "./SocketIoSessions.js"
 import { type Audience, SocketRegistry } from "./SocketRegistry.js"
@@ -25,8 +29,18 @@ import { judgeUpgrade, originHeaders, refusalResponse, type UpgradeVerdict } fro
 
 type Refusal = Extract<UpgradeVerdict, { _tag: "Refuse" }>
 
-const draining: Refusal = { _tag: "Refuse", status: 503, reason: "Server is shutting down; reconnect shortly" }
-const atCapacity: Refusal = { _tag: "Refuse", status: 503, reason: "Server is at capacity; try again later" }
+const draining: Refusal = {
+  _tag: "Refuse",
+  key: "draining",
+  status: 503,
+  reason: "Server is shutting down; reconnect shortly"
+}
+const atCapacity: Refusal = {
+  _tag: "Refuse",
+  key: "capacity",
+  status: 503,
+  reason: "Server is at capacity; try again later"
+}
 
 const refuse = (socket: Duplex, verdict: Refusal) => {
   if (!socket.writable) return socket.destroy()
@@ -54,6 +68,9 @@ export const layer = Layer.scopedDiscard(Effect.gen(function*() {
   // Kept synchronously at accept and close, so a burst of upgrades cannot overshoot the limit.
   const openSockets = yield* OpenSockets
   const socketIo = yield* SocketIoSessions
+  const connectionLog = yield* ConnectionLog
+  const remoteOf = (request: IncomingMessage) =>
+    clientAddress(request.socket.remoteAddress, request.headers["x-forwarded-for"], config.trustProxyHops)
   // Connection scopes hang off a scope of their own, closed only after the drain below: were
   // they children of the layer's scope, they would close first and no client would see 1012.
   const connections = yield* Scope.make()
@@ -71,12 +88,17 @@ export const layer = Layer.scopedDiscard(Effect.gen(function*() {
     autoPong: false
   })
 
-  const accept = (ws: WebSocket, dialect: Dialect) => {
+  const accept = (ws: WebSocket, dialect: Dialect, request: IncomingMessage) => {
     // Errors from the peer (bad frames, resets) end in a close event; without a listener the
     // process would crash on them.
     ws.on("error", ignore)
     openSockets.add(ws)
     heartbeat.watch(ws)
+    connectionLog.opened(ws, {
+      path: requestPath(request.url ?? "") ?? "",
+      remote: remoteOf(request),
+      protocol: dialect._tag === "SocketIo" ? "socket.io" : "plain"
+    })
     const connectionScope = runSync(Scope.fork(connections, ExecutionStrategy.sequential))
     ws.once("close", () => {
       openSockets.delete(ws)
@@ -99,7 +121,13 @@ export const layer = Layer.scopedDiscard(Effect.gen(function*() {
     if (verdict._tag === "Refuse") return verdict
     const dialect = dialectOf(target)
     if (dialect._tag === "Refuse") {
-      return { _tag: "Refuse", status: dialect.status, reason: dialect.body, contentType: "application/json" }
+      return {
+        _tag: "Refuse",
+        key: "engine.io",
+        status: dialect.status,
+        reason: dialect.body,
+        contentType: "application/json"
+      }
     }
     return openSockets.size >= maxConnections ? atCapacity : { _tag: "Accept", dialect }
   }
@@ -109,8 +137,11 @@ export const layer = Layer.scopedDiscard(Effect.gen(function*() {
     socket.on("error", ignore)
     try {
       const decision = judge(request)
-      if (decision._tag === "Refuse") return refuse(socket, decision)
-      wss.handleUpgrade(request, socket, head, (ws) => accept(ws, decision.dialect))
+      if (decision._tag === "Refuse") {
+        connectionLog.refused(decision, requestPath(request.url ?? "") ?? "", remoteOf(request))
+        return refuse(socket, decision)
+      }
+      wss.handleUpgrade(request, socket, head, (ws) => accept(ws, decision.dialect, request))
     } catch (error) {
       // A bug here must cost one connection, never the process and its other clients.
       socket.destroy()
@@ -128,7 +159,10 @@ export const layer = Layer.scopedDiscard(Effect.gen(function*() {
   // give the close handshakes a bounded time, then cut off whoever did not answer.
   yield* Effect.addFinalizer(() =>
     Effect.gen(function*() {
-      for (const ws of openSockets) ws.close(serviceRestart.code, serviceRestart.reason)
+      yield* Effect.logInfo("draining: closing every socket with 1012").pipe(
+        Effect.annotateLogs({ sockets: openSockets.size, deadlineMs: config.shutdownTimeoutMs })
+      )
+      for (const ws of openSockets) closeBy(ws, "shutdown", serviceRestart.code, serviceRestart.reason)
       // Finalizers run uninterruptibly; the wait must be interruptible for its deadline to work.
       yield* Effect.void.pipe(
         Effect.repeat({ schedule: Schedule.spaced(Duration.millis(10)), until: () => openSockets.size === 0 }),
@@ -136,7 +170,12 @@ export const layer = Layer.scopedDiscard(Effect.gen(function*() {
         Effect.timeout(Duration.millis(config.shutdownTimeoutMs)),
         Effect.ignore
       )
-      for (const ws of openSockets) ws.terminate()
+      if (openSockets.size > 0) {
+        yield* Effect.logWarning("shutdown deadline reached; cutting off sockets that did not close").pipe(
+          Effect.annotateLogs({ sockets: openSockets.size })
+        )
+      }
+      for (const ws of openSockets) terminateBy(ws, "shutdown")
       wss.close()
       yield* Scope.close(connections, Exit.void)
       // Only now: until here, upgrades that arrive while draining still get a 503, not a reset.

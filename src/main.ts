@@ -5,14 +5,16 @@ import { NodeRuntime } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
 import { ServerLive } from "./App.js"
 import { ForgeConfig, ServerConfig } from "./Config.js"
+import * as Logging from "./Logging.js"
 import * as StartupLog from "./StartupLog.js"
 
 const Main = StartupLog.layer.pipe(
   Layer.provide(ServerLive),
-  Layer.provide([ForgeConfig.layer, ServerConfig.layer])
+  Layer.provide([ForgeConfig.layer, ServerConfig.layer]),
+  Layer.provide(Logging.layer)
 )
 
 Layer.launch(Main).pipe(
   Effect.tapErrorCause(StartupLog.reportStartFailure),
-  NodeRuntime.runMain({ disableErrorReporting: true })
+  NodeRuntime.runMain({ disableErrorReporting: true, disablePrettyLogger: true })
 )

@@ -84,7 +84,7 @@ describe("UpgradeVerdict", () => {
     "a refusal renders as one complete HTTP response with the origin header",
     [fc.constantFrom(400, 403, 404, 503), fc.string({ maxLength: 80 }).map((s) => s.replace(/[\r\n]/g, " "))],
     ([code, reason]) => {
-      const text = refusalResponse({ _tag: "Refuse", status: code, reason })
+      const text = refusalResponse({ _tag: "Refuse", key: "test", status: code, reason })
       const [head, body] = text.split("\r\n\r\n")
       const [statusLine, ...headerLines] = head!.split("\r\n")
       assert.match(statusLine!, new RegExp(`^HTTP/1\\.1 ${code} \\S`))

@@ -1,0 +1,70 @@
+/**
+ * One log line when a connection opens and one when it closes (with how long it lasted, its
+ * close code and who closed it), refused upgrades with their reason, and the matching metrics.
+ * Nothing here runs per message.
+ *
+ * Refusals are what a flood is made of, so each reason is logged at most once a second, with a
+ * count of the lines held back.
+ */
+import { Context, Effect, Layer, Runtime } from "effect"
+import type { WebSocket } from "ws"
+import { Metrics, type Protocol } from "./Metrics.js"
+import { serverCloseReason } from "./ServerCloses.js"
+
+export interface ConnectionInfo {
+  /** The request path, without its query (which may carry tokens). */
+  readonly path: string
+  readonly remote: string
+  readonly protocol: Protocol
+}
+
+export class ConnectionLog extends Context.Tag("IntegerForge/ConnectionLog")<ConnectionLog, {
+  /** Records an accepted socket, and its close when it comes. */
+  readonly opened: (socket: WebSocket, info: ConnectionInfo) => void
+  readonly refused: (refusal: { readonly key: string; readonly status: number }, path: string, remote: string) => void
+}>() {
+  static readonly layer = Layer.effect(
+    ConnectionLog,
+    Effect.gen(function*() {
+      const metrics = yield* Metrics
+      const runSync = Runtime.runSync(yield* Effect.runtime<never>())
+      const log = (message: string, fields: Record<string, unknown>) =>
+        runSync(Effect.logInfo(message).pipe(Effect.annotateLogs(fields)))
+
+      const opened = (socket: WebSocket, info: ConnectionInfo) => {
+        const openedAt = Date.now()
+        metrics.connectionOpened(info.protocol)
+        log("connection opened", { ...info })
+        socket.once("close", (code: number) => {
+          const reason = serverCloseReason(socket)
+          metrics.connectionClosed(info.protocol, code, reason)
+          log("connection closed", {
+            ...info,
+            durationMs: Date.now() - openedAt,
+            code,
+            closedBy: reason === undefined ? "client" : "server",
+            ...(reason === undefined ? {} : { reason })
+          })
+        })
+      }
+
+      const lastLogged = new Map<string, { at: number; suppressed: number }>()
+      const refused = (refusal: { readonly key: string; readonly status: number }, path: string, remote: string) => {
+        metrics.upgradeRefused(refusal.key)
+        const now = Date.now()
+        const last = lastLogged.get(refusal.key)
+        if (last !== undefined && now - last.at < 1000) return void last.suppressed++
+        lastLogged.set(refusal.key, { at: now, suppressed: 0 })
+        log("upgrade refused", {
+          reason: refusal.key,
+          status: refusal.status,
+          path,
+          remote,
+          ...(last !== undefined && last.suppressed > 0 ? { suppressedSinceLastLine: last.suppressed } : {})
+        })
+      }
+
+      return { opened, refused }
+    })
+  )
+}

@@ -1,0 +1,20 @@
+/**
+ * How the process writes its log: Effect's logger, as JSON lines (one object per line, for log
+ * collectors) or pretty text (for a person at a terminal), at a minimum level.
+ *
+ * `LOG_FORMAT` picks the format; unset, it is JSON when stdout is not a terminal or
+ * `NODE_ENV=production`, pretty otherwise. `LOG_LEVEL` (default Info) sets the minimum level.
+ */
+import { Config, Effect, Layer, Logger, LogLevel, Option } from "effect"
+
+export const LoggingConfig = Config.all({
+  format: Config.literal("pretty", "json")("LOG_FORMAT").pipe(Config.option),
+  level: Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info)),
+  production: Config.string("NODE_ENV").pipe(Config.map((env) => env === "production"), Config.withDefault(false))
+})
+
+export const layer = Layer.unwrapEffect(Effect.gen(function*() {
+  const { format, level, production } = yield* LoggingConfig
+  const json = Option.getOrElse(format, () => production || !process.stdout.isTTY ? "json" : "pretty") === "json"
+  return Layer.merge(json ? Logger.json : Logger.pretty, Logger.minimumLogLevel(level))
+}))

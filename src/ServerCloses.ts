@@ -1,0 +1,30 @@
+/**
+ * Why the server ended a socket, remembered until its close event so that the connection log
+ * and the metrics can say who closed it and why. A socket with no mark was closed by its client
+ * (or by the network).
+ */
+import type { WebSocket } from "ws"
+
+export type ServerCloseReason =
+  | "shutdown"
+  | "slow-consumer"
+  | "heartbeat"
+  | "socket.io-ping-timeout"
+  | "socket.io-protocol"
+
+const marks = new WeakMap<WebSocket, ServerCloseReason>()
+
+/** Closes a socket with a close frame, remembering why. The first reason given wins. */
+export const closeBy = (socket: WebSocket, reason: ServerCloseReason, code: number, text: string) => {
+  if (!marks.has(socket)) marks.set(socket, reason)
+  socket.close(code, text)
+}
+
+/** Cuts a socket off without a close frame, remembering why. */
+export const terminateBy = (socket: WebSocket, reason: ServerCloseReason) => {
+  if (!marks.has(socket)) marks.set(socket, reason)
+  socket.terminate()
+}
+
+/** Why the server closed this socket, or undefined when it did not. */
+export const serverCloseReason = (socket: WebSocket): ServerCloseReason | undefined => marks.get(socket)
