@@ -34,16 +34,19 @@ export class ForgeConfig extends Context.Tag("IntegerForge/ForgeConfig")<ForgeCo
    * never waits for anyone.
    */
   readonly bufferCapacity: number
+  /** How many of the latest integers a reconnecting client can ask for again (`?since=N`). */
+  readonly replayCapacity: number
 }>() {
   static readonly fromEnv = Config.all({
     intervalMs: milliseconds("FORGE_INTERVAL_MS", 1000),
-    bufferCapacity: Config.succeed(1024)
+    bufferCapacity: Config.succeed(1024),
+    replayCapacity: decimal("REPLAY_CAPACITY", { min: 0, max: 1_000_000 }, 1000)
   })
 
   static readonly layer = Layer.effect(ForgeConfig, ForgeConfig.fromEnv)
 
-  static readonly make = (intervalMs: number, bufferCapacity = 1024) =>
-    Layer.succeed(ForgeConfig, { intervalMs, bufferCapacity })
+  static readonly make = (intervalMs: number, bufferCapacity = 1024, replayCapacity = 1000) =>
+    Layer.succeed(ForgeConfig, { intervalMs, bufferCapacity, replayCapacity })
 }
 
 /** Where the HTTP server listens, whom it lets in, and how it lets sockets go. */

@@ -3,7 +3,12 @@
  * and the metrics can say who closed it and why. A socket with no mark was closed by its client
  * (or by the network).
  */
-import type { WebSocket } from "ws"
+
+/** The part of a socket that can be closed; ws's `WebSocket` is one. */
+interface Closable {
+  close(code: number, reason: string): void
+  terminate(): void
+}
 
 export type ServerCloseReason =
   | "shutdown"
@@ -12,19 +17,19 @@ export type ServerCloseReason =
   | "socket.io-ping-timeout"
   | "socket.io-protocol"
 
-const marks = new WeakMap<WebSocket, ServerCloseReason>()
+const marks = new WeakMap<Closable, ServerCloseReason>()
 
 /** Closes a socket with a close frame, remembering why. The first reason given wins. */
-export const closeBy = (socket: WebSocket, reason: ServerCloseReason, code: number, text: string) => {
+export const closeBy = (socket: Closable, reason: ServerCloseReason, code: number, text: string) => {
   if (!marks.has(socket)) marks.set(socket, reason)
   socket.close(code, text)
 }
 
 /** Cuts a socket off without a close frame, remembering why. */
-export const terminateBy = (socket: WebSocket, reason: ServerCloseReason) => {
+export const terminateBy = (socket: Closable, reason: ServerCloseReason) => {
   if (!marks.has(socket)) marks.set(socket, reason)
   socket.terminate()
 }
 
 /** Why the server closed this socket, or undefined when it did not. */
-export const serverCloseReason = (socket: WebSocket): ServerCloseReason | undefined => marks.get(socket)
+export const serverCloseReason = (socket: Closable): ServerCloseReason | undefined => marks.get(socket)

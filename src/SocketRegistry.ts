@@ -8,10 +8,23 @@
  */
 import { Context, Effect, Layer, Queue, RcRef, type Scope } from "effect"
 import { WebSocket } from "ws"
+
+/**
+ * What the fan-out needs of a socket: the part of ws's `WebSocket` it uses. Naming it lets the
+ * forge-to-socket path be tested against `TestClock` with a recording recipient.
+ */
+export interface Recipient {
+  readonly readyState: number
+  readonly bufferedAmount: number
+  send(data: Buffer, options: { readonly binary: boolean; readonly compress: boolean; readonly fin: boolean }): void
+  close(code: number, reason: string): void
+  terminate(): void
+}
 import { slowConsumer } from "./CloseCodes.js"
-import { ServerConfig } from "./Config.js"
+import { ForgeConfig, ServerConfig } from "./Config.js"
 import { IntegerForge } from "./IntegerForge.js"
 import { Metrics } from "./Metrics.js"
+import { replayRange } from "./Resume.js"
 import { closeBy } from "./ServerCloses.js"
 import { integerEvent } from "./SocketIoProtocol.js"
 
@@ -29,7 +42,7 @@ const shedGraceMs = 1000
  * Closes a socket whose unsent data has passed the limit. It leaves the fan-out at once (it is no
  * longer OPEN) and is terminated after a short grace if the close handshake does not finish.
  */
-export const shed = (socket: WebSocket) => {
+export const shed = (socket: Recipient) => {
   closeBy(socket, "slow-consumer", slowConsumer.code, slowConsumer.reason)
   setTimeout(() => socket.terminate(), shedGraceMs).unref()
 }
@@ -43,7 +56,11 @@ export class SocketRegistry extends Context.Tag("IntegerForge/SocketRegistry")<S
    * integer forged, in its audience's encoding. Closing the scope removes it; the last removal
    * stops the fan-out.
    */
-  readonly register: (socket: WebSocket, audience: Audience) => Effect.Effect<void, never, Scope.Scope>
+  readonly register: (
+    socket: Recipient,
+    audience: Audience,
+    since?: number | undefined
+  ) => Effect.Effect<void, never, Scope.Scope>
   /** How many sockets are registered right now. */
   readonly size: () => number
 }>() {
@@ -53,13 +70,17 @@ export class SocketRegistry extends Context.Tag("IntegerForge/SocketRegistry")<S
       const forge = yield* IntegerForge
       const metrics = yield* Metrics
       const { maxBufferedBytes } = yield* ServerConfig
-      const members = new Map<WebSocket, Audience>()
+      const { replayCapacity } = yield* ForgeConfig
+      const members = new Map<Recipient, Audience>()
       let socketIoMembers = 0
+      // The last integer written to the members, while the fan-out runs. When it does not, no
+      // delivery is pending and the forge's own last integer is the one everyone has seen.
+      let delivered: number | undefined
 
       // Each integer is encoded once per audience, and the same bytes go to every member of it.
       const deliver = (n: number) => {
-        const plainFrame = Buffer.from(String(n))
-        const socketIoFrame = socketIoMembers > 0 ? Buffer.from(integerEvent(n)) : plainFrame
+        const plainFrame = encode(n, "plain")
+        const socketIoFrame = socketIoMembers > 0 ? encode(n, "socket.io") : plainFrame
         let sent = 0
         for (const [socket, audience] of members) {
           if (socket.readyState !== WebSocket.OPEN) continue
@@ -70,11 +91,30 @@ export class SocketRegistry extends Context.Tag("IntegerForge/SocketRegistry")<S
           }
         }
         metrics.messagesSent(sent)
+        delivered = n
+      }
+
+      const encode = (n: number, audience: Audience) =>
+        audience === "plain" ? Buffer.from(String(n)) : Buffer.from(integerEvent(n))
+
+      // Synchronous, and followed at once by joining the members: no delivery can fall between
+      // the last replayed integer and the first live one.
+      const replay = (socket: Recipient, audience: Audience, since: number) => {
+        const upTo = delivered ?? Effect.runSync(forge.status).last
+        const range = replayRange(since, upTo, replayCapacity)
+        if (range === undefined) return
+        for (let n = range.from; n <= range.to; n++) socket.send(encode(n, audience), textFrame)
       }
 
       const fanOut = yield* RcRef.make({
         acquire: Effect.gen(function*() {
           const integers = yield* forge.subscribe
+          // Everything forged before the subscription is either delivered already or was
+          // forged while nobody listened; everything after comes through `integers`.
+          yield* Effect.acquireRelease(
+            Effect.map(forge.status, (status) => (delivered = status.last)),
+            () => Effect.sync(() => (delivered = undefined))
+          )
           yield* Queue.takeBetween(integers, 1, maxBatch).pipe(
             Effect.map((batch) => {
               for (const n of batch) deliver(n)
@@ -89,9 +129,10 @@ export class SocketRegistry extends Context.Tag("IntegerForge/SocketRegistry")<S
         if (audience === "socket.io") socketIoMembers += delta
       }
 
-      const register = (socket: WebSocket, audience: Audience) =>
+      const register = (socket: Recipient, audience: Audience, since?: number | undefined) =>
         Effect.acquireRelease(
           Effect.sync(() => {
+            if (since !== undefined && socket.readyState === WebSocket.OPEN) replay(socket, audience, since)
             members.set(socket, audience)
             count(audience, 1)
           }),

@@ -21,6 +21,7 @@ import { Heartbeat } from "./Heartbeat.js"
 import { Lifecycle } from "./Lifecycle.js"
 import { NodeServer } from "./NodeServer.js"
 import { OpenSockets } from "./OpenSockets.js"
+import { invalidSinceReason, sinceOf } from "./Resume.js"
 import { closeBy, terminateBy } from "./ServerCloses.js"
 import { type Dialect, dialectOf } from "./SocketIoProtocol.js"
 import { SocketIoSessions } from "./SocketIoSessions.js"
@@ -88,7 +89,7 @@ export const layer = Layer.scopedDiscard(Effect.gen(function*() {
     autoPong: false
   })
 
-  const accept = (ws: WebSocket, dialect: Dialect, request: IncomingMessage) => {
+  const accept = (ws: WebSocket, dialect: Dialect, since: number | undefined, request: IncomingMessage) => {
     // Errors from the peer (bad frames, resets) end in a close event; without a listener the
     // process would crash on them.
     ws.on("error", ignore)
@@ -104,12 +105,14 @@ export const layer = Layer.scopedDiscard(Effect.gen(function*() {
       openSockets.delete(ws)
       runFork(Scope.close(connectionScope, Exit.void))
     })
-    const join = (audience: Audience) => runFork(Scope.extend(registry.register(ws, audience), connectionScope))
+    const join = (audience: Audience) => runFork(Scope.extend(registry.register(ws, audience, since), connectionScope))
     if (dialect._tag === "SocketIo") socketIo.start(ws, () => join("socket.io"))
     else join("plain")
   }
 
-  const judge = (request: IncomingMessage): Refusal | { readonly _tag: "Accept"; readonly dialect: Dialect } => {
+  const judge = (
+    request: IncomingMessage
+  ): Refusal | { readonly _tag: "Accept"; readonly dialect: Dialect; readonly since: number | undefined } => {
     if (lifecycle.isDraining()) return draining
     const target = request.url ?? ""
     const verdict = judgeUpgrade({
@@ -129,7 +132,11 @@ export const layer = Layer.scopedDiscard(Effect.gen(function*() {
         contentType: "application/json"
       }
     }
-    return openSockets.size >= maxConnections ? atCapacity : { _tag: "Accept", dialect }
+    const since = sinceOf(target)
+    if (since._tag === "Invalid") return { _tag: "Refuse", key: "since", status: 400, reason: invalidSinceReason }
+    return openSockets.size >= maxConnections
+      ? atCapacity
+      : { _tag: "Accept", dialect, since: since._tag === "Since" ? since.after : undefined }
   }
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -141,7 +148,7 @@ export const layer = Layer.scopedDiscard(Effect.gen(function*() {
         connectionLog.refused(decision, requestPath(request.url ?? "") ?? "", remoteOf(request))
         return refuse(socket, decision)
       }
-      wss.handleUpgrade(request, socket, head, (ws) => accept(ws, decision.dialect, request))
+      wss.handleUpgrade(request, socket, head, (ws) => accept(ws, decision.dialect, decision.since, request))
     } catch (error) {
       // A bug here must cost one connection, never the process and its other clients.
       socket.destroy()

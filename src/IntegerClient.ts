@@ -1,0 +1,171 @@
+/**
+ * A client for the service that reconnects by itself, for Node.js programs: the integers as an
+ * Effect `Stream`, across deploys, network drops and server restarts.
+ *
+ * On every reconnect it asks for `?since=<last integer seen>`, so the server replays what the
+ * client missed while it was away (as far as the server still holds it). Reconnects follow
+ * `ReconnectPolicy`; interrupting the stream closes the socket and stops.
+ */
+import { Data, Duration, Effect, Option, Random, Stream } from "effect"
+import { WebSocket } from "ws"
+import {
+  attemptAfter,
+  backoffDelay,
+  defaultPolicy,
+  type ReconnectPolicy,
+  verdictForClose,
+  verdictForStatus
+} from "./ReconnectPolicy.js"
+
+/** The URL is not a ws:// or wss:// URL. */
+export class InvalidUrl extends Data.TaggedError("InvalidUrl")<{ readonly url: string }> {
+  override get message() {
+    return `Not a ws:// or wss:// URL: ${this.url}`
+  }
+}
+
+/** The server refused the handshake with a status that retrying will not change. */
+export class Refused extends Data.TaggedError("Refused")<{ readonly status: number; readonly body: string }> {
+  override get message() {
+    return `The server refused the connection: HTTP ${this.status}${this.body === "" ? "" : `: ${this.body}`}`
+  }
+}
+
+/** The server closed the connection with a code that means "do not come back". */
+export class ClosedForGood
+  extends Data.TaggedError("ClosedForGood")<{ readonly code: number; readonly reason: string }>
+{
+  override get message() {
+    return `The server closed the connection for good: ${this.code}${this.reason === "" ? "" : ` ${this.reason}`}`
+  }
+}
+
+export type ClientError = InvalidUrl | Refused | ClosedForGood
+
+export type ClientEvent =
+  | { readonly _tag: "Connected"; readonly url: string }
+  | { readonly _tag: "Integer"; readonly value: number }
+  /** The connection ended (or could not be made) and the client will try again after `delayMs`. */
+  | { readonly _tag: "Reconnecting"; readonly why: string; readonly delayMs: number }
+
+export interface ClientOptions {
+  readonly policy?: ReconnectPolicy
+}
+
+type Outcome =
+  | { readonly _tag: "Closed"; readonly code: number; readonly reason: string; readonly upForMs: number }
+  | { readonly _tag: "Refused"; readonly status: number; readonly body: string }
+  | { readonly _tag: "Unreachable"; readonly message: string }
+
+const parseUrl = (url: string): Effect.Effect<URL, InvalidUrl> =>
+  Effect.try({ try: () => new URL(url), catch: () => new InvalidUrl({ url }) }).pipe(
+    Effect.filterOrFail((u) => u.protocol === "ws:" || u.protocol === "wss:", () => new InvalidUrl({ url }))
+  )
+
+const withSince = (url: URL, since: number | undefined): string => {
+  if (since === undefined) return url.href
+  const next = new URL(url.href)
+  next.searchParams.set("since", String(since))
+  return next.href
+}
+
+/** One connection, from the handshake to the close; integers go to `onInteger` as they come. */
+const connectOnce = (url: string, onOpen: () => void, onInteger: (n: number) => void) =>
+  Effect.async<Outcome>((resume) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false })
+    let openedAt: number | undefined
+    let done = false
+    const finish = (outcome: Outcome) => {
+      if (done) return
+      done = true
+      resume(Effect.succeed(outcome))
+    }
+    ws.on("open", () => {
+      openedAt = Date.now()
+      onOpen()
+    })
+    ws.on("message", (data, isBinary) => {
+      const text = String(data)
+      if (!isBinary && /^\d{1,16}$/.test(text)) onInteger(Number(text))
+    })
+    ws.on("unexpected-response", (_request, response) => {
+      let body = ""
+      response.setEncoding("utf8")
+      response.on("data", (chunk: string) => (body += chunk).length > 1000 && response.destroy())
+      response.on("close", () => finish({ _tag: "Refused", status: response.statusCode ?? 0, body: body.trim() }))
+      ws.terminate()
+    })
+    ws.on("error", (error) => {
+      if (openedAt === undefined) finish({ _tag: "Unreachable", message: error.message })
+    })
+    ws.on("close", (code, reason) => {
+      if (openedAt === undefined) finish({ _tag: "Unreachable", message: `closed before opening (${code})` })
+      else finish({ _tag: "Closed", code, reason: String(reason), upForMs: Date.now() - openedAt })
+    })
+    return Effect.sync(() => ws.terminate())
+  })
+
+/** Everything the client goes through: connections, integers, reconnects. */
+export const events = (url: string, options: ClientOptions = {}): Stream.Stream<ClientEvent, ClientError> =>
+  Stream.asyncScoped<ClientEvent, ClientError>((emit) =>
+    Effect.gen(function*() {
+      const policy = options.policy ?? defaultPolicy
+      const target = yield* parseUrl(url)
+      let last: number | undefined
+      let attempt = 0
+      const loop = Effect.gen(function*() {
+        while (true) {
+          const href = withSince(target, last)
+          const outcome = yield* connectOnce(
+            href,
+            () => void emit.single({ _tag: "Connected", url: href }),
+            (n) => {
+              last = n
+              void emit.single({ _tag: "Integer", value: n })
+            }
+          )
+          let delayMs: number
+          let why: string
+          switch (outcome._tag) {
+            case "Refused": {
+              if (verdictForStatus(outcome.status) === "stop") {
+                return yield* new Refused({ status: outcome.status, body: outcome.body })
+              }
+              why = `refused with HTTP ${outcome.status}`
+              delayMs = backoffDelay(attempt++, yield* Random.next, policy)
+              break
+            }
+            case "Unreachable": {
+              why = `unreachable: ${outcome.message}`
+              delayMs = backoffDelay(attempt++, yield* Random.next, policy)
+              break
+            }
+            case "Closed": {
+              attempt = attemptAfter(attempt, outcome.upForMs, policy)
+              const verdict = verdictForClose(outcome.code)
+              if (verdict === "stop") return yield* new ClosedForGood({ code: outcome.code, reason: outcome.reason })
+              why = `closed with ${outcome.code}${outcome.reason === "" ? "" : ` (${outcome.reason})`}`
+              // The server is restarting or going away: another instance is there now.
+              if (verdict === "retry-now" && attempt === 0) {
+                delayMs = 0
+                attempt = 1
+              } else delayMs = backoffDelay(attempt++, yield* Random.next, policy)
+              break
+            }
+          }
+          yield* Effect.promise(() => emit.single({ _tag: "Reconnecting", why, delayMs }))
+          yield* Effect.sleep(Duration.millis(delayMs))
+        }
+      })
+      yield* loop.pipe(
+        Effect.catchAll((error) => Effect.promise(() => emit.fail(error))),
+        Effect.forkScoped
+      )
+    })
+  )
+
+/** The integers, across reconnects. */
+export const integers = (url: string, options: ClientOptions = {}): Stream.Stream<number, ClientError> =>
+  events(url, options).pipe(
+    Stream.filterMap((event) => event._tag === "Integer" ? Option.some(event.value) : Option.none())
+  )

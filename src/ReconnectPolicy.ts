@@ -1,0 +1,49 @@
+/**
+ * When a client should try again, and how long it should wait first. Pure, so the schedule's
+ * bounds are tested without a clock; the client and the demo page follow the same rules.
+ *
+ * - Exponential backoff with full jitter: the n-th retry waits a uniformly random time in
+ *   [0, min(cap, base · 2^n)), so a crowd of clients cut off together spreads out.
+ * - A connection that stayed up for `stableAfterMs` resets the count: the next drop starts over.
+ * - After a close that says the server is restarting (1012) or going away (1001), the first retry
+ *   is immediate: another instance is already there to take the client.
+ * - A close that means "do not come back" (1008 policy violation, and the 4000–4999 range that
+ *   applications reserve for themselves) ends the client, as does a refused handshake with a
+ *   4xx status other than 408 and 429: trying again would get the same answer.
+ */
+
+export interface ReconnectPolicy {
+  /** The ceiling of the first retry's delay. */
+  readonly baseMs: number
+  /** No delay ever exceeds this. */
+  readonly capMs: number
+  /** A connection that lasted this long counts as healthy, and resets the backoff. */
+  readonly stableAfterMs: number
+}
+
+export const defaultPolicy: ReconnectPolicy = { baseMs: 250, capMs: 30_000, stableAfterMs: 10_000 }
+
+/** What a close code asks of the client. */
+export type CloseVerdict = "retry-now" | "backoff" | "stop"
+
+export const verdictForClose = (code: number): CloseVerdict => {
+  if (code === 1012 || code === 1001) return "retry-now"
+  if (code === 1008 || (code >= 4000 && code <= 4999)) return "stop"
+  return "backoff"
+}
+
+/** What a refused handshake's HTTP status asks of the client. */
+export const verdictForStatus = (status: number): Exclude<CloseVerdict, "retry-now"> =>
+  status >= 400 && status < 500 && status !== 408 && status !== 429 ? "stop" : "backoff"
+
+/** The ceiling of the delay before retry number `attempt` (0 for the first). */
+export const backoffCeiling = (attempt: number, policy: ReconnectPolicy = defaultPolicy): number =>
+  Math.min(policy.capMs, policy.baseMs * 2 ** Math.min(attempt, 52))
+
+/** The delay before retry number `attempt`, given a uniform random number in [0, 1). */
+export const backoffDelay = (attempt: number, random: number, policy: ReconnectPolicy = defaultPolicy): number =>
+  Math.floor(random * backoffCeiling(attempt, policy))
+
+/** The retry count after a connection that stayed up `upForMs` (undefined: it never opened). */
+export const attemptAfter = (attempt: number, upForMs: number | undefined, policy: ReconnectPolicy = defaultPolicy) =>
+  upForMs !== undefined && upForMs >= policy.stableAfterMs ? 0 : attempt

@@ -1,0 +1,90 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Exit, FastCheck as fc, Layer, Scope, TestClock } from "effect"
+import { ForgeLive } from "../src/App.js"
+import { ForgeConfig, ServerConfig } from "../src/Config.js"
+import { replayRange, sinceOf } from "../src/Resume.js"
+import { type Recipient, SocketRegistry } from "../src/SocketRegistry.js"
+
+/** A socket that records what the fan-out writes to it. */
+const recorder = () => {
+  const received: Array<number> = []
+  const recipient: Recipient = {
+    readyState: 1,
+    bufferedAmount: 0,
+    send: (data) => void received.push(Number(String(data))),
+    close: () => {},
+    terminate: () => {}
+  }
+  return { recipient, received }
+}
+
+describe("Resume (?since=N)", () => {
+  it.prop("since is one non-negative whole number, or invalid", [fc.string({ maxLength: 12 })], ([raw]) => {
+    const parsed = sinceOf(`/_ws/?since=${encodeURIComponent(raw)}`)
+    if (/^\d{1,15}$/.test(raw)) assert.deepStrictEqual(parsed, { _tag: "Since", after: Number(raw) })
+    else assert.strictEqual(parsed._tag, "Invalid")
+    assert.deepStrictEqual(sinceOf("/_ws/?a=1"), { _tag: "Absent" })
+    assert.strictEqual(sinceOf("/_ws/?since=1&since=2")._tag, "Invalid")
+  })
+
+  it.prop("the replay range is what is held after N: never before the oldest held, never past the last", [
+    fc.nat(10_000),
+    fc.nat(10_000),
+    fc.nat(2000)
+  ], ([after, delivered, capacity]) => {
+    const range = replayRange(after, delivered, capacity)
+    const oldestHeld = Math.max(1, delivered - capacity + 1)
+    if (after >= delivered || capacity === 0) assert.isUndefined(range)
+    else {
+      assert.deepStrictEqual(range, { from: Math.max(after + 1, oldestHeld), to: delivered })
+    }
+  })
+
+  it.effect.prop(
+    "a client that reconnects with since=<last seen> sees no gap and no repeat while the gap fits the buffer",
+    {
+      capacity: fc.integer({ min: 1, max: 30 }),
+      // Pairs of (time connected, time away), in forge intervals.
+      visits: fc.array(fc.tuple(fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 40 })), {
+        minLength: 1,
+        maxLength: 8
+      })
+    },
+    ({ capacity, visits }) =>
+      Effect.gen(function*() {
+        const registry = yield* SocketRegistry
+        // A witness stays connected throughout, so the forge keeps forging while the client is away.
+        const witness = recorder()
+        yield* registry.register(witness.recipient, "plain")
+        const client = recorder()
+        let expectedNext: number | undefined
+        for (const [connected, away] of visits) {
+          const visit = yield* Scope.make()
+          const before = client.received.length
+          const since = client.received.at(-1)
+          yield* Scope.extend(registry.register(client.recipient, "plain", since), visit)
+          yield* TestClock.adjust(connected * 10)
+          yield* Scope.close(visit, Exit.void)
+          const seen = client.received.slice(before)
+          if (expectedNext !== undefined && seen.length > 0) assert.strictEqual(seen[0], expectedNext, "the seam")
+          yield* TestClock.adjust(away * 10)
+          const last = client.received.at(-1)
+          const forged = witness.received.at(-1) ?? 0
+          // The next visit starts with the integer after the last one seen, if it is still held.
+          expectedNext = last === undefined ? undefined : Math.max(last + 1, forged - capacity + 1)
+        }
+        const all = client.received
+        for (let i = 1; i < all.length; i++) {
+          assert.isAbove(all[i]!, all[i - 1]!, "no repeat")
+        }
+        const gaps = all.slice(1).filter((n, i) => n !== all[i]! + 1).length
+        if (visits.every(([, away]) => away <= capacity)) assert.strictEqual(gaps, 0, all.join(","))
+      }).pipe(
+        Effect.provide(
+          ForgeLive.pipe(Layer.provide([ForgeConfig.make(10, 1024, capacity), ServerConfig.make()]))
+        ),
+        Effect.scoped
+      ),
+    { fastCheck: { numRuns: 15 } }
+  )
+})
