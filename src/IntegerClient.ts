@@ -74,6 +74,7 @@ const connectOnce = (url: string, onOpen: () => void, onInteger: (n: number) => 
   Effect.async<Outcome>((resume) => {
     const ws = new WebSocket(url, { perMessageDeflate: false })
     let openedAt: number | undefined
+    let refused = false
     let done = false
     const finish = (outcome: Outcome) => {
       if (done) return
@@ -89,6 +90,8 @@ const connectOnce = (url: string, onOpen: () => void, onInteger: (n: number) => 
       if (!isBinary && /^\d{1,16}$/.test(text)) onInteger(Number(text))
     })
     ws.on("unexpected-response", (_request, response) => {
+      // The answer is the response; the socket's own error and close that follow are not news.
+      refused = true
       let body = ""
       response.setEncoding("utf8")
       response.on("data", (chunk: string) => (body += chunk).length > 1000 && response.destroy())
@@ -96,9 +99,10 @@ const connectOnce = (url: string, onOpen: () => void, onInteger: (n: number) => 
       ws.terminate()
     })
     ws.on("error", (error) => {
-      if (openedAt === undefined) finish({ _tag: "Unreachable", message: error.message })
+      if (openedAt === undefined && !refused) finish({ _tag: "Unreachable", message: error.message })
     })
     ws.on("close", (code, reason) => {
+      if (refused) return
       if (openedAt === undefined) finish({ _tag: "Unreachable", message: `closed before opening (${code})` })
       else finish({ _tag: "Closed", code, reason: String(reason), upForMs: Date.now() - openedAt })
     })

@@ -12,13 +12,15 @@ import { ListeningAddress } from "../../src/Listener.js"
 import { OpenSockets } from "../../src/OpenSockets.js"
 import { SocketRegistry } from "../../src/SocketRegistry.js"
 
-export type TestServerOptions = { readonly intervalMs?: number } & Partial<Context.Tag.Service<ServerConfig>>
+export type TestServerOptions =
+  & { readonly intervalMs?: number; readonly replayCapacity?: number }
+  & Partial<Context.Tag.Service<ServerConfig>>
 
 /** Starts the whole service on 127.0.0.1 and a free port, for the life of the caller's scope. */
-export const startServer = ({ intervalMs = 20, ...server }: TestServerOptions = {}) =>
+export const startServer = ({ intervalMs = 20, replayCapacity = 1000, ...server }: TestServerOptions = {}) =>
   Effect.gen(function*() {
     const context = yield* Layer.build(ServerLive.pipe(Layer.provide([
-      ForgeConfig.make(intervalMs),
+      ForgeConfig.make(intervalMs, 1024, replayCapacity),
       ServerConfig.make(server)
     ])))
     const address = yield* Effect.provide(ListeningAddress, context)
