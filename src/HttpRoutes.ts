@@ -8,6 +8,7 @@ import { NodeHttpServer, NodeHttpServerRequest } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
 import { allowedPrefixes } from "./AllowedPaths.js"
 import { ForgeConfig } from "./Config.js"
+import { demoPage } from "./DemoPage.js"
 import { Lifecycle } from "./Lifecycle.js"
 import { Metrics } from "./Metrics.js"
 import { NodeServer } from "./NodeServer.js"
@@ -43,10 +44,20 @@ export const homePage = (host: string, intervalMs: number) =>
     ""
   ].join("\n")
 
+// Browsers ask for HTML and get the live demo; curl and friends get the text.
+const wantsHtml = (accept: string | undefined) => accept !== undefined && /\btext\/html\b/i.test(accept)
+
 const home = Effect.gen(function*() {
   const request = yield* HttpServerRequest.HttpServerRequest
+  const host = hostForExample(request.headers["host"])
+  if (wantsHtml(request.headers["accept"])) {
+    return HttpServerResponse.text(demoPage.replace("HOST", host), {
+      contentType: "text/html; charset=utf-8",
+      headers: { vary: "accept" }
+    })
+  }
   const { intervalMs } = yield* ForgeConfig
-  return text(homePage(hostForExample(request.headers["host"]), intervalMs))
+  return text(homePage(host, intervalMs), { headers: { vary: "accept" } })
 })
 
 // A request the router does not know: on a WebSocket path it is a failed upgrade (400 with the

@@ -1,0 +1,55 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Exit, Scope } from "effect"
+import { browserPage, chromiumMissing } from "./support/Browser.js"
+import { startServer } from "./support/TestServer.js"
+
+const skipLocally = chromiumMissing && process.env["CI"] !== "true"
+
+describe("the live demo page", () => {
+  it.live("curl still gets the text; a browser gets the page", () =>
+    Effect.gen(function*() {
+      const server = yield* startServer()
+      const text = yield* Effect.promise(() => fetch(server.url("/")))
+      assert.match(text.headers.get("content-type") ?? "", /^text\/plain/)
+      const html = yield* Effect.promise(() => fetch(server.url("/"), { headers: { accept: "text/html" } }))
+      assert.match(html.headers.get("content-type") ?? "", /^text\/html/)
+      assert.include(yield* Effect.promise(() => html.text()), "/_ws/demo")
+    }).pipe(Effect.scoped))
+
+  it.live.skipIf(skipLocally)(
+    "shows rising integers, then 'reconnecting' when the server restarts, then live integers again",
+    () =>
+      Effect.gen(function*() {
+        const firstScope = yield* Scope.make()
+        const first = yield* Scope.extend(startServer({ intervalMs: 50 }), firstScope)
+        const page = yield* browserPage
+        yield* Effect.promise(() => page.goto(first.url("/")))
+        // Browser-side conditions are expressions: they run in the page, not in Node.
+        const valueInPage = "Number(document.getElementById('value').textContent)"
+        const stateInPage = "document.body.dataset.state"
+        const waitFor = (expression: string) =>
+          Effect.promise(() => page.waitForFunction(expression, undefined, { timeout: 15_000 }))
+        const value = () => Effect.promise(() => page.locator("#value").textContent()).pipe(Effect.map(Number))
+        const state = () => Effect.promise(() => page.locator("#state").textContent())
+
+        yield* waitFor(`${valueInPage} >= 3`)
+        const a = yield* value()
+        yield* waitFor(`${valueInPage} > ${a}`)
+        assert.isAbove(yield* value(), a, "the integer rises")
+        assert.strictEqual(yield* state(), "live")
+        const history = yield* Effect.promise(() => page.locator("#history li").allTextContents())
+        assert.isAtLeast(history.length, 2)
+
+        yield* Scope.close(firstScope, Exit.void)
+        yield* waitFor(`${stateInPage} !== "live"`)
+        assert.match((yield* state()) ?? "", /^(reconnecting in \d+\.\d s|connecting)$/)
+
+        yield* startServer({ intervalMs: 50, port: first.port })
+        yield* waitFor(`${stateInPage} === "live"`)
+        const before = yield* value()
+        yield* waitFor(`${valueInPage} !== ${before}`)
+        assert.strictEqual(yield* state(), "live")
+      }).pipe(Effect.scoped),
+    60_000
+  )
+})
