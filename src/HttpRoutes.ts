@@ -62,11 +62,15 @@ const home = Effect.gen(function*() {
 
 // A request the router does not know: on a WebSocket path it is a failed upgrade (400 with the
 // reason), anywhere else it is simply not found.
-const fallback = Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
+const fallback = Effect.gen(function*() {
+  const request = yield* HttpServerRequest.HttpServerRequest
   // A Socket.IO client on its default transports starts with a long-polling GET: it gets
   // Engine.IO's own error at once, not a wait for a session this platform cannot keep.
   const dialect = dialectOf(request.url)
   if (dialect._tag === "Refuse") {
+    // Counted with the upgrades refused for the same reason: a polling client is one that
+    // will never manage to upgrade.
+    yield* Effect.flatMap(Metrics, (m) => Effect.sync(() => m.upgradeRefused("engine.io")))
     return HttpServerResponse.text(dialect.body, {
       status: dialect.status,
       contentType: "application/json",

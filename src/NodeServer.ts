@@ -3,7 +3,7 @@
  * to it; `Listener` makes it listen once they have. Its own release is the last step of shutdown:
  * by then the sockets are gone, and it waits for the remaining HTTP connections to end.
  */
-import { Context, Effect, Layer, Runtime } from "effect"
+import { Cause, Context, Effect, Layer, Runtime } from "effect"
 import * as Http from "node:http"
 import type { Duplex } from "node:stream"
 import { ServerConfig } from "./Config.js"
@@ -48,7 +48,7 @@ export class NodeServer extends Context.Tag("IntegerForge/NodeServer")<NodeServe
         const note = suppressed > 0 ? ` (${suppressed} more suppressed)` : ""
         lastLogged = now
         suppressed = 0
-        Runtime.runFork(runtime)(Effect.logError(`HTTP server error${note}; still serving`, error))
+        Runtime.runFork(runtime)(Effect.logError(`HTTP server error${note}; still serving`, Cause.fail(error)))
       }
       return yield* Effect.acquireRelease(
         Effect.sync(() => {

@@ -7,7 +7,7 @@
  * so a socket is released exactly once whether the client leaves, the network fails or the
  * server shuts down. No fiber waits on a connection: the close event does the work.
  */
-import { Duration, Effect, ExecutionStrategy, Exit, Layer, Runtime, Schedule, Scope } from "effect"
+import { Cause, Duration, Effect, ExecutionStrategy, Exit, Layer, Runtime, Schedule, Scope } from "effect"
 import type { IncomingMessage } from "node:http"
 import type { Duplex } from "node:stream"
 import { WebSocket, WebSocketServer } from "ws"
@@ -152,7 +152,7 @@ export const layer = Layer.scopedDiscard(Effect.gen(function*() {
     } catch (error) {
       // A bug here must cost one connection, never the process and its other clients.
       socket.destroy()
-      runFork(Effect.logError("Upgrade handling failed; connection dropped", error))
+      runFork(Effect.logError("Upgrade handling failed; connection dropped", Cause.die(error)))
     }
   }
 
@@ -166,9 +166,11 @@ export const layer = Layer.scopedDiscard(Effect.gen(function*() {
   // give the close handshakes a bounded time, then cut off whoever did not answer.
   yield* Effect.addFinalizer(() =>
     Effect.gen(function*() {
-      yield* Effect.logInfo("draining: closing every socket with 1012").pipe(
-        Effect.annotateLogs({ sockets: openSockets.size, deadlineMs: config.shutdownTimeoutMs })
-      )
+      if (lifecycle.isDraining()) {
+        yield* Effect.logInfo("draining: closing every socket with 1012").pipe(
+          Effect.annotateLogs({ sockets: openSockets.size, deadlineMs: config.shutdownTimeoutMs })
+        )
+      }
       for (const ws of openSockets) closeBy(ws, "shutdown", serviceRestart.code, serviceRestart.reason)
       // Finalizers run uninterruptibly; the wait must be interruptible for its deadline to work.
       yield* Effect.void.pipe(

@@ -5,10 +5,10 @@ import { fileURLToPath } from "node:url"
 import { io } from "socket.io-client"
 import { WebSocketServer } from "ws"
 import { events, integers } from "../src/IntegerClient.js"
+import { consecutive } from "./support/Sequences.js"
 import { connect, ensure, eventually, refusedUpgrade, startServer } from "./support/TestServer.js"
 
 const fastPolicy = { policy: { baseMs: 20, capMs: 200, stableAfterMs: 1000 } }
-const consecutive = (values: ReadonlyArray<number>) => values.every((v, i) => i === 0 || v === values[i - 1]! + 1)
 
 /** Runs the client's integer stream in the background, collecting what it yields. */
 const collect = (url: string) =>

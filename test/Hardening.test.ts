@@ -3,6 +3,7 @@ import { Deferred, Duration, Effect } from "effect"
 import * as Net from "node:net"
 import { WebSocket } from "ws"
 import { clientFrame, closeCodeOf, opcodes, serverFrames } from "./support/Frames.js"
+import { consecutive } from "./support/Sequences.js"
 import {
   connect,
   ensure,
@@ -12,9 +13,6 @@ import {
   silentWebSocket,
   startServer
 } from "./support/TestServer.js"
-
-const consecutive = (values: ReadonlyArray<string>) =>
-  values.every((v, i) => i === 0 || Number(v) === Number(values[i - 1]) + 1)
 
 /** A TCP connection that does whatever the test writes, and reports when the server closes it. */
 const tcp = (port: number) =>

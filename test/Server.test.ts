@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect, Exit, Fiber, Scope } from "effect"
 import * as Net from "node:net"
+import { consecutive } from "./support/Sequences.js"
 import {
   connect,
   ensure,
@@ -12,9 +13,6 @@ import {
   statusOf,
   upgradeRequest
 } from "./support/TestServer.js"
-
-const consecutive = (values: ReadonlyArray<string>) =>
-  values.every((v, i) => i === 0 || Number(v) === Number(values[i - 1]) + 1)
 
 describe("Server (end to end)", () => {
   it.live("answers the health check at once, with the origin header, without starting the forge", () =>

@@ -2,6 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect, Exit, Scope } from "effect"
 import { io, type Socket } from "socket.io-client"
 import { WebSocket } from "ws"
+import { consecutive } from "./support/Sequences.js"
 import { connect, ensure, eventually, refusedUpgrade, startServer } from "./support/TestServer.js"
 
 interface SocketIoClient {
@@ -23,8 +24,6 @@ const socketIoClient = (url: string, options: Parameters<typeof io>[1] = {}) =>
     socket.on("connect", () => connects++)
     return { socket, integers, connects: () => connects } satisfies SocketIoClient
   })
-
-const consecutive = (values: ReadonlyArray<number>) => values.every((v, i) => i === 0 || v === values[i - 1]! + 1)
 
 describe("Socket.IO clients on /socket.io/", () => {
   it.live("a socket.io-client with transports: [\"websocket\"] receives consecutive integers", () =>
