@@ -72,7 +72,8 @@ const play = (port: number, { bytes, cutAt, ending }: Exchange) =>
   new Promise<string>((resolve) => {
     const socket = Net.connect({ port, host: "127.0.0.1" })
     const chunks: Array<Buffer> = []
-    const timer = setTimeout(() => socket.destroy(), 300)
+    // Complete requests are answered within milliseconds on loopback; a cut one never is.
+    const timer = setTimeout(() => socket.destroy(), 60)
     socket.on("data", (chunk) => {
       chunks.push(chunk)
       // Waiting for an answer: a complete response head is enough to judge it.
@@ -105,7 +106,8 @@ describe("hostile input (fuzz)", () => {
             fc.asyncProperty(exchange(malformedRequest), async (ex) => {
               const answer = await play(server.port, ex)
               // Whatever the server answers in HTTP is a real response that says it reached the origin.
-              if (answer !== "" && ex.ending !== "reset") {
+              // Judged only when a whole response head came back before the client gave up.
+              if (answer.includes("\r\n\r\n") && ex.ending !== "reset") {
                 assert.match(answer, /^HTTP\/1\.1 \d{3} /)
                 assert.match(answer, /x-vip-reached-origin: true/i)
               }

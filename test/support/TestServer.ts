@@ -2,7 +2,7 @@
  * The real service on an ephemeral port, for end-to-end tests, and real clients to talk to it.
  * Everything here is scoped: closing the test's scope stops the clients, then the server.
  */
-import { type Context, Deferred, Duration, Effect, Layer, Schedule } from "effect"
+import { type Context, Deferred, Duration, Effect, Layer, Logger, LogLevel, Schedule } from "effect"
 import * as Net from "node:net"
 import { WebSocket } from "ws"
 import { ServerLive } from "../../src/App.js"
@@ -22,7 +22,10 @@ export const startServer = ({ intervalMs = 20, replayCapacity = 1000, ...server 
     const context = yield* Layer.build(ServerLive.pipe(Layer.provide([
       ForgeConfig.make(intervalMs, 1024, replayCapacity),
       ServerConfig.make(server)
-    ])))
+    ]))).pipe(
+      // One line per connection would bury the test report; warnings and errors still show.
+      Logger.withMinimumLogLevel(LogLevel.Warning)
+    )
     const address = yield* Effect.provide(ListeningAddress, context)
     const forge = yield* Effect.provide(IntegerForge, context)
     const registry = yield* Effect.provide(SocketRegistry, context)
