@@ -1,0 +1,198 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Deferred, Duration, Effect } from "effect"
+import { spawn } from "node:child_process"
+import { readFileSync } from "node:fs"
+import * as Http from "node:http"
+import { fileURLToPath } from "node:url"
+import { WebSocket } from "ws"
+import { spawnService, waitForPort } from "./support/ServiceProcess.js"
+import { refusedUpgrade } from "./support/TestServer.js"
+import { integerLines, parseCurl, parseWalkthrough, type Step } from "./support/Walkthrough.js"
+
+const root = new URL("..", import.meta.url)
+const markdown = readFileSync(new URL("docs/walkthrough.md", root), "utf8")
+const pkg = JSON.parse(readFileSync(new URL("package.json", root), "utf8")) as {
+  readonly name: string
+  readonly version: string
+  readonly scripts: Record<string, string>
+}
+const steps = parseWalkthrough(markdown)
+
+/** A websocat session: connects, prints what it receives, ends like Ctrl-C (no close frame). */
+interface Session {
+  readonly expected: ReadonlyArray<number>
+  readonly received: Array<number>
+  readonly done: Deferred.Deferred<void>
+}
+
+const websocat = (url: string, expected: ReadonlyArray<number>) =>
+  Effect.gen(function*() {
+    const done = yield* Deferred.make<void>()
+    const session: Session = { expected, received: [], done }
+    const ws = new WebSocket(url)
+    ws.on("message", (data) => {
+      session.received.push(Number(String(data)))
+      if (session.received.length === expected.length) {
+        ws.terminate()
+        Deferred.unsafeDone(done, Effect.void)
+      }
+    })
+    // A refused connection prints nothing, which the comparison then reports.
+    ws.on("unexpected-response", () => {
+      ws.terminate()
+      Deferred.unsafeDone(done, Effect.void)
+    })
+    ws.on("error", () => {})
+    yield* Effect.addFinalizer(() => Effect.sync(() => ws.terminate()))
+    return session
+  })
+
+/** What `curl` would show: the status line, the headers as sent, and the body. */
+const request = (url: string, headers: Record<string, string>) =>
+  Effect.async<{ readonly head: Array<string>; readonly body: string }>((resume) => {
+    const req = Http.request(url, { headers }, (res) => {
+      let body = ""
+      res.setEncoding("utf8")
+      res.on("data", (chunk: string) => (body += chunk))
+      res.on("end", () => {
+        const head = [`HTTP/${res.httpVersion} ${res.statusCode} ${res.statusMessage}`]
+        for (let i = 0; i < res.rawHeaders.length; i += 2) head.push(`${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}`)
+        resume(Effect.succeed({ head, body }))
+      })
+    })
+    req.on("error", (error) => resume(Effect.die(error)))
+    req.end()
+  })
+
+/** Runs an npm script's `node <file>` command line as a process, as `npm run` would. */
+const scriptCommand = (name: string): string => {
+  const script = pkg.scripts[name]!
+  assert.match(script, /^node \S+$/, `the ${name} script is a plain node command`)
+  return fileURLToPath(new URL(script.slice("node ".length), root))
+}
+
+describe("docs/walkthrough.md, run as written", () => {
+  it("has the steps a reader follows", () => {
+    assert.isAtLeast(steps.length, 10)
+    assert.strictEqual(steps[0]!.command, "npm start")
+  })
+
+  it.live("every step does what the document says", () =>
+    Effect.gen(function*() {
+      const [start, ...rest] = steps as [Step, ...Array<Step>]
+      // `npm start` at a terminal: pretty logs. The interval is shorter than a second, to be quick.
+      assert.strictEqual(start.command, "npm start")
+      assert.strictEqual(pkg.scripts["start"], "node dist/main.js")
+      const service = yield* spawnService({
+        PORT: "0",
+        HOST: "127.0.0.1",
+        LOG_FORMAT: "pretty",
+        FORGE_INTERVAL_MS: "150"
+      })
+      const port = yield* waitForPort(service)
+      const normalize = (text: string) =>
+        text
+          .replace(/\[\d\d:\d\d:\d\d\.\d{3}\]/g, "[time]")
+          .replace(/listening on \S+ port \d+/g, "listening on ADDRESS port PORT")
+          .replace(/ws:\/\/[^/\s]+\//g, "ws://HOST/")
+      const npmHeader = [`> ${pkg.name}@${pkg.version} start`, `> ${pkg.scripts["start"]}`, ""]
+      assert.deepStrictEqual(
+        normalize(start.expected).split("\n"),
+        normalize([...npmHeader, ...service.output().trim().split("\n")].join("\n")).split("\n"),
+        "the start log"
+      )
+
+      const local = (text: string) => text.replaceAll("localhost:3000", `127.0.0.1:${port}`)
+      let running: Array<Session> = []
+      let section = start.section
+      const finishAll = Effect.gen(function*() {
+        for (const session of running) {
+          yield* Deferred.await(session.done).pipe(Effect.timeout(Duration.seconds(15)))
+          assert.deepStrictEqual(session.received, session.expected, "the integers a client printed")
+        }
+        running = []
+      })
+
+      for (const step of rest) {
+        const what = `${step.section}: ${step.command}`
+        if (step.section !== section) {
+          yield* finishAll
+          section = step.section
+        }
+        const websocatUrl = /^websocat (\S+)$/.exec(step.command)?.[1]
+        const clientUrl = /^npm run client -- (\S+)$/.exec(step.command)?.[1]
+        const curl = parseCurl(step.command)
+        if (websocatUrl !== undefined) {
+          const integers = integerLines(step.expected)
+          if (integers === undefined) {
+            // A refused connection: websocat names the HTTP status.
+            const status = Number(/\b([1-5]\d\d)\b/.exec(step.expected)?.[1])
+            assert.strictEqual((yield* refusedUpgrade(local(websocatUrl))).status, status, what)
+            continue
+          }
+          // A client whose integers overlap one still running was started alongside it, once that
+          // one had printed the integer before; otherwise it starts after the others have ended.
+          const alongside = running.find((s) => integers[0]! <= s.expected.at(-1)!)
+          if (alongside === undefined) yield* finishAll
+          else {
+            yield* Effect.gen(function*() {
+              while (!alongside.received.includes(integers[0]! - 1)) yield* Effect.sleep(Duration.millis(5))
+            }).pipe(Effect.timeout(Duration.seconds(15)))
+          }
+          running.push(yield* websocat(local(websocatUrl), integers))
+        } else if (clientUrl !== undefined) {
+          yield* finishAll
+          const expected = step.expected.split("\n")
+          const printed = yield* Effect.async<Array<string>>((resume) => {
+            const child = spawn(process.execPath, [scriptCommand("client"), local(clientUrl)], {
+              stdio: ["ignore", "pipe", "ignore"]
+            })
+            let out = ""
+            child.stdout.on("data", (chunk) => {
+              out += String(chunk)
+              if (out.split("\n").length > expected.length) child.kill("SIGINT")
+            })
+            child.on("exit", () => resume(Effect.succeed(out.trim().split("\n"))))
+            return Effect.sync(() => child.kill("SIGKILL"))
+          }).pipe(Effect.timeout(Duration.seconds(15)))
+          assert.deepStrictEqual(printed.slice(0, expected.length), expected, what)
+        } else if (curl !== undefined) {
+          yield* finishAll
+          const response = yield* request(local(curl.url), curl.headers)
+          if (curl.includeHeaders) {
+            const [head, ...body] = step.expected.split("\n\n")
+            const [statusLine, ...headerLines] = head!.split("\n")
+            assert.strictEqual(response.head[0], statusLine, what)
+            for (const line of headerLines) {
+              const name = line.slice(0, line.indexOf(":")).toLowerCase()
+              const actual = response.head.find((h) => h.toLowerCase().startsWith(name + ":"))
+              assert.isDefined(actual, `${what}: header ${name}`)
+              // The date is the reader's, not the document's.
+              if (name !== "date") assert.strictEqual(actual!.toLowerCase(), line.toLowerCase(), what)
+            }
+            assert.strictEqual(response.body.trimEnd(), body.join("\n\n"), what)
+          } else {
+            const pattern = curl.grep
+            const lines = response.body.split("\n").flatMap((line) =>
+              pattern === undefined
+                ? [line]
+                : pattern.global
+                ? [...line.matchAll(pattern)].map((m) => m[0])
+                : pattern.test(line)
+                ? [line]
+                : []
+            )
+            assert.strictEqual(lines.join("\n").trimEnd(), step.expected, what)
+          }
+        } else {
+          assert.fail(`the walkthrough test does not know how to run: ${step.command}`)
+        }
+      }
+      yield* finishAll
+
+      // The last step: Ctrl-C in the server's terminal.
+      process.kill(service.pid, "SIGINT")
+      const exit = yield* Deferred.await(service.exited).pipe(Effect.timeout(Duration.seconds(10)))
+      assert.deepStrictEqual(exit, { code: 0, signal: null })
+    }).pipe(Effect.scoped), 120_000)
+})
