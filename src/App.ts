@@ -24,18 +24,22 @@ import { SocketIoSessions } from "./SocketIoSessions.js"
 import { SocketRegistry } from "./SocketRegistry.js"
 import * as WebSocketEdge from "./WebSocketEdge.js"
 
-/** The forge and the socket registry that fans it out. Needs `ForgeConfig`. */
-export const ForgeLive = SocketRegistry.layer.pipe(
-  Layer.provideMerge(Metrics.layer),
-  Layer.provideMerge(IntegerForge.layerWithoutConfig)
-)
+/** The socket registry that fans a forge out, and the metrics. Needs an `IntegerForge`. */
+const FanOutLive = SocketRegistry.layer.pipe(Layer.provideMerge(Metrics.layer))
 
-/** The whole service, listening. Needs `ForgeConfig` and `ServerConfig`. */
-export const ServerLive = Listener.layer.pipe(
-  Layer.provide([
-    HttpRoutes.layer,
-    WebSocketEdge.layer.pipe(Layer.provide([Heartbeat.layer, SocketIoSessions.layer, ConnectionLog.layer]))
-  ]),
-  Layer.provideMerge(Layer.mergeAll(NodeServer.layer, Lifecycle.layer, OpenSockets.layer)),
-  Layer.provideMerge(ForgeLive)
-)
+/** The in-process forge and its fan-out. Needs `ForgeConfig`. */
+export const ForgeLive = FanOutLive.pipe(Layer.provideMerge(IntegerForge.layerWithoutConfig))
+
+/** The whole service on a given forge, listening. Needs `ForgeConfig` and `ServerConfig`. */
+export const serverOn = <E, R>(forge: Layer.Layer<IntegerForge, E, R>) =>
+  Listener.layer.pipe(
+    Layer.provide([
+      HttpRoutes.layer,
+      WebSocketEdge.layer.pipe(Layer.provide([Heartbeat.layer, SocketIoSessions.layer, ConnectionLog.layer]))
+    ]),
+    Layer.provideMerge(Layer.mergeAll(NodeServer.layer, Lifecycle.layer, OpenSockets.layer)),
+    Layer.provideMerge(FanOutLive.pipe(Layer.provideMerge(forge)))
+  )
+
+/** The whole service on the in-process forge. */
+export const ServerLive = serverOn(IntegerForge.layerWithoutConfig)

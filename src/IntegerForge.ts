@@ -17,6 +17,11 @@ export interface ForgeStatus {
   readonly last: number
   /** How many subscriptions are open. */
   readonly subscribers: number
+  /**
+   * With a shared forge (Redis): whether this instance holds the lease and forges, and whether
+   * Redis answers. Absent for the in-process forge.
+   */
+  readonly shared?: { readonly leader: boolean; readonly redisReachable: boolean }
 }
 
 export class IntegerForge extends Context.Tag("IntegerForge/IntegerForge")<IntegerForge, {

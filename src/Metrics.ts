@@ -87,6 +87,24 @@ export class Metrics extends Context.Tag("IntegerForge/Metrics")<Metrics, {
           this.set(forgeStatus().last)
         }
       })
+      if (forgeStatus().shared !== undefined) {
+        new Prometheus.Gauge({
+          name: "forge_leader",
+          help: "1 while this instance holds the shared forge's lease in Redis and forges",
+          registers,
+          collect() {
+            this.set(forgeStatus().shared?.leader ? 1 : 0)
+          }
+        })
+        new Prometheus.Gauge({
+          name: "forge_redis_reachable",
+          help: "1 while Redis answers this instance, 0 during an outage (integers pause)",
+          registers,
+          collect() {
+            this.set(forgeStatus().shared?.redisReachable ? 1 : 0)
+          }
+        })
+      }
       for (const protocol of ["plain", "socket.io"] as const) open.set({ protocol }, 0)
 
       return {

@@ -3,13 +3,14 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
-import { ServerLive } from "./App.js"
+import { serverOn } from "./App.js"
 import { ForgeConfig, ServerConfig } from "./Config.js"
+import * as ForgeChoice from "./ForgeChoice.js"
 import * as Logging from "./Logging.js"
 import * as StartupLog from "./StartupLog.js"
 
 const Main = StartupLog.layer.pipe(
-  Layer.provide(ServerLive),
+  Layer.provide(serverOn(ForgeChoice.fromEnv)),
   Layer.provide([ForgeConfig.layer, ServerConfig.layer]),
   Layer.provide(Logging.layer)
 )

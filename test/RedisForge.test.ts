@@ -1,0 +1,240 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Deferred, Duration, Effect, FastCheck as fc } from "effect"
+import { Redis } from "ioredis"
+import parsePrometheusTextFormat from "parse-prometheus-text-format"
+import { WebSocket } from "ws"
+import { redisMissing, redisServer } from "./support/RedisServer.js"
+import { consecutive } from "./support/Sequences.js"
+import { spawnService, waitForPort } from "./support/ServiceProcess.js"
+import { connect, ensure, eventually } from "./support/TestServer.js"
+
+const skipLocally = redisMissing && process.env["CI"] !== "true"
+const intervalMs = 50
+const leaseMs = 1000
+
+/** One instance of the service, as a process, on the shared forge. */
+const instance = (redisUrl: string, prefix: string) =>
+  Effect.gen(function*() {
+    const service = yield* spawnService({
+      PORT: "0",
+      HOST: "127.0.0.1",
+      LOG_FORMAT: "json",
+      REDIS_URL: redisUrl,
+      REDIS_PREFIX: prefix,
+      FORGE_INTERVAL_MS: String(intervalMs),
+      FORGE_LEASE_MS: String(leaseMs)
+    })
+    const port = yield* waitForPort(service)
+    return { service, port, ws: (path = "/_ws/") => `ws://127.0.0.1:${port}${path}` }
+  })
+
+const gauge = (port: number, name: string) =>
+  Effect.promise(async () => {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+    const family = parsePrometheusTextFormat(text).find((f) => f.name === name)
+    return Number(family?.metrics[0]?.value ?? NaN)
+  })
+
+const increasing = (values: ReadonlyArray<number>) => values.every((v, i) => i === 0 || v > values[i - 1]!)
+const numbers = (received: ReadonlyArray<string>) => received.map(Number)
+const uniquePrefix = () => `test-${Math.random().toString(36).slice(2)}`
+
+describe.skipIf(skipLocally)("the shared forge over Redis (REDIS_URL)", () => {
+  it.live("three instances, clients spread over them, see one and the same sequence", () =>
+    Effect.gen(function*() {
+      const redis = yield* redisServer
+      const prefix = uniquePrefix()
+      const instances = yield* Effect.all([1, 2, 3].map(() => instance(redis.url, prefix)), { concurrency: 3 })
+      const clients = yield* Effect.forEach(instances, (i) => connect(i.ws()))
+      yield* eventually(
+        ensure(() => clients.every((c) => c.received.length >= 15), "integers everywhere"),
+        Duration.seconds(15)
+      )
+      for (const client of clients) assert.isTrue(consecutive(client.received), client.received.join(","))
+      const [a, b, c] = clients.map((client) => numbers(client.received))
+      const start = Math.max(a![0]!, b![0]!, c![0]!)
+      const end = Math.min(a!.at(-1)!, b!.at(-1)!, c!.at(-1)!)
+      const window = (xs: Array<number>) => xs.filter((n) => n >= start && n <= end)
+      assert.isAbove(end, start)
+      assert.deepStrictEqual(window(b!), window(a!))
+      assert.deepStrictEqual(window(c!), window(a!))
+      const leaders = yield* Effect.forEach(instances, (i) => gauge(i.port, "forge_leader"))
+      assert.strictEqual(leaders.reduce((x, y) => x + y, 0), 1, "exactly one leader")
+    }).pipe(Effect.scoped), 60_000)
+
+  it.live(
+    "the leader is killed: another instance takes over within the lease, with no duplicate",
+    () =>
+      Effect.gen(function*() {
+        const redis = yield* redisServer
+        const prefix = uniquePrefix()
+        const instances = yield* Effect.all([1, 2, 3].map(() => instance(redis.url, prefix)), { concurrency: 3 })
+        const clients = yield* Effect.forEach(instances, (i) => connect(i.ws()))
+        yield* eventually(ensure(() => clients.every((c) => c.received.length >= 5), "integers"), Duration.seconds(15))
+        const leaders = yield* Effect.forEach(instances, (i) => gauge(i.port, "forge_leader"))
+        const leaderIndex = leaders.indexOf(1)
+        assert.isAtLeast(leaderIndex, 0)
+        const survivors = clients.filter((_, i) => i !== leaderIndex)
+        const arrivals: Array<number> = []
+        survivors[0]!.ws.on("message", () => arrivals.push(Date.now()))
+        const before = survivors.map((c) => c.received.length)
+        const killedAt = Date.now()
+        process.kill(instances[leaderIndex]!.service.pid, "SIGKILL")
+        yield* eventually(
+          ensure(() => survivors.every((c, i) => c.received.length >= before[i]! + 10), "integers after the takeover"),
+          Duration.seconds(15)
+        )
+        for (const client of survivors) assert.isTrue(increasing(numbers(client.received)), client.received.join(","))
+        // The takeover: from the kill to the first integer forged by the new leader.
+        const pause = arrivals[0]! - killedAt
+        assert.isAtMost(pause, leaseMs + 3 * intervalMs + 1000, `longest pause ${pause} ms`)
+        assert.isTrue(
+          instances.some((i, index) => index !== leaderIndex && i.service.output().includes("forge lease taken")),
+          "a survivor took the lease"
+        )
+        console.log(`leader killed: first integer after the kill came ${pause} ms later (lease ${leaseMs} ms)`)
+      }).pipe(Effect.scoped),
+    60_000
+  )
+
+  it.live(
+    "Redis stops and comes back: clients stay, integers pause, then resume with no duplicate",
+    () =>
+      Effect.gen(function*() {
+        const redis = yield* redisServer
+        const prefix = uniquePrefix()
+        const instances = yield* Effect.all([1, 2].map(() => instance(redis.url, prefix)), { concurrency: 2 })
+        const clients = yield* Effect.forEach(instances, (i) => connect(i.ws()))
+        yield* eventually(ensure(() => clients.every((c) => c.received.length >= 5), "integers"), Duration.seconds(15))
+        yield* redis.kill
+        yield* eventually(
+          Effect.flatMap(
+            gauge(instances[0]!.port, "forge_redis_reachable"),
+            (up) => ensure(() => up === 0, "outage seen")
+          ),
+          Duration.seconds(10)
+        )
+        const paused = clients.map((c) => c.received.length)
+        yield* Effect.sleep(Duration.millis(400))
+        assert.deepStrictEqual(clients.map((c) => c.received.length), paused, "no integers during the outage")
+        assert.isTrue(clients.every((c) => c.ws.readyState === WebSocket.OPEN), "clients stay connected")
+        const health = yield* Effect.promise(() => fetch(`http://127.0.0.1:${instances[0]!.port}/cache-healthcheck?`))
+        assert.strictEqual(health.status, 200)
+        assert.include(instances[0]!.service.output(), "Redis unreachable")
+        yield* redis.restart
+        yield* eventually(
+          ensure(() => clients.every((c, i) => c.received.length >= paused[i]! + 5), "integers again"),
+          Duration.seconds(15)
+        )
+        for (const client of clients) assert.isTrue(increasing(numbers(client.received)), client.received.join(","))
+      }).pipe(Effect.scoped),
+    60_000
+  )
+
+  it.live(
+    "when every client leaves, forging stops; it resumes from the last integer anywhere",
+    () =>
+      Effect.gen(function*() {
+        const redis = yield* redisServer
+        const prefix = uniquePrefix()
+        const [one, two] = yield* Effect.all([1, 2].map(() => instance(redis.url, prefix)), { concurrency: 2 })
+        const counter = yield* Effect.acquireRelease(
+          Effect.sync(() => new Redis(redis.url)),
+          (r) => Effect.sync(() => r.disconnect())
+        )
+        const read = Effect.promise(() => counter.get(`${prefix}:counter`)).pipe(Effect.map(Number))
+        const last = yield* Effect.scoped(Effect.gen(function*() {
+          const client = yield* connect(one!.ws())
+          yield* eventually(ensure(() => client.received.length >= 5, "integers"), Duration.seconds(15))
+          client.ws.close()
+          yield* Deferred.await(client.closed)
+          return Number(client.received.at(-1))
+        }))
+        yield* Effect.sleep(Duration.millis(intervalMs * 4))
+        const stopped = yield* read
+        assert.isAtMost(stopped - last, 2, "at most the integers in flight when the client left")
+        yield* Effect.sleep(Duration.millis(intervalMs * 6))
+        assert.strictEqual(yield* read, stopped, "nothing forged while nobody is connected")
+        const back = yield* connect(two!.ws())
+        yield* eventually(ensure(() => back.received.length >= 1, "integers again"), Duration.seconds(15))
+        assert.strictEqual(Number(back.received[0]), stopped + 1)
+      }).pipe(Effect.scoped),
+    60_000
+  )
+
+  it.live(
+    "a client that reconnects to another instance with since= misses nothing that is held",
+    () =>
+      Effect.gen(function*() {
+        const redis = yield* redisServer
+        const prefix = uniquePrefix()
+        const [one, two] = yield* Effect.all([1, 2].map(() => instance(redis.url, prefix)), { concurrency: 2 })
+        // A witness on the first instance keeps the cluster forging while the client moves.
+        yield* connect(one!.ws())
+        const seen = yield* Effect.scoped(Effect.gen(function*() {
+          const client = yield* connect(one!.ws())
+          yield* eventually(ensure(() => client.received.length >= 5, "integers"), Duration.seconds(15))
+          return numbers(client.received)
+        }))
+        yield* Effect.sleep(Duration.millis(intervalMs * 5))
+        const moved = yield* connect(two!.ws(`/_ws/?since=${seen.at(-1)}`))
+        yield* eventually(ensure(() => moved.received.length >= 10, "replay and live"), Duration.seconds(15))
+        const all = [...seen, ...numbers(moved.received)]
+        assert.isTrue(consecutive(all), all.join(","))
+      }).pipe(Effect.scoped),
+    60_000
+  )
+
+  type Action =
+    | { readonly _tag: "Join"; readonly at: number }
+    | { readonly _tag: "Leave"; readonly pick: number }
+    | { readonly _tag: "Kill"; readonly at: number }
+    | { readonly _tag: "Wait"; readonly ms: number }
+  const action: fc.Arbitrary<Action> = fc.oneof(
+    fc.nat(2).map((at): Action => ({ _tag: "Join", at })),
+    fc.nat(10).map((pick): Action => ({ _tag: "Leave", pick })),
+    fc.nat(2).map((at): Action => ({ _tag: "Kill", at })),
+    fc.integer({ min: 50, max: 600 }).map((ms): Action => ({ _tag: "Wait", ms }))
+  )
+
+  it.live(
+    "random joins, leaves and kills never make a client see a duplicate or a step back",
+    () =>
+      Effect.gen(function*() {
+        const redis = yield* redisServer
+        const schedules = fc.sample(fc.array(action, { minLength: 4, maxLength: 10 }), 3)
+        for (const schedule of schedules) {
+          yield* Effect.scoped(Effect.gen(function*() {
+            const prefix = uniquePrefix()
+            const instances = yield* Effect.all([0, 1, 2].map(() => instance(redis.url, prefix)), { concurrency: 3 })
+            const alive = [true, true, true]
+            const clients: Array<{ readonly received: Array<string>; readonly ws: WebSocket }> = []
+            for (const step of schedule) {
+              switch (step._tag) {
+                case "Join":
+                  if (alive[step.at]) clients.push(yield* connect(instances[step.at]!.ws()))
+                  break
+                case "Leave":
+                  if (clients.length > 0) clients[step.pick % clients.length]!.ws.close()
+                  break
+                case "Kill":
+                  if (alive[step.at] && alive.filter(Boolean).length > 1) {
+                    process.kill(instances[step.at]!.service.pid, "SIGKILL")
+                    alive[step.at] = false
+                  }
+                  break
+                case "Wait":
+                  yield* Effect.sleep(Duration.millis(step.ms))
+                  break
+              }
+            }
+            yield* Effect.sleep(Duration.millis(leaseMs + 300))
+            for (const client of clients) {
+              assert.isTrue(increasing(numbers(client.received)), `${JSON.stringify(schedule)}: ${client.received}`)
+            }
+          }))
+        }
+      }).pipe(Effect.scoped),
+    120_000
+  )
+})
