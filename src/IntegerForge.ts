@@ -5,9 +5,9 @@
  * subscriber starts the fiber, the last one to leave interrupts it, and the counter lives outside
  * the fiber so the sequence carries on across idle periods.
  */
-import { Clock, Context, Duration, Effect, Layer, PubSub, type Queue, RcRef, Ref, type Scope } from "effect"
+import { Context, Effect, Layer, PubSub, type Queue, RcRef, Ref, type Scope } from "effect"
 import { ForgeConfig } from "./Config.js"
-import { nextTick } from "./ForgeSchedule.js"
+import { everyInterval } from "./Ticker.js"
 
 /** What an operator or a test can see of the forge at any moment. */
 export interface ForgeStatus {
@@ -51,21 +51,9 @@ export class IntegerForge extends Context.Tag("IntegerForge/IntegerForge")<Integ
         Effect.uninterruptible
       )
 
-      const tickForever = Effect.gen(function*() {
-        const startedAt = yield* Clock.currentTimeMillis
-        let due = startedAt + intervalMs
-        while (true) {
-          const now = yield* Clock.currentTimeMillis
-          const step = nextTick({ due, now, intervalMs })
-          if (step.waitMs > 0) yield* Effect.sleep(Duration.millis(step.waitMs))
-          yield* forgeOne
-          due = step.due + intervalMs
-        }
-      })
-
       const ticker = yield* RcRef.make({
         acquire: Effect.acquireRelease(Ref.set(running, true), () => Ref.set(running, false)).pipe(
-          Effect.zipRight(Effect.forkScoped(tickForever)),
+          Effect.zipRight(Effect.forkScoped(everyInterval(intervalMs, forgeOne))),
           Effect.asVoid
         )
       })

@@ -17,12 +17,12 @@
  *   empty (it keeps nothing on disk) cannot make the sequence repeat: the script is given the
  *   highest integer this instance has seen and never forges one at or below it.
  */
-import { Clock, Config, Context, Duration, Effect, Layer, Option, PubSub, RcRef, Ref, Runtime } from "effect"
+import { Config, Context, Duration, Effect, Layer, Option, PubSub, RcRef, Ref, Runtime } from "effect"
 import { Redis } from "ioredis"
 import { randomBytes } from "node:crypto"
 import { ForgeConfig } from "./Config.js"
-import { nextTick } from "./ForgeSchedule.js"
 import { IntegerForge } from "./IntegerForge.js"
+import { everyInterval } from "./Ticker.js"
 
 /** Where the shared forge lives. Present only when `REDIS_URL` is set. */
 export class RedisConfig extends Context.Tag("IntegerForge/RedisConfig")<RedisConfig, {
@@ -158,20 +158,10 @@ export const layer = (redis: Context.Tag.Service<RedisConfig>) =>
         Effect.zipRight(Effect.sync(() => (leader = false)))
       )
 
-      const takePart = Effect.gen(function*() {
-        let due = (yield* Clock.currentTimeMillis) + intervalMs
-        while (true) {
-          const step = nextTick({ due, now: yield* Clock.currentTimeMillis, intervalMs })
-          if (step.waitMs > 0) yield* Effect.sleep(Duration.millis(step.waitMs))
-          yield* attempt
-          due = step.due + intervalMs
-        }
-      })
-
       const participation = yield* RcRef.make({
         acquire: Effect.acquireRelease(Ref.set(running, true), () =>
           Ref.set(running, false).pipe(Effect.zipRight(release))).pipe(
-            Effect.zipRight(Effect.forkScoped(takePart)),
+            Effect.zipRight(Effect.forkScoped(everyInterval(intervalMs, attempt))),
             Effect.asVoid
           )
       })
