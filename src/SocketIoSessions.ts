@@ -61,7 +61,16 @@ export class SocketIoSessions extends Context.Tag("IntegerForge/SocketIoSessions
       const start = (socket: WebSocket, join: () => void) => {
         const session: Session = { state: initialSession, awaitingPong: false }
         sessions.set(socket, session)
-        socket.once("close", () => sessions.delete(socket))
+        // A client that never joins "/" would hold a connection (and a place under
+        // MAX_CONNECTIONS) without receiving anything; socket.io-client joins at once.
+        const joinDeadline = setTimeout(() => {
+          if (!session.state.joined) closeBy(socket, "socket.io-protocol", 1008, "no namespace joined in time")
+        }, settings.pingTimeoutMs)
+        joinDeadline.unref()
+        socket.once("close", () => {
+          clearTimeout(joinDeadline)
+          sessions.delete(socket)
+        })
         socket.send(openPacket(newSid(), settings))
         socket.on("message", (data, isBinary) => {
           const { reactions, state } = receive(session.state, isBinary ? undefined : String(data), newSid)

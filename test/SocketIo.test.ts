@@ -122,6 +122,24 @@ describe("Socket.IO clients on /socket.io/", () => {
       yield* eventually(ensure(() => server.registry.size() === 0 && server.openSockets.size === 0, "released"))
     }).pipe(Effect.scoped))
 
+  it.live("a connection that never joins \"/\" is closed with 1008 after the ping timeout", () =>
+    Effect.gen(function*() {
+      const server = yield* startServer({ socketIoPingIntervalMs: 2000, socketIoPingTimeoutMs: 200 })
+      const closed = yield* Deferred.make<number>()
+      yield* Effect.acquireRelease(
+        Effect.sync(() => {
+          const ws = new WebSocket(server.wsUrl("/socket.io/?EIO=4&transport=websocket"))
+          ws.on("close", (code) => Deferred.unsafeDone(closed, Effect.succeed(code)))
+          ws.on("error", () => {})
+          return ws
+        }),
+        (ws) => Effect.sync(() => ws.terminate())
+      )
+      const code = yield* Deferred.await(closed).pipe(Effect.timeout(Duration.seconds(5)))
+      assert.strictEqual(code, 1008)
+      yield* eventually(ensure(() => server.openSockets.size === 0, "released"))
+    }).pipe(Effect.scoped))
+
   it.live("after the server restarts on the same port, the client reconnects by itself", () =>
     Effect.gen(function*() {
       const firstScope = yield* Scope.make()
