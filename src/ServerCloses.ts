@@ -16,6 +16,8 @@ export type ServerCloseReason =
   | "heartbeat"
   | "socket.io-ping-timeout"
   | "socket.io-protocol"
+  /** ws closed it for a frame that broke the protocol (1002, 1007, 1009). */
+  | "protocol-error"
 
 const marks = new WeakMap<Closable, ServerCloseReason>()
 
@@ -29,6 +31,11 @@ export const closeBy = (socket: Closable, reason: ServerCloseReason, code: numbe
 export const terminateBy = (socket: Closable, reason: ServerCloseReason) => {
   if (!marks.has(socket)) marks.set(socket, reason)
   socket.terminate()
+}
+
+/** Remembers that the server ends this socket, when something other than us (ws) closes it. */
+export const markServerClose = (socket: Closable, reason: ServerCloseReason) => {
+  if (!marks.has(socket)) marks.set(socket, reason)
 }
 
 /** Why the server closed this socket, or undefined when it did not. */

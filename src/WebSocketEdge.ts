@@ -22,7 +22,7 @@ import { Lifecycle } from "./Lifecycle.js"
 import { NodeServer } from "./NodeServer.js"
 import { OpenSockets } from "./OpenSockets.js"
 import { invalidSinceReason, sinceOf } from "./Resume.js"
-import { closeBy, terminateBy } from "./ServerCloses.js"
+import { closeBy, markServerClose, terminateBy } from "./ServerCloses.js"
 import { type Dialect, dialectOf } from "./SocketIoProtocol.js"
 import { SocketIoSessions } from "./SocketIoSessions.js"
 import { type Audience, SocketRegistry } from "./SocketRegistry.js"
@@ -92,7 +92,10 @@ export const layer = Layer.scopedDiscard(Effect.gen(function*() {
   const accept = (ws: WebSocket, dialect: Dialect, since: number | undefined, request: IncomingMessage) => {
     // Errors from the peer (bad frames, resets) end in a close event; without a listener the
     // process would crash on them.
-    ws.on("error", ignore)
+    ws.on("error", (error: NodeJS.ErrnoException) => {
+      // ws reports the frames it refused (and closes the socket for them) with WS_ERR_ codes.
+      if (error.code?.startsWith("WS_ERR_")) markServerClose(ws, "protocol-error")
+    })
     openSockets.add(ws)
     heartbeat.watch(ws)
     connectionLog.opened(ws, {

@@ -2,6 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect } from "effect"
 import * as Net from "node:net"
 import { WebSocket } from "ws"
+import { serverCloseReason } from "../src/ServerCloses.js"
 import { clientFrame, closeCodeOf, opcodes, serverFrames } from "./support/Frames.js"
 import { consecutive } from "./support/Sequences.js"
 import {
@@ -158,10 +159,13 @@ describe("Hardening", () => {
       Effect.gen(function*() {
         const server = yield* startServer()
         const raw = yield* rawWebSocket(server.port)
+        yield* eventually(ensure(() => server.openSockets.size === 1, "accepted"))
+        const serverSide = [...server.openSockets][0]!
         raw.socket.write(frame)
         yield* eventually(ensure(() => closeCodeOf(serverFrames(raw.received())) !== undefined, "a close frame"))
         assert.strictEqual(closeCodeOf(serverFrames(raw.received())), code)
         yield* eventually(ensure(() => server.registry.size() === 0, "released"))
+        assert.strictEqual(serverCloseReason(serverSide), "protocol-error", "logged as closed by the server")
       }).pipe(Effect.scoped))
   }
 })
