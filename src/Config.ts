@@ -126,3 +126,36 @@ export class ServerConfig extends Context.Tag("IntegerForge/ServerConfig")<Serve
       ...overrides
     })
 }
+
+/**
+ * The forge shared by every instance through Redis (docs/scaling.md). `REDIS_URL` unset or
+ * empty: the in-process forge, the default.
+ */
+export class RedisConfig extends Context.Tag("IntegerForge/RedisConfig")<RedisConfig, {
+  readonly url: string | undefined
+  /** How long a leader's lease lasts without renewal: the longest pause a leader's crash causes. */
+  readonly leaseMs: number
+  /** Prefix of every key and channel, so that several deployments can share one Redis. */
+  readonly prefix: string
+}>() {
+  static readonly fromEnv = Config.all({
+    url: Config.nested(
+      Config.string().pipe(
+        Config.map((s) => s.trim()),
+        Config.validate({
+          message: "Expected a redis:// or rediss:// URL, or nothing",
+          validation: (s) => s === "" || /^rediss?:\/\/\S+$/.test(s)
+        }),
+        Config.map((s) => s === "" ? undefined : s)
+      ),
+      "REDIS_URL"
+    ).pipe(Config.withDefault(undefined)),
+    leaseMs: decimal("FORGE_LEASE_MS", { min: 100, max: 600_000 }, 3000),
+    prefix: Config.nested(
+      Config.string().pipe(
+        Config.validate({ message: "Expected letters, digits, - _ : .", validation: (s) => /^[\w:.-]{1,64}$/.test(s) })
+      ),
+      "REDIS_PREFIX"
+    ).pipe(Config.withDefault("integer-forge"))
+  })
+}

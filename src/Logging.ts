@@ -13,8 +13,24 @@ export const LoggingConfig = Config.all({
   production: Config.string("NODE_ENV").pipe(Config.map((env) => env === "production"), Config.withDefault(false))
 })
 
+// A log reader that goes away (a closed pipe, a dead collector) must cost the log, not the
+// process and its clients: write errors on stdout and stderr are dropped.
+const survivableOutput = Layer.scopedDiscard(Effect.acquireRelease(
+  Effect.sync(() => {
+    const drop = () => {}
+    process.stdout.on("error", drop)
+    process.stderr.on("error", drop)
+    return drop
+  }),
+  (drop) =>
+    Effect.sync(() => {
+      process.stdout.off("error", drop)
+      process.stderr.off("error", drop)
+    })
+))
+
 export const layer = Layer.unwrapEffect(Effect.gen(function*() {
   const { format, level, production } = yield* LoggingConfig
   const json = Option.getOrElse(format, () => production || !process.stdout.isTTY ? "json" : "pretty") === "json"
-  return Layer.merge(json ? Logger.json : Logger.pretty, Logger.minimumLogLevel(level))
+  return Layer.mergeAll(json ? Logger.json : Logger.pretty, Logger.minimumLogLevel(level), survivableOutput)
 }))

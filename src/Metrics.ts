@@ -64,7 +64,7 @@ export class Metrics extends Context.Tag("IntegerForge/Metrics")<Metrics, {
       })
       new Prometheus.Counter({
         name: "forge_integers_forged_total",
-        help: "Integers forged since the process started",
+        help: "The last integer forged: by this process, or across the cluster with REDIS_URL",
         registers,
         collect() {
           this.reset()

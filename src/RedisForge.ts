@@ -17,32 +17,20 @@
  *   empty (it keeps nothing on disk) cannot make the sequence repeat: the script is given the
  *   highest integer this instance has seen and never forges one at or below it.
  */
-import { Config, Context, Duration, Effect, Layer, Option, PubSub, RcRef, Ref, Runtime } from "effect"
+import { Duration, Effect, Layer, Option, PubSub, RcRef, Ref, Runtime } from "effect"
 import { Redis } from "ioredis"
 import { randomBytes } from "node:crypto"
 import { ForgeConfig } from "./Config.js"
 import { IntegerForge } from "./IntegerForge.js"
 import { everyInterval } from "./Ticker.js"
 
-/** Where the shared forge lives. Present only when `REDIS_URL` is set. */
-export class RedisConfig extends Context.Tag("IntegerForge/RedisConfig")<RedisConfig, {
-  readonly url: string
-  /** How long a leader's lease lasts without renewal: the longest pause a leader's death causes. */
-  readonly leaseMs: number
-  /** Prefix of every key and channel, so that several services can share one Redis. */
-  readonly prefix: string
-}>() {
-  static readonly fromEnv = Config.all({
-    url: Config.string("REDIS_URL").pipe(Config.option),
-    leaseMs: Config.integer("FORGE_LEASE_MS").pipe(
-      Config.validate({ message: "Expected a whole number of milliseconds from 100", validation: (n) => n >= 100 }),
-      Config.withDefault(3000)
-    ),
-    prefix: Config.string("REDIS_PREFIX").pipe(Config.withDefault("integer-forge"))
-  })
-}
-
+// Every instance that takes part raises the counter to the highest integer it has seen, leader
+// or not: a Redis that restarted empty is brought back up to the sequence within one interval,
+// whichever instance happens to take the lease first.
 const forgeScript = `
+local floor = tonumber(ARGV[4])
+local current = tonumber(redis.call('GET', KEYS[2]) or '0')
+if current < floor then redis.call('SET', KEYS[2], floor) end
 local leader = redis.call('GET', KEYS[1])
 if not leader then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
@@ -52,25 +40,41 @@ elseif leader == ARGV[1] then
 end
 if leader ~= ARGV[1] then return -1 end
 local n = redis.call('INCR', KEYS[2])
-local floor = tonumber(ARGV[4])
-if n <= floor then
-  n = floor + 1
-  redis.call('SET', KEYS[2], n)
-end
 redis.call('PUBLISH', ARGV[3], n)
 return n
 `
+
+export interface SharedForgeSettings {
+  readonly url: string
+  readonly leaseMs: number
+  readonly prefix: string
+}
+
+/** The Redis URL without its credentials, for the log. */
+const redactedUrl = (url: string): string => {
+  try {
+    const parsed = new URL(url)
+    parsed.username = ""
+    parsed.password = ""
+    return parsed.href
+  } catch {
+    return "(unparseable URL)"
+  }
+}
 
 const releaseScript = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 `
 
-export const layer = (redis: Context.Tag.Service<RedisConfig>) =>
+export const layer = (redis: SharedForgeSettings) =>
   Layer.scoped(
     IntegerForge,
     Effect.gen(function*() {
       const { bufferCapacity, intervalMs } = yield* ForgeConfig
+      yield* Effect.logInfo("forge: shared through Redis").pipe(
+        Effect.annotateLogs({ redis: redactedUrl(redis.url), prefix: redis.prefix })
+      )
       const runSync = Runtime.runSync(yield* Effect.runtime<never>())
       const me = randomBytes(8).toString("hex")
       const keys = { leader: `${redis.prefix}:leader`, counter: `${redis.prefix}:counter` }
@@ -123,22 +127,30 @@ export const layer = (redis: Context.Tag.Service<RedisConfig>) =>
       const seed = yield* Effect.tryPromise(() => commands.get(keys.counter)).pipe(Effect.option)
       if (Option.isSome(seed) && seed.value !== null) last = Math.max(last, Number(seed.value))
 
-      let lastWarning = 0
+      // One line when Redis stops answering, one when it answers again: an outage is two lines
+      // per instance, not one per interval.
+      let outage = false
       const unreachable = (error: unknown) =>
         Effect.suspend(() => {
           leader = false
-          const now = Date.now()
-          if (now - lastWarning < 1000) return Effect.void
-          lastWarning = now
+          if (outage) return Effect.void
+          outage = true
           return Effect.logWarning("Redis unreachable: integers paused until it answers").pipe(
             Effect.annotateLogs({ error: error instanceof Error ? error.message : String(error) })
           )
         })
+      const answered = Effect.suspend(() => {
+        if (!outage) return Effect.void
+        outage = false
+        return Effect.logInfo("Redis answers again: integers resume")
+      })
 
-      const attempt = Effect.tryPromise(() =>
-        commands.eval(forgeScript, 2, keys.leader, keys.counter, me, String(leaseMs), channel, String(last))
-      ).pipe(
+      const attempt = Effect.tryPromise({
+        try: () => commands.eval(forgeScript, 2, keys.leader, keys.counter, me, String(leaseMs), channel, String(last)),
+        catch: (error) => error
+      }).pipe(
         Effect.timeout(Duration.millis(Math.max(intervalMs, 250))),
+        Effect.tap(() => answered),
         Effect.flatMap((result) => {
           const n = Number(result)
           const was = leader

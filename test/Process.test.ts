@@ -19,6 +19,23 @@ describe("the service as a process (node dist/main.js)", () => {
       assert.deepStrictEqual(exit, { code: 0, signal: null })
     }).pipe(Effect.scoped))
 
+  it.live("keeps serving when whoever reads its log goes away (EPIPE on stdout)", () =>
+    Effect.gen(function*() {
+      const service = yield* spawnService({ PORT: "0", HOST: "127.0.0.1", FORGE_INTERVAL_MS: "20" })
+      const port = yield* waitForPort(service)
+      service.closeOutput()
+      // Each connection writes log lines to the closed pipe.
+      for (let i = 0; i < 3; i++) {
+        const client = yield* connect(`ws://127.0.0.1:${port}/_ws/`)
+        yield* eventually(ensure(() => client.received.length >= 2, "integers"))
+        client.ws.close()
+        yield* Deferred.await(client.closed)
+      }
+      const health = yield* Effect.promise(() => fetch(`http://127.0.0.1:${port}/cache-healthcheck?`))
+      assert.strictEqual(health.status, 200)
+      assert.isFalse(yield* Deferred.isDone(service.exited), "still running")
+    }).pipe(Effect.scoped))
+
   it.live("exits 0 on SIGINT", () =>
     Effect.gen(function*() {
       const service = yield* spawnService({ PORT: "0", HOST: "127.0.0.1" })

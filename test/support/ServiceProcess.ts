@@ -12,6 +12,8 @@ export interface ServiceProcess {
   readonly pid: number
   readonly output: () => string
   readonly exited: Deferred.Deferred<{ readonly code: number | null; readonly signal: string | null }>
+  /** Stops reading its output, as a log collector that died would. */
+  readonly closeOutput: () => void
   /** The port it listens on, read from its start log. */
   readonly port: Effect.Effect<number, Error>
 }
@@ -48,7 +50,11 @@ export const spawnService = (env: Record<string, string>, wrapper: ReadonlyArray
       const match = /Try it: websocat ws:\/\/\S+:(\d+)\/_ws\//.exec(output)
       return match ? Effect.succeed(Number(match[1])) : Effect.fail(new Error("not listening yet"))
     })
-    return { pid: child.pid!, output: () => output, exited, port } satisfies ServiceProcess
+    const closeOutput = () => {
+      child.stdout.destroy()
+      child.stderr.destroy()
+    }
+    return { pid: child.pid!, output: () => output, exited, port, closeOutput } satisfies ServiceProcess
   })
 
 export const waitForPort = (service: ServiceProcess, within = Duration.seconds(10)) =>
