@@ -12,8 +12,8 @@
  * - When an instance's last local subscriber leaves it gives the lease back; when nobody is
  *   connected anywhere, nobody runs the script and forging stops. A dead leader's lease runs out
  *   after `FORGE_LEASE_MS` and the next instance with clients takes over.
- * - Redis out of reach: the script fails, integers pause, the instance logs it (once a second at
- *   most) and `forge_redis_reachable` drops to 0; clients stay connected. A Redis that comes back
+ * - Redis out of reach: the script fails, integers pause, the instance logs it (once per outage)
+ *   and `forge_redis_reachable` drops to 0; clients stay connected. A Redis that comes back
  *   empty (it keeps nothing on disk) cannot make the sequence repeat: the script is given the
  *   highest integer this instance has seen and never forges one at or below it.
  */
@@ -82,13 +82,15 @@ export const layer = (redis: SharedForgeSettings) =>
       // A lease shorter than the interval would lapse between two renewals.
       const leaseMs = Math.max(redis.leaseMs, intervalMs * 3)
 
-      const connect = (role: string, options: { readonly enableOfflineQueue: boolean }) =>
+      const connect = (
+        role: string,
+        options: { readonly enableOfflineQueue: boolean; readonly maxRetriesPerRequest: number | null }
+      ) =>
         Effect.acquireRelease(
           Effect.sync(() => {
             const client = new Redis(redis.url, {
               ...options,
               connectionName: `integer-forge-${role}-${me}`,
-              maxRetriesPerRequest: 1,
               retryStrategy: (times) => Math.min(times * 100, 1000)
             })
             // Connection errors are reported by the failing commands and the reachability flag.
@@ -98,8 +100,10 @@ export const layer = (redis: SharedForgeSettings) =>
           (client) => Effect.sync(() => client.disconnect())
         )
       // Commands fail at once while Redis is away, instead of queueing behind the outage.
-      const commands = yield* connect("commands", { enableOfflineQueue: false })
-      const subscriber = yield* connect("subscriber", { enableOfflineQueue: true })
+      const commands = yield* connect("commands", { enableOfflineQueue: false, maxRetriesPerRequest: 1 })
+      // The subscription waits for Redis however long it takes (an instance may start during an
+      // outage), and ioredis subscribes again after every reconnect.
+      const subscriber = yield* connect("subscriber", { enableOfflineQueue: true, maxRetriesPerRequest: null })
 
       const pubsub = yield* Effect.acquireRelease(PubSub.sliding<number>(bufferCapacity), PubSub.shutdown)
       let last = 0
@@ -155,9 +159,9 @@ export const layer = (redis: SharedForgeSettings) =>
           const n = Number(result)
           const was = leader
           leader = n > 0
-          // The leader hears its own integer through the channel like everyone else; taking
-          // it here too spares it a round trip, and `hear` ignores the echo.
-          if (n > 0) hear(n)
+          // The leader hears its own integers through the channel like everyone else, in the
+          // order Redis published them: after a stall, several runs may answer at once, and
+          // taking the latest result here would make the earlier ones look like echoes.
           return leader === was ? Effect.void : Effect.logInfo(leader ? "forge lease taken" : "forge lease lost").pipe(
             Effect.annotateLogs({ instance: me, last })
           )

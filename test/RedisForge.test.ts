@@ -146,6 +146,19 @@ describe.skipIf(skipLocally)("the shared forge over Redis (REDIS_URL)", () => {
     60_000
   )
 
+  it.live("an instance started while Redis is down subscribes once Redis is there", () =>
+    Effect.gen(function*() {
+      const redis = yield* redisServer
+      yield* redis.kill
+      const lonely = yield* instance(redis.url, uniquePrefix())
+      const client = yield* connect(lonely.ws())
+      yield* Effect.sleep(Duration.millis(300))
+      assert.lengthOf(client.received, 0, "nothing while Redis is down")
+      yield* redis.restart
+      yield* eventually(ensure(() => client.received.length >= 5, "integers once Redis answers"), Duration.seconds(15))
+      assert.isTrue(consecutive(client.received), client.received.join(","))
+    }).pipe(Effect.scoped), 60_000)
+
   it.live(
     "when every client leaves, forging stops; it resumes from the last integer anywhere",
     () =>
