@@ -179,6 +179,9 @@ export const receive = (
       return { state, reactions: [malformedPacket] }
   }
   if (typeof packet.data !== "string") return { state, reactions: [binaryUnsupported] }
+  // socket.io-parser reads the type with Number(), so " 0" or "\t" would pass for a connect;
+  // a packet must start with its type digit.
+  if (!/^[0-6]/.test(packet.data)) return { state, reactions: [malformedPacket] }
   const message = decodeSocketIo(packet.data)
   if (message === undefined) return { state, reactions: [malformedPacket] }
   switch (message.type) {

@@ -115,7 +115,7 @@ describe("SocketIoProtocol", () => {
   })
 
   it("closes on malformed packets and on binary frames", () => {
-    for (const bad of ["", "9", "x", "4", "4{", "47", "44/,{}", "42[\"a\"", "0{}"]) {
+    for (const bad of ["", "9", "x", "4", "4{", "47", "44/,{}", "42[\"a\"", "0{}", "4 ", "4\t"]) {
       const { reactions } = receive(initialSession, bad, sid)
       assert.deepStrictEqual(tags(reactions), ["Close"], JSON.stringify(bad))
     }
