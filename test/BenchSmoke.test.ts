@@ -1,0 +1,93 @@
+/**
+ * A smoke run of the benchmark harness (scripts/bench/, `npm run bench`), so that it cannot rot
+ * while the service changes: the runner, with a few clients for half a second, measures the
+ * built service and the ws baseline and writes its Markdown and chart to a temporary directory.
+ * It checks that the harness works end to end, not the figures, which mean nothing at this size.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Deferred, Duration, Effect } from "effect"
+import { spawn } from "node:child_process"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import * as Path from "node:path"
+import { fileURLToPath } from "node:url"
+
+const runner = fileURLToPath(new URL("../scripts/bench/run.mjs", import.meta.url))
+
+interface StreamResult {
+  readonly opened: number
+  readonly failures: number
+  readonly integersInWindow: number
+  readonly incompleteIntegers: number
+  readonly missing: number
+  readonly repeats: number
+  readonly cpuUsPerMessage: number
+  readonly serverRunning: boolean
+}
+
+interface Results {
+  readonly rounds: ReadonlyArray<{ readonly fanout: Record<string, StreamResult> }>
+  readonly errors: ReadonlyArray<unknown>
+}
+
+const temporaryDirectory = Effect.acquireRelease(
+  Effect.sync(() => mkdtempSync(Path.join(tmpdir(), "bench-smoke-"))),
+  (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+)
+
+/** Runs the runner to its end; it is stopped by its PID (and stops its servers) if the test ends first. */
+const runBench = (args: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const exited = yield* Deferred.make<number | null>()
+    const child = yield* Effect.acquireRelease(
+      Effect.sync(() => spawn(process.execPath, [runner, ...args], { stdio: ["ignore", "pipe", "pipe"] })),
+      (child) =>
+        Effect.sync(() => {
+          if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM")
+        })
+    )
+    let output = ""
+    child.stdout.on("data", (chunk) => (output += String(chunk)))
+    child.stderr.on("data", (chunk) => (output += String(chunk)))
+    child.on("exit", (code) => Deferred.unsafeDone(exited, Effect.succeed(code)))
+    const code = yield* Deferred.await(exited).pipe(
+      Effect.timeoutFail({
+        duration: Duration.seconds(25),
+        onTimeout: () => new Error(`bench did not finish:\n${output}`)
+      })
+    )
+    return { code, output }
+  })
+
+describe("benchmark harness", () => {
+  it.live("measures the service and the baseline and writes the results and the chart", () =>
+    Effect.gen(function*() {
+      const dir = yield* temporaryDirectory
+      const markdown = Path.join(dir, "benchmarks.md")
+      const chart = Path.join(dir, "benchmarks.svg")
+      const json = Path.join(dir, "results.json")
+      const { code, output } = yield* runBench(["--smoke", "--out", markdown, "--chart", chart, "--json", json])
+      assert.strictEqual(code, 0, output)
+
+      const results = JSON.parse(readFileSync(json, "utf8")) as Results
+      assert.deepStrictEqual(results.errors, [])
+      for (const kind of ["ours", "baseline"]) {
+        const run = results.rounds[0]!.fanout[kind]!
+        assert.strictEqual(run.opened, 3, kind)
+        assert.strictEqual(run.failures, 0, kind)
+        assert.isTrue(run.serverRunning, kind)
+        // Half a second at one integer per 10 ms: every client gets every one, in order.
+        assert.isAbove(run.integersInWindow, 10, kind)
+        assert.strictEqual(run.incompleteIntegers, 0, kind)
+        assert.strictEqual(run.missing, 0, kind)
+        assert.strictEqual(run.repeats, 0, kind)
+        assert.isTrue(Number.isFinite(run.cpuUsPerMessage), kind)
+      }
+
+      const document = readFileSync(markdown, "utf8")
+      assert.include(document, "<!-- bench:results:start")
+      assert.include(document, "| Figure | Integer Forge | ws baseline | Ratio | Target |")
+      assert.include(document, "![Integer Forge relative to the ws baseline](benchmarks.svg)")
+      assert.match(readFileSync(chart, "utf8"), /^<svg [^>]*>[\s\S]*<\/svg>\n$/)
+    }).pipe(Effect.scoped))
+})
