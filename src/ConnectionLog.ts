@@ -31,21 +31,28 @@ export class ConnectionLog extends Context.Tag("IntegerForge/ConnectionLog")<Con
       const log = (message: string, fields: Record<string, unknown>) =>
         runSync(Effect.logInfo(message).pipe(Effect.annotateLogs(fields)))
 
+      // One shared close listener, and the connection's details beside the socket rather than in
+      // a closure per connection.
+      const details = new WeakMap<WebSocket, { readonly info: ConnectionInfo; readonly openedAt: number }>()
+      function onClose(this: WebSocket, code: number) {
+        const entry = details.get(this)
+        if (entry === undefined) return
+        details.delete(this)
+        const reason = serverCloseReason(this)
+        metrics.connectionClosed(entry.info.protocol, code, reason)
+        log("connection closed", {
+          ...entry.info,
+          durationMs: Date.now() - entry.openedAt,
+          code,
+          closedBy: reason === undefined ? "client" : "server",
+          ...(reason === undefined ? {} : { reason })
+        })
+      }
       const opened = (socket: WebSocket, info: ConnectionInfo) => {
-        const openedAt = Date.now()
+        details.set(socket, { info, openedAt: Date.now() })
         metrics.connectionOpened(info.protocol)
         log("connection opened", { ...info })
-        socket.once("close", (code: number) => {
-          const reason = serverCloseReason(socket)
-          metrics.connectionClosed(info.protocol, code, reason)
-          log("connection closed", {
-            ...info,
-            durationMs: Date.now() - openedAt,
-            code,
-            closedBy: reason === undefined ? "client" : "server",
-            ...(reason === undefined ? {} : { reason })
-          })
-        })
+        socket.on("close", onClose)
       }
 
       const lastLogged = new Map<string, { at: number; suppressed: number }>()

@@ -37,15 +37,21 @@ export class Heartbeat extends Context.Tag("IntegerForge/Heartbeat")<Heartbeat, 
       })
       yield* Effect.forkScoped(Effect.schedule(sweep, Schedule.spaced(Duration.millis(heartbeatIntervalMs))))
 
+      // Listeners shared by every socket (ws calls them with the socket as `this`): no closure is
+      // kept per connection, which is most of what a connection costs besides ws itself.
+      function onPong(this: WebSocket) {
+        unanswered.delete(this)
+      }
+      // ws would answer every ping by itself; a client that floods pings without reading the
+      // pongs would then grow our buffers without bound.
+      function onPing(this: WebSocket, data: Buffer) {
+        if (this.readyState !== WebSocket.OPEN) return
+        if (this.bufferedAmount > maxBufferedBytes) shed(this)
+        else this.pong(data)
+      }
       const watch = (socket: WebSocket) => {
-        socket.on("pong", () => unanswered.delete(socket))
-        // ws would answer every ping by itself; a client that floods pings without reading the
-        // pongs would then grow our buffers without bound.
-        socket.on("ping", (data) => {
-          if (socket.readyState !== WebSocket.OPEN) return
-          if (socket.bufferedAmount > maxBufferedBytes) shed(socket)
-          else socket.pong(data)
-        })
+        socket.on("pong", onPong)
+        socket.on("ping", onPing)
       }
       return { watch }
     })

@@ -72,9 +72,6 @@ export const layer = Layer.scopedDiscard(Effect.gen(function*() {
   const connectionLog = yield* ConnectionLog
   const remoteOf = (request: IncomingMessage) =>
     clientAddress(request.socket.remoteAddress, request.headers["x-forwarded-for"], config.trustProxyHops)
-  // Connection scopes hang off a scope of their own, closed only after the drain below: were
-  // they children of the layer's scope, they would close first and no client would see 1012.
-  const connections = yield* Scope.make()
   const runtime = yield* Effect.runtime<never>()
   const runFork = Runtime.runFork(runtime)
   const runSync = Runtime.runSync(runtime)
@@ -89,13 +86,27 @@ export const layer = Layer.scopedDiscard(Effect.gen(function*() {
     autoPong: false
   })
 
+  // Listeners shared by every socket (ws calls them with the socket as `this`), and each
+  // connection's scope kept beside its socket: no closure per connection. The scopes are not
+  // children of the layer's scope: those would close before the drain below, and no client
+  // would see 1012; nor of a common parent, which would hold a finalizer per connection (half
+  // a KiB each, measured). Shutdown closes what is left itself.
+  const connectionScopes = new WeakMap<WebSocket, Scope.CloseableScope>()
+  // Errors from the peer (bad frames, resets) end in a close event; without a listener the
+  // process would crash on them. ws reports the frames it refused (and closes the socket for
+  // them) with WS_ERR_ codes.
+  function onError(this: WebSocket, error: NodeJS.ErrnoException) {
+    if (error.code?.startsWith("WS_ERR_")) markServerClose(this, "protocol-error")
+  }
+  function onClose(this: WebSocket) {
+    openSockets.delete(this)
+    const scope = connectionScopes.get(this)
+    connectionScopes.delete(this)
+    if (scope !== undefined) runFork(Scope.close(scope, Exit.void))
+  }
+
   const accept = (ws: WebSocket, dialect: Dialect, since: number | undefined, request: IncomingMessage) => {
-    // Errors from the peer (bad frames, resets) end in a close event; without a listener the
-    // process would crash on them.
-    ws.on("error", (error: NodeJS.ErrnoException) => {
-      // ws reports the frames it refused (and closes the socket for them) with WS_ERR_ codes.
-      if (error.code?.startsWith("WS_ERR_")) markServerClose(ws, "protocol-error")
-    })
+    ws.on("error", onError)
     openSockets.add(ws)
     heartbeat.watch(ws)
     connectionLog.opened(ws, {
@@ -103,11 +114,9 @@ export const layer = Layer.scopedDiscard(Effect.gen(function*() {
       remote: remoteOf(request),
       protocol: dialect._tag === "SocketIo" ? "socket.io" : "plain"
     })
-    const connectionScope = runSync(Scope.fork(connections, ExecutionStrategy.sequential))
-    ws.once("close", () => {
-      openSockets.delete(ws)
-      runFork(Scope.close(connectionScope, Exit.void))
-    })
+    const connectionScope = runSync(Scope.make(ExecutionStrategy.sequential))
+    connectionScopes.set(ws, connectionScope)
+    ws.on("close", onClose)
     const join = (audience: Audience) => runFork(Scope.extend(registry.register(ws, audience, since), connectionScope))
     if (dialect._tag === "SocketIo") socketIo.start(ws, () => join("socket.io"))
     else join("plain")
@@ -189,7 +198,12 @@ export const layer = Layer.scopedDiscard(Effect.gen(function*() {
       }
       for (const ws of openSockets) terminateBy(ws, "shutdown")
       wss.close()
-      yield* Scope.close(connections, Exit.void)
+      // Their close events may not have come yet: release the registrations now.
+      for (const ws of openSockets) {
+        const scope = connectionScopes.get(ws)
+        connectionScopes.delete(ws)
+        if (scope !== undefined) yield* Scope.close(scope, Exit.void)
+      }
       // Only now: until here, upgrades that arrive while draining still get a 503, not a reset.
       server.off("upgrade", onUpgrade)
     })
