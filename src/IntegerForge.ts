@@ -5,8 +5,9 @@
  * subscriber starts the fiber, the last one to leave interrupts it, and the counter lives outside
  * the fiber so the sequence carries on across idle periods.
  */
-import { Context, Effect, Layer, PubSub, type Queue, RcRef, Ref, type Scope } from "effect"
+import { Context, Effect, Layer, PubSub, type Queue, Ref, type Scope } from "effect"
 import { ForgeConfig } from "./Config.js"
+import { makeDemandDrivenPubSub } from "./DemandDrivenPubSub.js"
 import { everyInterval } from "./Ticker.js"
 
 /** What an operator or a test can see of the forge at any moment. */
@@ -37,37 +38,22 @@ export class IntegerForge extends Context.Tag("IntegerForge/IntegerForge")<Integ
     IntegerForge,
     Effect.gen(function*() {
       const { bufferCapacity, intervalMs } = yield* ForgeConfig
-      // Sliding, so that publishing never waits: a subscriber that falls a whole buffer behind
-      // loses its oldest integers (it sees a gap) instead of stalling the forge and everyone else.
-      const pubsub = yield* Effect.acquireRelease(PubSub.sliding<number>(bufferCapacity), PubSub.shutdown)
       const last = yield* Ref.make(0)
-      const running = yield* Ref.make(false)
-      const subscribers = yield* Ref.make(0)
 
       // Counting and publishing are one uninterruptible step, so stopping the forge can never
       // use up an integer that nobody received.
-      const forgeOne = Ref.updateAndGet(last, (n) => n + 1).pipe(
-        Effect.flatMap((n) => PubSub.publish(pubsub, n)),
-        Effect.uninterruptible
-      )
-
-      const ticker = yield* RcRef.make({
-        acquire: Effect.acquireRelease(Ref.set(running, true), () => Ref.set(running, false)).pipe(
-          Effect.zipRight(Effect.forkScoped(everyInterval(intervalMs, forgeOne))),
-          Effect.asVoid
+      const forgeOne = (pubsub: PubSub.PubSub<number>) =>
+        Ref.updateAndGet(last, (n) => n + 1).pipe(
+          Effect.flatMap((n) => PubSub.publish(pubsub, n)),
+          Effect.uninterruptible
         )
+
+      const { running, subscribe, subscribers } = yield* makeDemandDrivenPubSub({
+        capacity: bufferCapacity,
+        worker: (pubsub) => Effect.asVoid(Effect.forkScoped(everyInterval(intervalMs, forgeOne(pubsub))))
       })
 
-      // Join the PubSub before the ticker can start, so the first subscriber cannot miss the
-      // first integer; on release the order reverses and the ticker stops before we leave.
-      const subscribe = Effect.gen(function*() {
-        const dequeue = yield* PubSub.subscribe(pubsub)
-        yield* Effect.acquireRelease(Ref.update(subscribers, (n) => n + 1), () => Ref.update(subscribers, (n) => n - 1))
-        yield* RcRef.get(ticker)
-        return dequeue
-      })
-
-      const status = Effect.all({ running: Ref.get(running), last: Ref.get(last), subscribers: Ref.get(subscribers) })
+      const status = Effect.all({ running, last: Ref.get(last), subscribers })
 
       return { subscribe, status }
     })

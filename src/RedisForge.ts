@@ -17,10 +17,11 @@
  *   empty (it keeps nothing on disk) cannot make the sequence repeat: the script is given the
  *   highest integer this instance has seen and never forges one at or below it.
  */
-import { Duration, Effect, Layer, Option, PubSub, RcRef, Ref, Runtime } from "effect"
+import { Duration, Effect, Layer, Option, PubSub, Runtime } from "effect"
 import { Redis } from "ioredis"
 import { randomBytes } from "node:crypto"
 import { ForgeConfig } from "./Config.js"
+import { makeDemandDrivenPubSub } from "./DemandDrivenPubSub.js"
 import { IntegerForge } from "./IntegerForge.js"
 import { everyInterval } from "./Ticker.js"
 
@@ -105,11 +106,17 @@ export const layer = (redis: SharedForgeSettings) =>
       // outage), and ioredis subscribes again after every reconnect.
       const subscriber = yield* connect("subscriber", { enableOfflineQueue: true, maxRetriesPerRequest: null })
 
-      const pubsub = yield* Effect.acquireRelease(PubSub.sliding<number>(bufferCapacity), PubSub.shutdown)
       let last = 0
       let leader = false
-      const running = yield* Ref.make(false)
-      const subscribers = yield* Ref.make(0)
+      // Taking part runs while this instance has subscribers; leaving gives the lease back.
+      const { pubsub, running, subscribe, subscribers } = yield* makeDemandDrivenPubSub({
+        capacity: bufferCapacity,
+        worker: () =>
+          Effect.addFinalizer(() => release).pipe(
+            Effect.zipRight(Effect.forkScoped(everyInterval(intervalMs, attempt))),
+            Effect.asVoid
+          )
+      })
 
       const hear = (n: number) => {
         if (!Number.isSafeInteger(n) || n <= last) return
@@ -174,26 +181,7 @@ export const layer = (redis: SharedForgeSettings) =>
         Effect.zipRight(Effect.sync(() => (leader = false)))
       )
 
-      const participation = yield* RcRef.make({
-        acquire: Effect.acquireRelease(Ref.set(running, true), () =>
-          Ref.set(running, false).pipe(Effect.zipRight(release))).pipe(
-            Effect.zipRight(Effect.forkScoped(everyInterval(intervalMs, attempt))),
-            Effect.asVoid
-          )
-      })
-
-      const subscribe = Effect.gen(function*() {
-        const dequeue = yield* PubSub.subscribe(pubsub)
-        yield* Effect.acquireRelease(
-          Ref.update(subscribers, (n) =>
-            n + 1),
-          () => Ref.update(subscribers, (n) => n - 1)
-        )
-        yield* RcRef.get(participation)
-        return dequeue
-      })
-
-      const status = Effect.all({ running: Ref.get(running), subscribers: Ref.get(subscribers) }).pipe(
+      const status = Effect.all({ running, subscribers }).pipe(
         Effect.map(({ running, subscribers }) => ({
           running,
           subscribers,
