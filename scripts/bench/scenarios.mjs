@@ -83,6 +83,14 @@ const sequenceChecks = (report) => ({
   silent: report.silent
 })
 
+/** What every scenario reports of the connections it opened. */
+const connectionsOf = (opened) => ({
+  opened: opened.opened,
+  failures: failuresOf(opened),
+  failureReasons: failureReasonsOf(opened),
+  connectMs: opened.ms
+})
+
 /**
  * A steady stream: `clients` clients at one integer every `intervalMs`. Gives the server's CPU
  * per delivered message, integers per second, fan-out spread (last − first receipt) and the
@@ -110,10 +118,7 @@ export const measureStream = (
       const report = await load.report()
       const stream = analyseStream(report, { from, to })
       return {
-        opened: opened.opened,
-        failures: failuresOf(opened),
-        failureReasons: failureReasonsOf(opened),
-        connectMs: opened.ms,
+        ...connectionsOf(opened),
         serverRunning: server.isRunning(),
         scheduledPerSecond: 1000 / intervalMs,
         // The window on the machine's monotonic clock: profileSummary.mjs --from/--to take it.
@@ -194,10 +199,7 @@ export const measureCapacity = ({ clients, extra, intervalMs, kind, nodeArgs, se
     const report = await load.report()
     const stream = analyseStream(report, { from, to })
     return {
-      opened: opened.opened,
-      failures: failuresOf(opened),
-      failureReasons: failureReasonsOf(opened),
-      connectMs: opened.ms,
+      ...connectionsOf(opened),
       extraAttempts: extra,
       extraRefused503: beyond.refused["503"] ?? 0,
       extraOpened: beyond.opened,
