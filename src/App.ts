@@ -11,18 +11,18 @@
  * (which stops the fan-out and then the forge), the Node server closes last.
  */
 import { Layer } from "effect"
-import { ConnectionLog } from "./ConnectionLog.js"
-import { Heartbeat } from "./Heartbeat.js"
-import * as HttpRoutes from "./HttpRoutes.js"
-import { IntegerForge } from "./IntegerForge.js"
-import { Lifecycle } from "./Lifecycle.js"
-import * as Listener from "./Listener.js"
-import { Metrics } from "./Metrics.js"
-import { NodeServer } from "./NodeServer.js"
-import { OpenSockets } from "./OpenSockets.js"
-import { SocketIoSessions } from "./SocketIoSessions.js"
-import { SocketRegistry } from "./SocketRegistry.js"
-import * as WebSocketEdge from "./WebSocketEdge.js"
+import { Heartbeat } from "./edge/Heartbeat.js"
+import { OpenSockets } from "./edge/OpenSockets.js"
+import * as WebSocketEdge from "./edge/WebSocketEdge.js"
+import { SocketRegistry } from "./fanout/SocketRegistry.js"
+import { IntegerForge } from "./forge/IntegerForge.js"
+import * as HttpRoutes from "./http/HttpRoutes.js"
+import { Lifecycle } from "./http/Lifecycle.js"
+import * as Listener from "./http/Listener.js"
+import { NodeServer } from "./http/NodeServer.js"
+import { ConnectionLog } from "./ops/ConnectionLog.js"
+import { Metrics } from "./ops/Metrics.js"
+import { SocketIoSessions } from "./socketio/SocketIoSessions.js"
 
 /** The socket registry that fans a forge out, and the metrics. Needs an `IntegerForge`. */
 const FanOutLive = SocketRegistry.layer.pipe(Layer.provideMerge(Metrics.layer))

@@ -5,9 +5,9 @@ import { NodeRuntime } from "@effect/platform-node"
 import { Cause, Effect, Layer } from "effect"
 import { serverOn } from "./App.js"
 import { ForgeConfig, ServerConfig } from "./Config.js"
-import * as ForgeChoice from "./ForgeChoice.js"
-import * as Logging from "./Logging.js"
-import * as StartupLog from "./StartupLog.js"
+import * as ForgeChoice from "./forge/ForgeChoice.js"
+import * as StartupLog from "./http/StartupLog.js"
+import * as Logging from "./ops/Logging.js"
 
 const Main = StartupLog.layer.pipe(
   Layer.provide(serverOn(ForgeChoice.fromEnv)),

@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect } from "effect"
 import * as Net from "node:net"
 import { WebSocket } from "ws"
-import { serverCloseReason } from "../src/ServerCloses.js"
+import { serverCloseReason } from "../src/ops/ServerCloses.js"
 import { clientFrame, closeCodeOf, opcodes, serverFrames } from "./support/Frames.js"
 import { consecutive } from "./support/Sequences.js"
 import {

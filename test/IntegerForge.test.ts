@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, FastCheck as fc, Fiber, Layer, Queue, Scope, TestClock } from "effect"
 import { ForgeConfig } from "../src/Config.js"
-import { IntegerForge } from "../src/IntegerForge.js"
+import { IntegerForge } from "../src/forge/IntegerForge.js"
 
 const forgeLayer = (intervalMs: number, bufferCapacity = 1024) =>
   IntegerForge.layerWithoutConfig.pipe(Layer.provide(ForgeConfig.make(intervalMs, bufferCapacity)))

@@ -3,7 +3,7 @@ import { Deferred, Effect, FastCheck as fc } from "effect"
 import parsePrometheusTextFormat from "parse-prometheus-text-format"
 import { io } from "socket.io-client"
 import { WebSocket } from "ws"
-import { clientAddress } from "../src/ClientAddress.js"
+import { clientAddress } from "../src/edge/ClientAddress.js"
 import { spawnService, waitForPort } from "./support/ServiceProcess.js"
 import { connect, ensure, eventually, refusedUpgrade, startServer } from "./support/TestServer.js"
 

@@ -55,7 +55,7 @@ const packageOf = ({ functionName, url }) => {
   const inModules = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)
   if (inModules !== null) return inModules[1]
   if (url.startsWith("node:")) return "node internals"
-  if (/\/dist\/[^/]+\.js$/.test(url)) return "service (dist/)"
+  if (/\/dist\/.+\.js$/.test(url)) return "service (dist/)"
   return url
 }
 

@@ -7,10 +7,10 @@ import * as Net from "node:net"
 import { WebSocket } from "ws"
 import { ServerLive } from "../../src/App.js"
 import { ForgeConfig, ServerConfig } from "../../src/Config.js"
-import { IntegerForge } from "../../src/IntegerForge.js"
-import { ListeningAddress } from "../../src/Listener.js"
-import { OpenSockets } from "../../src/OpenSockets.js"
-import { SocketRegistry } from "../../src/SocketRegistry.js"
+import { OpenSockets } from "../../src/edge/OpenSockets.js"
+import { SocketRegistry } from "../../src/fanout/SocketRegistry.js"
+import { IntegerForge } from "../../src/forge/IntegerForge.js"
+import { ListeningAddress } from "../../src/http/Listener.js"
 
 export type TestServerOptions =
   & { readonly intervalMs?: number; readonly replayCapacity?: number }

@@ -3,7 +3,7 @@
  * set, the forge shared by every instance through Redis; without it, the in-process forge.
  */
 import { Effect, Layer } from "effect"
-import { RedisConfig } from "./Config.js"
+import { RedisConfig } from "../Config.js"
 import { IntegerForge } from "./IntegerForge.js"
 import * as RedisForge from "./RedisForge.js"
 

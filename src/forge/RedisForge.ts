@@ -20,7 +20,7 @@
 import { Duration, Effect, Layer, Option, PubSub, Runtime } from "effect"
 import { Redis } from "ioredis"
 import { randomBytes } from "node:crypto"
-import { ForgeConfig } from "./Config.js"
+import { ForgeConfig } from "../Config.js"
 import { makeDemandDrivenPubSub } from "./DemandDrivenPubSub.js"
 import { IntegerForge } from "./IntegerForge.js"
 import { everyInterval } from "./Ticker.js"

@@ -6,7 +6,7 @@
  */
 import { Context, Effect, Layer } from "effect"
 import * as Prometheus from "prom-client"
-import { IntegerForge } from "./IntegerForge.js"
+import { IntegerForge } from "../forge/IntegerForge.js"
 
 export type Protocol = "plain" | "socket.io"
 

@@ -6,7 +6,7 @@
  * the fiber so the sequence carries on across idle periods.
  */
 import { Context, Effect, Layer, PubSub, type Queue, Ref, type Scope } from "effect"
-import { ForgeConfig } from "./Config.js"
+import { ForgeConfig } from "../Config.js"
 import { makeDemandDrivenPubSub } from "./DemandDrivenPubSub.js"
 import { everyInterval } from "./Ticker.js"
 

@@ -20,13 +20,13 @@ export interface Recipient {
   close(code: number, reason: string): void
   terminate(): void
 }
-import { slowConsumer } from "./CloseCodes.js"
-import { ForgeConfig, ServerConfig } from "./Config.js"
-import { IntegerForge } from "./IntegerForge.js"
-import { Metrics } from "./Metrics.js"
+import { ForgeConfig, ServerConfig } from "../Config.js"
+import { IntegerForge } from "../forge/IntegerForge.js"
+import { Metrics } from "../ops/Metrics.js"
+import { closeBy } from "../ops/ServerCloses.js"
+import { integerEvent } from "../socketio/SocketIoProtocol.js"
+import { slowConsumer } from "../wire/CloseCodes.js"
 import { replayRange } from "./Resume.js"
-import { closeBy } from "./ServerCloses.js"
-import { integerEvent } from "./SocketIoProtocol.js"
 
 const textFrame = { binary: false, compress: false, fin: true } as const
 

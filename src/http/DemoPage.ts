@@ -5,7 +5,13 @@
  * very functions of `ReconnectPolicy` that the Node client uses: their source is written into
  * the page, so the two cannot drift apart.
  */
-import { attemptAfter, backoffCeiling, backoffDelay, defaultPolicy, verdictForClose } from "./ReconnectPolicy.js"
+import {
+  attemptAfter,
+  backoffCeiling,
+  backoffDelay,
+  defaultPolicy,
+  verdictForClose
+} from "../client/ReconnectPolicy.js"
 
 const policySource = [
   `const defaultPolicy = ${JSON.stringify(defaultPolicy)};`,

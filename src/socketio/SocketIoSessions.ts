@@ -10,8 +10,8 @@
 import { Context, Duration, Effect, Layer } from "effect"
 import { randomBytes } from "node:crypto"
 import { WebSocket } from "ws"
-import { ServerConfig } from "./Config.js"
-import { closeBy, terminateBy } from "./ServerCloses.js"
+import { ServerConfig } from "../Config.js"
+import { closeBy, terminateBy } from "../ops/ServerCloses.js"
 import { initialSession, openPacket, pingPacket, receive, type SessionState } from "./SocketIoProtocol.js"
 
 interface Session {

@@ -6,8 +6,8 @@
 import { Cause, Context, Effect, Layer, Runtime } from "effect"
 import * as Http from "node:http"
 import type { Duplex } from "node:stream"
-import { ServerConfig } from "./Config.js"
-import { originHeaders } from "./UpgradeVerdict.js"
+import { ServerConfig } from "../Config.js"
+import { originHeaders } from "../wire/Handshake.js"
 
 // Node answers a request it cannot parse by itself, without our headers; we answer instead so
 // that even those responses say they reached the origin.

@@ -6,7 +6,7 @@
  * its refusals are rendered to bytes by `refusalResponse`.
  */
 import { STATUS_CODES } from "node:http"
-import { allowedPrefixes, isAllowedTarget } from "./AllowedPaths.js"
+import { allowedPrefixes, isAllowedTarget } from "./RequestTarget.js"
 
 export interface UpgradeRequest {
   readonly method: string

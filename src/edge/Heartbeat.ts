@@ -8,10 +8,10 @@
  */
 import { Context, Duration, Effect, Layer, Schedule } from "effect"
 import { WebSocket } from "ws"
-import { ServerConfig } from "./Config.js"
+import { ServerConfig } from "../Config.js"
+import { shed } from "../fanout/SocketRegistry.js"
+import { terminateBy } from "../ops/ServerCloses.js"
 import { OpenSockets } from "./OpenSockets.js"
-import { terminateBy } from "./ServerCloses.js"
-import { shed } from "./SocketRegistry.js"
 
 export class Heartbeat extends Context.Tag("IntegerForge/Heartbeat")<Heartbeat, {
   /** Starts watching an accepted socket: its pongs keep it alive, its pings are answered. */

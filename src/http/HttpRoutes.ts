@@ -6,14 +6,14 @@
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServer, NodeHttpServerRequest } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
-import { allowedPrefixes } from "./AllowedPaths.js"
-import { ForgeConfig } from "./Config.js"
+import { ForgeConfig } from "../Config.js"
+import { Metrics } from "../ops/Metrics.js"
+import { dialectOf } from "../socketio/SocketIoProtocol.js"
+import { hostProblem, judgeUpgrade, originHeaders } from "../wire/Handshake.js"
+import { allowedPrefixes } from "../wire/RequestTarget.js"
 import { demoPage } from "./DemoPage.js"
 import { Lifecycle } from "./Lifecycle.js"
-import { Metrics } from "./Metrics.js"
 import { NodeServer } from "./NodeServer.js"
-import { dialectOf } from "./SocketIoProtocol.js"
-import { hostProblem, judgeUpgrade, originHeaders } from "./UpgradeVerdict.js"
 
 const text = (body: string, options?: HttpServerResponse.Options.WithContentType) =>
   HttpServerResponse.text(body, { contentType: "text/plain; charset=utf-8", ...options })

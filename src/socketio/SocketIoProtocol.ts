@@ -9,7 +9,7 @@
  */
 import { decodePacket, encodePacket, type Packet as EnginePacket } from "engine.io-parser"
 import { Decoder, Encoder, type Packet as SocketIoPacket, PacketType } from "socket.io-parser"
-import { requestPath } from "./AllowedPaths.js"
+import { requestPath } from "../wire/RequestTarget.js"
 
 /** The Engine.IO revision spoken here, as clients put it in the `EIO` query parameter. */
 export const engineIoRevision = "4"

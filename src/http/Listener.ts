@@ -5,7 +5,7 @@
  */
 import { Context, Data, Effect, Layer } from "effect"
 import type { AddressInfo } from "node:net"
-import { ServerConfig } from "./Config.js"
+import { ServerConfig } from "../Config.js"
 import { Lifecycle } from "./Lifecycle.js"
 import { NodeServer } from "./NodeServer.js"
 
