@@ -15,7 +15,8 @@ import { Heartbeat } from "./edge/Heartbeat.js"
 import { OpenSockets } from "./edge/OpenSockets.js"
 import * as WebSocketEdge from "./edge/WebSocketEdge.js"
 import { SocketRegistry } from "./fanout/SocketRegistry.js"
-import { IntegerForge } from "./forge/IntegerForge.js"
+import * as InProcessForge from "./forge/InProcessForge.js"
+import type { IntegerForge } from "./forge/IntegerForge.js"
 import * as HttpRoutes from "./http/HttpRoutes.js"
 import { Lifecycle } from "./http/Lifecycle.js"
 import * as Listener from "./http/Listener.js"
@@ -28,7 +29,7 @@ import { SocketIoSessions } from "./socketio/SocketIoSessions.js"
 const FanOutLive = SocketRegistry.layer.pipe(Layer.provideMerge(Metrics.layer))
 
 /** The in-process forge and its fan-out. Needs `ForgeConfig`. */
-export const ForgeLive = FanOutLive.pipe(Layer.provideMerge(IntegerForge.layerWithoutConfig))
+export const ForgeLive = FanOutLive.pipe(Layer.provideMerge(InProcessForge.layer))
 
 /** The whole service on a given forge, listening. Needs `ForgeConfig` and `ServerConfig`. */
 export const serverOn = <E, R>(forge: Layer.Layer<IntegerForge, E, R>) =>
@@ -42,4 +43,4 @@ export const serverOn = <E, R>(forge: Layer.Layer<IntegerForge, E, R>) =>
   )
 
 /** The whole service on the in-process forge. */
-export const ServerLive = serverOn(IntegerForge.layerWithoutConfig)
+export const ServerLive = serverOn(InProcessForge.layer)

@@ -5,6 +5,7 @@
  * the variable; `main.ts` turns that into one line on stderr and a non-zero exit.
  */
 import { Config, Context, Layer, Option } from "effect"
+import { parseWholeNumber } from "./wire/WholeNumber.js"
 
 // Plain decimal digits only: `Config.integer` would read "" as 0 and "0x10" as 16.
 const decimal = (name: string, range: { readonly min: number; readonly max: number }, defaultValue: number) =>
@@ -12,15 +13,18 @@ const decimal = (name: string, range: { readonly min: number; readonly max: numb
     Config.string().pipe(
       Config.validate({
         message: `Expected a whole number from ${range.min} to ${range.max}`,
-        validation: (s) => /^\d{1,15}$/.test(s.trim()) && Number(s) >= range.min && Number(s) <= range.max
+        validation: (s) => {
+          const n = parseWholeNumber(s.trim())
+          return n !== undefined && n >= range.min && n <= range.max
+        }
       }),
       Config.map((s) => Number(s.trim()))
     ),
     name
   ).pipe(Config.withDefault(defaultValue))
 
-// Node's timers take at most 2^31-1 ms; a longer delay silently becomes 1 ms.
-const maxTimerMs = 2_147_483_647
+/** Node's timers take at most 2^31-1 ms; a longer delay silently becomes 1 ms. */
+export const maxTimerMs = 2_147_483_647
 
 const milliseconds = (name: string, defaultValue: number) => decimal(name, { min: 1, max: maxTimerMs }, defaultValue)
 

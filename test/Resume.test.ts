@@ -2,6 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, FastCheck as fc, Layer, Scope, TestClock } from "effect"
 import { ForgeLive } from "../src/App.js"
 import { ForgeConfig, ServerConfig } from "../src/Config.js"
+import { plainAudience } from "../src/edge/WebSocketEdge.js"
 import { replayRange, sinceOf } from "../src/fanout/Resume.js"
 import { type Recipient, SocketRegistry } from "../src/fanout/SocketRegistry.js"
 
@@ -55,14 +56,14 @@ describe("Resume (?since=N)", () => {
         const registry = yield* SocketRegistry
         // A witness stays connected throughout, so the forge keeps forging while the client is away.
         const witness = recorder()
-        yield* registry.register(witness.recipient, "plain")
+        yield* registry.register(witness.recipient, plainAudience)
         const client = recorder()
         let expectedNext: number | undefined
         for (const [connected, away] of visits) {
           const visit = yield* Scope.make()
           const before = client.received.length
           const since = client.received.at(-1)
-          yield* Scope.extend(registry.register(client.recipient, "plain", since), visit)
+          yield* Scope.extend(registry.register(client.recipient, plainAudience, since), visit)
           yield* TestClock.adjust(connected * 10)
           yield* Scope.close(visit, Exit.void)
           const seen = client.received.slice(before)

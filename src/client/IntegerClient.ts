@@ -8,6 +8,7 @@
  */
 import { Data, Duration, Effect, Option, Random, Stream } from "effect"
 import { WebSocket } from "ws"
+import { parseWholeNumber } from "../wire/WholeNumber.js"
 import {
   attemptAfter,
   backoffDelay,
@@ -86,8 +87,8 @@ const connectOnce = (url: string, onOpen: () => void, onInteger: (n: number) => 
       onOpen()
     })
     ws.on("message", (data, isBinary) => {
-      const text = String(data)
-      if (!isBinary && /^\d{1,16}$/.test(text)) onInteger(Number(text))
+      const n = isBinary ? undefined : parseWholeNumber(String(data))
+      if (n !== undefined) onInteger(n)
     })
     ws.on("unexpected-response", (_request, response) => {
       // The answer is the response; the socket's own error and close that follow are not news.

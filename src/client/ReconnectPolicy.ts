@@ -11,6 +11,7 @@
  *   applications reserve for themselves) ends the client, as does a refused handshake with a
  *   4xx status other than 408 and 429: trying again would get the same answer.
  */
+import { applicationCodes, closeCodes } from "../wire/CloseCodes.js"
 
 export interface ReconnectPolicy {
   /** The ceiling of the first retry's delay. */
@@ -26,10 +27,20 @@ export const defaultPolicy: ReconnectPolicy = { baseMs: 250, capMs: 30_000, stab
 /** What a close code asks of the client. */
 export type CloseVerdict = "retry-now" | "backoff" | "stop"
 
-export const verdictForClose = (code: number): CloseVerdict => {
-  if (code === 1012 || code === 1001) return "retry-now"
-  if (code === 1008 || (code >= 4000 && code <= 4999)) return "stop"
-  return "backoff"
+/**
+ * Which close codes ask for what. Plain data, so that the demo page can carry the same table
+ * (its script is `verdictForClose`'s own source).
+ */
+export const closeRules = {
+  retryNow: [closeCodes.serviceRestart, closeCodes.goingAway],
+  stop: [closeCodes.policyViolation],
+  stopRange: applicationCodes
+}
+
+export const verdictForClose = (code: number, rules: typeof closeRules = closeRules): CloseVerdict => {
+  if ((rules.retryNow as ReadonlyArray<number>).includes(code)) return "retry-now"
+  if ((rules.stop as ReadonlyArray<number>).includes(code)) return "stop"
+  return code >= rules.stopRange.from && code <= rules.stopRange.to ? "stop" : "backoff"
 }
 
 /** What a refused handshake's HTTP status asks of the client. */

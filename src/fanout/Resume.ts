@@ -7,6 +7,8 @@
  * live is exact because the registry replays up to the last integer its fan-out has delivered
  * and adds the socket in the same synchronous step, before the next delivery.
  */
+import { queryOf } from "../wire/RequestTarget.js"
+import { parseWholeNumber } from "../wire/WholeNumber.js"
 
 /** A `since` query parameter, read from a request target. */
 export type Since =
@@ -15,16 +17,11 @@ export type Since =
   | { readonly _tag: "Invalid" }
 
 export const sinceOf = (target: string): Since => {
-  const queryStart = target.indexOf("?")
-  if (queryStart === -1) return { _tag: "Absent" }
-  const values = new URLSearchParams(target.slice(queryStart + 1).split("#")[0]).getAll("since")
+  const values = queryOf(target).getAll("since")
   if (values.length === 0) return { _tag: "Absent" }
-  const value = values[0]!
-  if (values.length > 1 || !/^\d{1,15}$/.test(value)) return { _tag: "Invalid" }
-  return { _tag: "Since", after: Number(value) }
+  const after = values.length === 1 ? parseWholeNumber(values[0]!) : undefined
+  return after === undefined ? { _tag: "Invalid" } : { _tag: "Since", after }
 }
-
-export const invalidSinceReason = "Invalid since: expected one non-negative whole number (the last integer received)"
 
 /**
  * The integers to replay, as an inclusive range, or undefined for none. `delivered` is the last

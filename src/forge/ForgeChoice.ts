@@ -4,12 +4,12 @@
  */
 import { Effect, Layer } from "effect"
 import { RedisConfig } from "../Config.js"
-import { IntegerForge } from "./IntegerForge.js"
+import * as InProcessForge from "./InProcessForge.js"
 import * as RedisForge from "./RedisForge.js"
 
 export const fromEnv = Layer.unwrapEffect(
   Effect.map(RedisConfig.fromEnv, (redis) =>
     redis.url === undefined
-      ? IntegerForge.layerWithoutConfig.pipe(Layer.tap(() => Effect.logInfo("forge: in-process")))
+      ? InProcessForge.layer.pipe(Layer.tap(() => Effect.logInfo("forge: in-process")))
       : RedisForge.layer({ url: redis.url, leaseMs: redis.leaseMs, prefix: redis.prefix }))
 )

@@ -1,14 +1,9 @@
 /**
- * The integer forge: one process-wide source of 1, 2, 3, … that ticks only while someone listens.
- *
- * The forge is a sliding PubSub of integers plus one ticking fiber held in an `RcRef`: the first
- * subscriber starts the fiber, the last one to leave interrupts it, and the counter lives outside
- * the fiber so the sequence carries on across idle periods.
+ * The integer forge: the one source of 1, 2, 3, … that every client hears, ticking only while
+ * someone listens. This file is the interface; `InProcessForge.ts` forges in this process,
+ * `RedisForge.ts` shares one sequence between instances, and `ForgeChoice.ts` picks one.
  */
-import { Context, Effect, Layer, PubSub, type Queue, Ref, type Scope } from "effect"
-import { ForgeConfig } from "../Config.js"
-import { makeDemandDrivenPubSub } from "./DemandDrivenPubSub.js"
-import { everyInterval } from "./Ticker.js"
+import { Context, type Effect, type Queue, type Scope } from "effect"
 
 /** What an operator or a test can see of the forge at any moment. */
 export interface ForgeStatus {
@@ -33,31 +28,4 @@ export class IntegerForge extends Context.Tag("IntegerForge/IntegerForge")<Integ
    */
   readonly subscribe: Effect.Effect<Queue.Dequeue<number>, never, Scope.Scope>
   readonly status: Effect.Effect<ForgeStatus>
-}>() {
-  static readonly layerWithoutConfig = Layer.scoped(
-    IntegerForge,
-    Effect.gen(function*() {
-      const { bufferCapacity, intervalMs } = yield* ForgeConfig
-      const last = yield* Ref.make(0)
-
-      // Counting and publishing are one uninterruptible step, so stopping the forge can never
-      // use up an integer that nobody received.
-      const forgeOne = (pubsub: PubSub.PubSub<number>) =>
-        Ref.updateAndGet(last, (n) => n + 1).pipe(
-          Effect.flatMap((n) => PubSub.publish(pubsub, n)),
-          Effect.uninterruptible
-        )
-
-      const { running, subscribe, subscribers } = yield* makeDemandDrivenPubSub({
-        capacity: bufferCapacity,
-        worker: (pubsub) => Effect.asVoid(Effect.forkScoped(everyInterval(intervalMs, forgeOne(pubsub))))
-      })
-
-      const status = Effect.all({ running, last: Ref.get(last), subscribers })
-
-      return { subscribe, status }
-    })
-  )
-
-  static readonly layer = IntegerForge.layerWithoutConfig.pipe(Layer.provide(ForgeConfig.layer))
-}
+}>() {}

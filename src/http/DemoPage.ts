@@ -9,12 +9,14 @@ import {
   attemptAfter,
   backoffCeiling,
   backoffDelay,
+  closeRules,
   defaultPolicy,
   verdictForClose
 } from "../client/ReconnectPolicy.js"
 
 const policySource = [
   `const defaultPolicy = ${JSON.stringify(defaultPolicy)};`,
+  `const closeRules = ${JSON.stringify(closeRules)};`,
   `const verdictForClose = ${verdictForClose.toString()};`,
   `const backoffCeiling = ${backoffCeiling.toString()};`,
   `const backoffDelay = ${backoffDelay.toString()};`,

@@ -6,8 +6,9 @@
 import { Cause, Context, Effect, Layer, Runtime } from "effect"
 import * as Http from "node:http"
 import type { Duplex } from "node:stream"
-import { ServerConfig } from "../Config.js"
-import { originHeaders } from "../wire/Handshake.js"
+import { maxTimerMs, ServerConfig } from "../Config.js"
+import { makeLogGate } from "../ops/RateLimitedLog.js"
+import { type RawResponse, rawResponse } from "../wire/HttpResponse.js"
 
 // Node answers a request it cannot parse by itself, without our headers; we answer instead so
 // that even those responses say they reached the origin.
@@ -22,15 +23,18 @@ const clientErrorStatus = (error: NodeJS.ErrnoException): number => {
   }
 }
 
-const answerClientError = (error: NodeJS.ErrnoException, socket: Duplex) => {
+/**
+ * Writes a whole raw response and closes the connection once it is flushed: a client that was
+ * refused may keep sending, and must not keep its socket.
+ */
+export const answerAndClose = (socket: Duplex, response: RawResponse) => {
   if (!socket.writable || socket.writableEnded) return socket.destroy()
-  const status = clientErrorStatus(error)
-  const extra = Object.entries(originHeaders).map(([name, value]) => `${name}: ${value}\r\n`).join("")
   socket.once("finish", () => socket.destroy())
-  socket.end(
-    `HTTP/1.1 ${status} ${Http.STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n${extra}\r\n`
-  )
+  socket.end(rawResponse(response))
 }
+
+const answerClientError = (error: NodeJS.ErrnoException, socket: Duplex) =>
+  answerAndClose(socket, { status: clientErrorStatus(error) })
 
 export class NodeServer extends Context.Tag("IntegerForge/NodeServer")<NodeServer, Http.Server>() {
   static readonly layer = Layer.scoped(
@@ -38,16 +42,12 @@ export class NodeServer extends Context.Tag("IntegerForge/NodeServer")<NodeServe
     Effect.gen(function*() {
       const runtime = yield* Effect.runtime<never>()
       const { handshakeTimeoutMs } = yield* ServerConfig
-      // Accept failures (EMFILE when descriptors run out) come as a storm; one line a second
-      // says what is happening without flooding the log.
-      let lastLogged = 0
-      let suppressed = 0
+      // Accept failures (EMFILE when descriptors run out) come as a storm.
+      const gate = makeLogGate()
       const logServerError = (error: Error) => {
-        const now = Date.now()
-        if (now - lastLogged < 1000) return void suppressed++
-        const note = suppressed > 0 ? ` (${suppressed} more suppressed)` : ""
-        lastLogged = now
-        suppressed = 0
+        const heldBack = gate("server-error")
+        if (heldBack === undefined) return
+        const note = heldBack > 0 ? ` (${heldBack} more suppressed)` : ""
         Runtime.runFork(runtime)(Effect.logError(`HTTP server error${note}; still serving`, Cause.fail(error)))
       }
       return yield* Effect.acquireRelease(
@@ -56,7 +56,7 @@ export class NodeServer extends Context.Tag("IntegerForge/NodeServer")<NodeServe
             // A client that opens a connection and never finishes its request head (the
             // handshake, for a WebSocket) must not hold a file descriptor for long.
             headersTimeout: handshakeTimeoutMs,
-            requestTimeout: Math.min(handshakeTimeoutMs * 2, 2_147_483_647),
+            requestTimeout: Math.min(handshakeTimeoutMs * 2, maxTimerMs),
             connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(handshakeTimeoutMs / 4))),
             keepAliveTimeout: 5_000,
             // Checked by HttpRoutes and the upgrade gate instead, so the 400 carries our headers.

@@ -3,12 +3,12 @@
  * close code and who closed it), refused upgrades with their reason, and the matching metrics.
  * Nothing here runs per message.
  *
- * Refusals are what a flood is made of, so each reason is logged at most once a second, with a
- * count of the lines held back.
+ * Refusals are what a flood is made of, so each reason goes through `RateLimitedLog`.
  */
 import { Context, Effect, Layer, Runtime } from "effect"
 import type { WebSocket } from "ws"
 import { Metrics, type Protocol } from "./Metrics.js"
+import { makeLogGate } from "./RateLimitedLog.js"
 import { serverCloseReason } from "./ServerCloses.js"
 
 export interface ConnectionInfo {
@@ -55,19 +55,17 @@ export class ConnectionLog extends Context.Tag("IntegerForge/ConnectionLog")<Con
         socket.on("close", onClose)
       }
 
-      const lastLogged = new Map<string, { at: number; suppressed: number }>()
+      const gate = makeLogGate()
       const refused = (refusal: { readonly key: string; readonly status: number }, path: string, remote: string) => {
         metrics.upgradeRefused(refusal.key)
-        const now = Date.now()
-        const last = lastLogged.get(refusal.key)
-        if (last !== undefined && now - last.at < 1000) return void last.suppressed++
-        lastLogged.set(refusal.key, { at: now, suppressed: 0 })
+        const heldBack = gate(refusal.key)
+        if (heldBack === undefined) return
         log("upgrade refused", {
           reason: refusal.key,
           status: refusal.status,
           path,
           remote,
-          ...(last !== undefined && last.suppressed > 0 ? { suppressedSinceLastLine: last.suppressed } : {})
+          ...(heldBack > 0 ? { suppressedSinceLastLine: heldBack } : {})
         })
       }
 

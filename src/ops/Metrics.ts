@@ -7,6 +7,7 @@
 import { Context, Effect, Layer } from "effect"
 import * as Prometheus from "prom-client"
 import { IntegerForge } from "../forge/IntegerForge.js"
+import { closeCodes } from "../wire/CloseCodes.js"
 
 export type Protocol = "plain" | "socket.io"
 
@@ -42,7 +43,7 @@ export class Metrics extends Context.Tag("IntegerForge/Metrics")<Metrics, {
       })
       const closed = new Prometheus.Counter({
         name: "forge_connections_closed_total",
-        help: "WebSocket connections closed, by close code (1006: no close frame)",
+        help: `WebSocket connections closed, by close code (${closeCodes.abnormal}: no close frame)`,
         labelNames: ["code"] as const,
         registers
       })

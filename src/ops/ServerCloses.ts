@@ -3,6 +3,7 @@
  * and the metrics can say who closed it and why. A socket with no mark was closed by its client
  * (or by the network).
  */
+import type { Close } from "../wire/CloseCodes.js"
 
 /** The part of a socket that can be closed; ws's `WebSocket` is one. */
 interface Closable {
@@ -22,9 +23,9 @@ export type ServerCloseReason =
 const marks = new WeakMap<Closable, ServerCloseReason>()
 
 /** Closes a socket with a close frame, remembering why. The first reason given wins. */
-export const closeBy = (socket: Closable, reason: ServerCloseReason, code: number, text: string) => {
+export const closeBy = (socket: Closable, reason: ServerCloseReason, close: Close) => {
   if (!marks.has(socket)) marks.set(socket, reason)
-  socket.close(code, text)
+  socket.close(close.code, close.reason)
 }
 
 /** Cuts a socket off without a close frame, remembering why. */

@@ -9,7 +9,8 @@
  */
 import { decodePacket, encodePacket, type Packet as EnginePacket } from "engine.io-parser"
 import { Decoder, Encoder, type Packet as SocketIoPacket, PacketType } from "socket.io-parser"
-import { requestPath } from "../wire/RequestTarget.js"
+import { binaryUnsupported, clientClosed, clientLeft, type Close, malformedPacket } from "../wire/CloseCodes.js"
+import { queryOf, requestPath } from "../wire/RequestTarget.js"
 
 /** The Engine.IO revision spoken here, as clients put it in the `EIO` query parameter. */
 export const engineIoRevision = "4"
@@ -48,8 +49,7 @@ const socketIo: Dialect = { _tag: "SocketIo" }
 export const dialectOf = (target: string): Dialect => {
   const path = requestPath(target)
   if (path === undefined || !path.startsWith(socketIoPrefix)) return plain
-  const queryStart = target.indexOf("?")
-  const query = new URLSearchParams(queryStart === -1 ? "" : target.slice(queryStart + 1).split("#")[0])
+  const query = queryOf(target)
   const revision = query.get("EIO")
   if (revision === null) return plain
   if (revision !== engineIoRevision) {
@@ -144,11 +144,9 @@ export interface SessionState {
 export const initialSession: SessionState = { joined: false }
 
 const send = (packet: string): Reaction => ({ _tag: "Send", packet })
-const close = (code: number, reason: string): Reaction => ({ _tag: "Close", code, reason })
-
-/** Close codes for a client that broke the protocol (RFC 6455: 1002 protocol error, 1003 unsupported data). */
-export const malformedPacket = close(1002, "malformed packet")
-export const binaryUnsupported = close(1003, "binary packets are not supported")
+const close = (why: Close): Reaction => ({ _tag: "Close", code: why.code, reason: why.reason })
+const malformed = close(malformedPacket)
+const binary = close(binaryUnsupported)
 
 /**
  * What a client's frame means. `text` is undefined for a binary frame, which this service never
@@ -160,7 +158,7 @@ export const receive = (
   newSid: () => string
 ): { readonly state: SessionState; readonly reactions: ReadonlyArray<Reaction> } => {
   const none = { state, reactions: [] }
-  if (text === undefined) return { state, reactions: [binaryUnsupported] }
+  if (text === undefined) return { state, reactions: [binary] }
   const packet = decodePacket(text)
   switch (packet.type) {
     case "pong":
@@ -169,21 +167,21 @@ export const receive = (
       // Clients ping only to probe a transport upgrade; answering keeps the protocol whole.
       return { state, reactions: [send(encodeEngine({ type: "pong", data: packet.data }))] }
     case "close":
-      return { state, reactions: [close(1000, "client closed")] }
+      return { state, reactions: [close(clientClosed)] }
     case "noop":
     case "upgrade":
       return none
     case "message":
       break
     default:
-      return { state, reactions: [malformedPacket] }
+      return { state, reactions: [malformed] }
   }
-  if (typeof packet.data !== "string") return { state, reactions: [binaryUnsupported] }
+  if (typeof packet.data !== "string") return { state, reactions: [binary] }
   // socket.io-parser reads the type with Number(), so " 0" or "\t" would pass for a connect;
   // a packet must start with its type digit.
-  if (!/^[0-6]/.test(packet.data)) return { state, reactions: [malformedPacket] }
+  if (!/^[0-6]/.test(packet.data)) return { state, reactions: [malformed] }
   const message = decodeSocketIo(packet.data)
-  if (message === undefined) return { state, reactions: [malformedPacket] }
+  if (message === undefined) return { state, reactions: [malformed] }
   switch (message.type) {
     case PacketType.CONNECT: {
       if (message.nsp !== "/") {
@@ -202,9 +200,9 @@ export const receive = (
       }
     }
     case PacketType.DISCONNECT:
-      return message.nsp === "/" ? { state, reactions: [close(1000, "client left")] } : none
+      return message.nsp === "/" ? { state, reactions: [close(clientLeft)] } : none
     case PacketType.CONNECT_ERROR:
-      return { state, reactions: [malformedPacket] }
+      return { state, reactions: [malformed] }
     default:
       // Events and acks from clients: the service reads nothing from them.
       return none

@@ -12,6 +12,7 @@ import { randomBytes } from "node:crypto"
 import { WebSocket } from "ws"
 import { ServerConfig } from "../Config.js"
 import { closeBy, terminateBy } from "../ops/ServerCloses.js"
+import { closeCodes, noNamespaceJoined } from "../wire/CloseCodes.js"
 import { initialSession, openPacket, pingPacket, receive, type SessionState } from "./SocketIoProtocol.js"
 
 interface Session {
@@ -64,7 +65,7 @@ export class SocketIoSessions extends Context.Tag("IntegerForge/SocketIoSessions
         // A client that never joins "/" would hold a connection (and a place under
         // MAX_CONNECTIONS) without receiving anything; socket.io-client joins at once.
         const joinDeadline = setTimeout(() => {
-          if (!session.state.joined) closeBy(socket, "socket.io-protocol", 1008, "no namespace joined in time")
+          if (!session.state.joined) closeBy(socket, "socket.io-protocol", noNamespaceJoined)
         }, settings.pingTimeoutMs)
         joinDeadline.unref()
         socket.once("close", () => {
@@ -88,8 +89,8 @@ export class SocketIoSessions extends Context.Tag("IntegerForge/SocketIoSessions
                 break
               case "Close":
                 // A client that sends close or leaves "/" ends its own session.
-                if (reaction.code === 1000) socket.close(reaction.code, reaction.reason)
-                else closeBy(socket, "socket.io-protocol", reaction.code, reaction.reason)
+                if (reaction.code === closeCodes.normal) socket.close(reaction.code, reaction.reason)
+                else closeBy(socket, "socket.io-protocol", reaction)
                 break
             }
           }

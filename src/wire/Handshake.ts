@@ -5,7 +5,7 @@
  * Pure: the same function judges raw `upgrade` events and plain GETs on WebSocket paths, and
  * its refusals are rendered to bytes by `refusalResponse`.
  */
-import { STATUS_CODES } from "node:http"
+import { type RawResponse, rawResponse } from "./HttpResponse.js"
 import { allowedPrefixes, isAllowedTarget } from "./RequestTarget.js"
 
 export interface UpgradeRequest {
@@ -113,21 +113,14 @@ export const judgeUpgrade = (request: UpgradeRequest, policy: UpgradePolicy = {}
   return accept
 }
 
-/** Headers every response of the service carries, refusals on raw sockets included. */
-export const originHeaders = { "x-vip-reached-origin": "true" } as const
+/** The bytes of the HTTP response that refuses an upgrade; the connection closes after it. */
+export const refusalResponse = (verdict: Extract<UpgradeVerdict, { _tag: "Refuse" }>): string =>
+  rawResponse(refusal(verdict))
 
-/** The bytes of a complete HTTP/1.1 response for a refused upgrade; the connection closes after it. */
-export const refusalResponse = (
-  verdict: Extract<UpgradeVerdict, { _tag: "Refuse" }>
-): string => {
-  const body = verdict.reason + "\n"
-  const headers: Record<string, string> = {
-    "Connection": "close",
-    "Content-Type": verdict.contentType ?? "text/plain; charset=utf-8",
-    "Content-Length": String(Buffer.byteLength(body)),
-    ...originHeaders,
-    ...verdict.headers
-  }
-  const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}`)
-  return `HTTP/1.1 ${verdict.status} ${STATUS_CODES[verdict.status] ?? "Error"}\r\n${lines.join("\r\n")}\r\n\r\n${body}`
-}
+/** The HTTP response that refuses an upgrade. */
+export const refusal = (verdict: Extract<UpgradeVerdict, { _tag: "Refuse" }>): RawResponse => ({
+  status: verdict.status,
+  body: verdict.reason + "\n",
+  contentType: verdict.contentType,
+  headers: verdict.headers
+})

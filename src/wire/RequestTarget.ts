@@ -35,6 +35,12 @@ export const requestPath = (target: string): string | undefined => {
   return end === -1 ? rest : rest.slice(0, end)
 }
 
+/** The query of a request target (after `?`, before any `#`), parsed; empty when there is none. */
+export const queryOf = (target: string): URLSearchParams => {
+  const queryStart = target.indexOf("?")
+  return new URLSearchParams(queryStart === -1 ? "" : target.slice(queryStart + 1).split("#")[0])
+}
+
 const isDotSegment = (segment: string): boolean => {
   const decodedDots = segment.replace(/%2e/gi, ".")
   return decodedDots === "." || decodedDots === ".."

@@ -1,0 +1,36 @@
+/**
+ * The forge of a single instance: a sliding PubSub of integers plus one ticking fiber held in an
+ * `RcRef`. The first subscriber starts the fiber, the last one to leave interrupts it, and the
+ * counter lives outside the fiber so the sequence carries on across idle periods.
+ */
+import { Effect, Layer, PubSub, Ref } from "effect"
+import { ForgeConfig } from "../Config.js"
+import { makeDemandDrivenPubSub } from "./DemandDrivenPubSub.js"
+import { IntegerForge } from "./IntegerForge.js"
+import { everyInterval } from "./Ticker.js"
+
+/** The in-process forge. Needs `ForgeConfig`. */
+export const layer = Layer.scoped(
+  IntegerForge,
+  Effect.gen(function*() {
+    const { bufferCapacity, intervalMs } = yield* ForgeConfig
+    const last = yield* Ref.make(0)
+
+    // Counting and publishing are one uninterruptible step, so stopping the forge can never
+    // use up an integer that nobody received.
+    const forgeOne = (pubsub: PubSub.PubSub<number>) =>
+      Ref.updateAndGet(last, (n) => n + 1).pipe(
+        Effect.flatMap((n) => PubSub.publish(pubsub, n)),
+        Effect.uninterruptible
+      )
+
+    const { running, subscribe, subscribers } = yield* makeDemandDrivenPubSub({
+      capacity: bufferCapacity,
+      worker: (pubsub) => Effect.asVoid(Effect.forkScoped(everyInterval(intervalMs, forgeOne(pubsub))))
+    })
+
+    const status = Effect.all({ running, last: Ref.get(last), subscribers })
+
+    return { subscribe, status }
+  })
+)
