@@ -1,4 +1,5 @@
 import effect from "@effect/eslint-plugin"
+import importX from "eslint-plugin-import-x"
 import tseslint from "typescript-eslint"
 
 export default tseslint.config(
@@ -6,6 +7,8 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   ...effect.configs.dprint,
   {
+    // Registered as "import", as Effect's own eslint config names it.
+    plugins: { import: importX },
     rules: {
       "@effect/dprint": ["error", {
         config: {
@@ -18,7 +21,14 @@ export default tseslint.config(
           "arrowFunction.useParentheses": "force"
         }
       }],
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }]
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "import/first": "error",
+      "import/no-duplicates": "error"
     }
+  },
+  {
+    // A function that needs scrolling is several functions.
+    files: ["src/**/*.ts"],
+    rules: { "max-lines-per-function": ["error", { max: 90 }] }
   }
 )

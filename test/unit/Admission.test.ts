@@ -1,0 +1,57 @@
+import { assert, describe, it } from "@effect/vitest"
+import { FastCheck as fc } from "effect"
+import { admit, atCapacity, draining, invalidSince } from "../../src/edge/Admission.js"
+import type { UpgradeRequest } from "../../src/wire/Handshake.js"
+
+const request = (target: string, headers: UpgradeRequest["headers"] = {}): UpgradeRequest => ({
+  method: "GET",
+  target,
+  httpVersion: "1.1",
+  headers: {
+    host: "localhost",
+    upgrade: "websocket",
+    connection: "Upgrade",
+    "sec-websocket-version": "13",
+    "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+    ...headers
+  }
+})
+
+const target = fc.oneof(
+  fc.constantFrom("/_ws/", "/_ws/x", "/socket.io/", "/socket.io/?EIO=4&transport=websocket", "/nope", "/"),
+  fc.tuple(fc.constantFrom("/_ws/?since=", "/socket.io/?EIO=4&transport=websocket&since="), fc.string()).map(
+    ([p, s]) => p + encodeURIComponent(s)
+  ),
+  fc.tuple(fc.constantFrom("/_ws/?since="), fc.nat()).map(([p, n]) => p + n)
+)
+const state = fc.record({
+  draining: fc.boolean(),
+  openSockets: fc.nat(20),
+  maxConnections: fc.integer({ min: 1, max: 20 })
+})
+
+describe("Admission", () => {
+  it.prop("while draining every request is refused with 503, whatever it is", [target, state], ([t, s]) => {
+    assert.deepStrictEqual(admit(request(t), {}, { ...s, draining: true }), draining)
+  })
+
+  it.prop("a full server refuses only what it would otherwise accept", [target, state], ([t, s]) => {
+    const open = admit(request(t), {}, { ...s, draining: false, openSockets: 0 })
+    const full = admit(request(t), {}, { ...s, draining: false, openSockets: s.maxConnections })
+    if (open._tag === "Accept") assert.deepStrictEqual(full, atCapacity)
+    else assert.deepStrictEqual(full, open)
+  })
+
+  it.prop("an accepted request carries the since it asked for", [fc.nat(), state], ([n, s]) => {
+    const admission = admit(request(`/_ws/?since=${n}`), {}, { ...s, draining: false, openSockets: 0 })
+    assert.deepStrictEqual(admission, { _tag: "Accept", dialect: { _tag: "Plain" }, since: n })
+  })
+
+  it("refuses a since that is not one whole number, and a Socket.IO request that would poll", () => {
+    const roomy = { draining: false, openSockets: 0, maxConnections: 10 }
+    assert.deepStrictEqual(admit(request("/_ws/?since=-1"), {}, roomy), invalidSince)
+    assert.deepStrictEqual(admit(request("/_ws/?since=1&since=2"), {}, roomy), invalidSince)
+    const polling = admit(request("/socket.io/?EIO=4&transport=polling"), {}, roomy)
+    assert.isTrue(polling._tag === "Refuse" && polling.key === "engine.io" && polling.status === 400)
+  })
+})
