@@ -1,11 +1,14 @@
 /**
  * The service's layers wired together, short of configuration: `main.ts` gives it the
- * environment's, tests give it their own.
+ * environment's, tests give it their own. The same diagram opens docs/architecture.md.
  *
- *   ForgeConfig ─▶ IntegerForge ─▶ SocketRegistry ─┬─▶ WebSocketEdge ─┬─▶ Listener
- *                   Heartbeat, SocketIoSessions ───┤                  │
- *   NodeServer, Lifecycle, OpenSockets ────────────┴─▶ HttpRoutes ────┘
- *   (ServerConfig is read by the edge, the server, the registry and the listener)
+ *   ForgeConfig ─▶ IntegerForge ─▶ Metrics ─▶ SocketRegistry ─┐
+ *   NodeServer, Lifecycle, OpenSockets ───────────────────────┤
+ *                                                             ├─▶ HttpRoutes ──────────────────────────┐
+ *                                                             └─▶ Heartbeat ────────┐                  ├─▶ Listener
+ *                                                                 SocketIoSessions ─┼─▶ WebSocketEdge ─┘
+ *                                                                 ConnectionLog ────┘
+ *   (ServerConfig is read by most of them; main.ts adds the logger and StartupLog)
  *
  * Layers release in the reverse order: the listener starts draining, the edge closes the sockets
  * (which stops the fan-out and then the forge), the Node server closes last.
