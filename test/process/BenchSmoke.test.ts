@@ -12,7 +12,7 @@ import { tmpdir } from "node:os"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 
-const runner = fileURLToPath(new URL("../scripts/bench/run.mjs", import.meta.url))
+const runner = fileURLToPath(new URL("../../scripts/bench/run.mjs", import.meta.url))
 
 interface StreamResult {
   readonly opened: number

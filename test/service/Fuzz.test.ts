@@ -1,8 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, FastCheck as fc } from "effect"
 import * as Net from "node:net"
-import { clientFrame } from "./support/Frames.js"
-import { connect, ensure, eventually, startServer, upgradeRequest } from "./support/TestServer.js"
+import { clientFrame } from "../support/Frames.js"
+import { connect, ensure, eventually, startServer, upgradeRequest } from "../support/TestServer.js"
 
 // Pieces of a request line and headers, from plausible to hostile.
 const token = fc.string({ unit: fc.constantFrom(..."GETPOSTXyz-_/ .:%\u0000\u00ff\t\"<>".split("")), maxLength: 12 })

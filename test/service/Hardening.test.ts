@@ -2,9 +2,9 @@ import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect } from "effect"
 import * as Net from "node:net"
 import { WebSocket } from "ws"
-import { serverCloseReason } from "../src/ops/ServerCloses.js"
-import { clientFrame, closeCodeOf, opcodes, serverFrames } from "./support/Frames.js"
-import { consecutive } from "./support/Sequences.js"
+import { serverCloseReason } from "../../src/ops/ServerCloses.js"
+import { clientFrame, closeCodeOf, opcodes, serverFrames } from "../support/Frames.js"
+import { consecutive } from "../support/Sequences.js"
 import {
   connect,
   ensure,
@@ -13,7 +13,7 @@ import {
   refusedUpgrade,
   silentWebSocket,
   startServer
-} from "./support/TestServer.js"
+} from "../support/TestServer.js"
 
 /** A TCP connection that does whatever the test writes, and reports when the server closes it. */
 const tcp = (port: number) =>

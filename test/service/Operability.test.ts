@@ -3,9 +3,9 @@ import { Deferred, Effect, FastCheck as fc } from "effect"
 import parsePrometheusTextFormat from "parse-prometheus-text-format"
 import { io } from "socket.io-client"
 import { WebSocket } from "ws"
-import { clientAddress } from "../src/edge/ClientAddress.js"
-import { spawnService, waitForPort } from "./support/ServiceProcess.js"
-import { connect, ensure, eventually, refusedUpgrade, startServer } from "./support/TestServer.js"
+import { clientAddress } from "../../src/edge/ClientAddress.js"
+import { spawnService, waitForPort } from "../support/ServiceProcess.js"
+import { connect, ensure, eventually, refusedUpgrade, startServer } from "../support/TestServer.js"
 
 /** Scrapes /metrics and reads it with a Prometheus text-format parser. */
 const scrape = (url: string) =>

@@ -4,9 +4,9 @@ import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { io } from "socket.io-client"
 import { WebSocketServer } from "ws"
-import { events, integers } from "../src/client/IntegerClient.js"
-import { consecutive } from "./support/Sequences.js"
-import { connect, ensure, eventually, refusedUpgrade, startServer } from "./support/TestServer.js"
+import { events, integers } from "../../src/client/IntegerClient.js"
+import { consecutive } from "../support/Sequences.js"
+import { connect, ensure, eventually, refusedUpgrade, startServer } from "../support/TestServer.js"
 
 const fastPolicy = { policy: { baseMs: 20, capMs: 200, stableAfterMs: 1000 } }
 
@@ -21,7 +21,7 @@ const collect = (url: string) =>
     return { seen, fiber }
   })
 
-const clientScript = fileURLToPath(new URL("../dist/client/cli.js", import.meta.url))
+const clientScript = fileURLToPath(new URL("../../dist/client/cli.js", import.meta.url))
 
 /** Runs `npm run client`'s script with the given arguments, stopping it by PID after `ms`. */
 const runCli = (args: ReadonlyArray<string>, ms: number) =>

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect, Exit, Fiber, Scope } from "effect"
 import * as Net from "node:net"
-import { consecutive } from "./support/Sequences.js"
+import { consecutive } from "../support/Sequences.js"
 import {
   connect,
   ensure,
@@ -12,7 +12,7 @@ import {
   startServer,
   statusOf,
   upgradeRequest
-} from "./support/TestServer.js"
+} from "../support/TestServer.js"
 
 describe("Server (end to end)", () => {
   it.live("answers the health check at once, with the origin header, without starting the forge", () =>

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Scope } from "effect"
-import { browserPage, chromiumMissing } from "./support/Browser.js"
-import { startServer } from "./support/TestServer.js"
+import { browserPage, chromiumMissing } from "../support/Browser.js"
+import { startServer } from "../support/TestServer.js"
 
 const skipLocally = chromiumMissing && process.env["CI"] !== "true"
 

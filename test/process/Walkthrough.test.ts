@@ -5,11 +5,11 @@ import { readFileSync } from "node:fs"
 import * as Http from "node:http"
 import { fileURLToPath } from "node:url"
 import { WebSocket } from "ws"
-import { spawnService, waitForPort } from "./support/ServiceProcess.js"
-import { refusedUpgrade } from "./support/TestServer.js"
-import { integerLines, parseCurl, parseWalkthrough, type Step } from "./support/Walkthrough.js"
+import { spawnService, waitForPort } from "../support/ServiceProcess.js"
+import { refusedUpgrade } from "../support/TestServer.js"
+import { integerLines, parseCurl, parseWalkthrough, type Step } from "../support/Walkthrough.js"
 
-const root = new URL("..", import.meta.url)
+const root = new URL("../..", import.meta.url)
 const markdown = readFileSync(new URL("docs/walkthrough.md", root), "utf8")
 const pkg = JSON.parse(readFileSync(new URL("package.json", root), "utf8")) as {
   readonly name: string

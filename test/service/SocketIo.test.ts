@@ -2,8 +2,8 @@ import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect, Exit, Scope } from "effect"
 import { io, type Socket } from "socket.io-client"
 import { WebSocket } from "ws"
-import { consecutive } from "./support/Sequences.js"
-import { connect, ensure, eventually, refusedUpgrade, startServer } from "./support/TestServer.js"
+import { consecutive } from "../support/Sequences.js"
+import { connect, ensure, eventually, refusedUpgrade, startServer } from "../support/TestServer.js"
 
 interface SocketIoClient {
   readonly socket: Socket

@@ -3,9 +3,9 @@ import { Effect, FastCheck as fc } from "effect"
 import { existsSync } from "node:fs"
 import * as Net from "node:net"
 import { WebSocket } from "ws"
-import { connectionCeiling, descriptorMargin, parseOpenFilesLimit } from "../src/edge/ConnectionLimit.js"
-import { spawnService, waitForPort } from "./support/ServiceProcess.js"
-import { connect, ensure, eventually, startServer } from "./support/TestServer.js"
+import { connectionCeiling, descriptorMargin, parseOpenFilesLimit } from "../../src/edge/ConnectionLimit.js"
+import { spawnService, waitForPort } from "../support/ServiceProcess.js"
+import { connect, ensure, eventually, startServer } from "../support/TestServer.js"
 
 describe("connection limits", () => {
   it.prop(

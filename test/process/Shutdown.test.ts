@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect } from "effect"
-import { spawnService, waitForPort } from "./support/ServiceProcess.js"
-import { connect, ensure, eventually, silentWebSocket } from "./support/TestServer.js"
+import { spawnService, waitForPort } from "../support/ServiceProcess.js"
+import { connect, ensure, eventually, silentWebSocket } from "../support/TestServer.js"
 
 describe("shutdown of the service process", () => {
   it.live("SIGTERM: 50 clients all see 1012, and the process exits 0 well within the deadline", () =>
