@@ -1,41 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, FastCheck as fc } from "effect"
-import { existsSync } from "node:fs"
-import * as Net from "node:net"
+import { Effect } from "effect"
 import { WebSocket } from "ws"
-import { connectionCeiling, descriptorMargin, parseOpenFilesLimit } from "../../src/edge/ConnectionLimit.js"
-import { spawnService, waitForPort } from "../support/ServiceProcess.js"
-import { connect, ensure, eventually, startServer } from "../support/TestServer.js"
+import { startServer } from "../support/TestServer.js"
 
 describe("connection limits", () => {
-  it.prop(
-    "the ceiling never exceeds the configured maximum nor the descriptor limit minus the margin",
-    [fc.integer({ min: 1, max: 1e7 }), fc.option(fc.integer({ min: 1, max: 1e7 }), { nil: undefined })],
-    ([configured, fdLimit]) => {
-      const ceiling = connectionCeiling(configured, fdLimit)
-      assert.isAtLeast(ceiling, 1)
-      assert.isAtMost(ceiling, configured)
-      if (fdLimit === undefined) assert.strictEqual(ceiling, configured)
-      else if (fdLimit - descriptorMargin(fdLimit) >= 1) assert.isAtMost(ceiling, fdLimit - descriptorMargin(fdLimit))
-    }
-  )
-
-  it("leaves 500 descriptors of this machine's 20,000 free, so 19,500 sockets fit", () => {
-    assert.strictEqual(connectionCeiling(100_000, 20_000), 19_500)
-    assert.strictEqual(connectionCeiling(10_000, 20_000), 10_000)
-  })
-
-  it("reads the soft open-files limit from /proc/self/limits", () => {
-    const limits = [
-      "Limit                     Soft Limit           Hard Limit           Units     ",
-      "Max open files            20000                20000                files     ",
-      ""
-    ].join("\n")
-    assert.strictEqual(parseOpenFilesLimit(limits), 20000)
-    assert.strictEqual(parseOpenFilesLimit(limits.replace("20000  ", "unlimited")), undefined)
-    assert.strictEqual(parseOpenFilesLimit("garbage"), undefined)
-  })
-
   it.live("does not negotiate permessage-deflate, whatever the client offers", () =>
     Effect.gen(function*() {
       const server = yield* startServer()
@@ -49,41 +17,4 @@ describe("connection limits", () => {
       )
       assert.strictEqual(ws.extensions, "")
     }).pipe(Effect.scoped))
-
-  const prlimit = "/usr/bin/prlimit"
-  it.live.skipIf(!existsSync(prlimit) && process.env["CI"] !== "true")(
-    "survives running out of file descriptors, and caps MAX_CONNECTIONS below the limit",
-    () =>
-      Effect.gen(function*() {
-        if (!existsSync(prlimit)) return yield* Effect.die(new Error("prlimit (util-linux) is required under CI"))
-        const service = yield* spawnService(
-          { PORT: "0", HOST: "127.0.0.1", FORGE_INTERVAL_MS: "20" },
-          [prlimit, "--nofile=512:512", "--"]
-        )
-        const port = yield* waitForPort(service)
-        assert.match(service.output(), /MAX_CONNECTIONS=10000 is above what 512 file descriptors allow; using 448/)
-        const witness = yield* connect(`ws://127.0.0.1:${port}/_ws/`)
-        yield* eventually(ensure(() => witness.received.length > 0, "witness receives"))
-        // Far more connections than descriptors: accept fails with EMFILE for the excess.
-        const flood = yield* Effect.acquireRelease(
-          Effect.sync(() =>
-            Array.from({ length: 800 }, () => Net.connect({ port, host: "127.0.0.1" }).on("error", () => {}))
-          ),
-          (sockets) => Effect.sync(() => sockets.forEach((s) => s.destroy()))
-        )
-        const before = witness.received.length
-        yield* eventually(ensure(() => witness.received.length > before + 10, "witness still receives"))
-        flood.forEach((s) => s.destroy())
-        const health = yield* eventually(
-          Effect.tryPromise(() => fetch(`http://127.0.0.1:${port}/cache-healthcheck?`)).pipe(
-            Effect.filterOrFail((r) => r.status === 200, () => new Error("not healthy yet"))
-          )
-        )
-        assert.strictEqual(health.status, 200)
-        const late = yield* connect(`ws://127.0.0.1:${port}/_ws/`)
-        yield* eventually(ensure(() => late.received.length > 0, "a new client receives"))
-        assert.isTrue(witness.received.every((v, i) => i === 0 || Number(v) === Number(witness.received[i - 1]) + 1))
-        assert.strictEqual(service.pid > 0 && (yield* Effect.sync(() => process.kill(service.pid, 0))), true)
-      }).pipe(Effect.scoped)
-  )
 })

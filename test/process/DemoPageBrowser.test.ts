@@ -6,16 +6,6 @@ import { startServer } from "../support/TestServer.js"
 const skipLocally = chromiumMissing && process.env["CI"] !== "true"
 
 describe("the live demo page", () => {
-  it.live("curl still gets the text; a browser gets the page", () =>
-    Effect.gen(function*() {
-      const server = yield* startServer()
-      const text = yield* Effect.promise(() => fetch(server.url("/")))
-      assert.match(text.headers.get("content-type") ?? "", /^text\/plain/)
-      const html = yield* Effect.promise(() => fetch(server.url("/"), { headers: { accept: "text/html" } }))
-      assert.match(html.headers.get("content-type") ?? "", /^text\/html/)
-      assert.include(yield* Effect.promise(() => html.text()), "/_ws/demo")
-    }).pipe(Effect.scoped))
-
   it.live.skipIf(skipLocally)(
     "shows rising integers, then 'reconnecting' when the server restarts, then live integers again",
     () =>

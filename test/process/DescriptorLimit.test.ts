@@ -1,0 +1,45 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { existsSync } from "node:fs"
+import * as Net from "node:net"
+import { spawnService, waitForPort } from "../support/ServiceProcess.js"
+import { connect, ensure, eventually } from "../support/TestServer.js"
+
+describe("connection limits", () => {
+  const prlimit = "/usr/bin/prlimit"
+  it.live.skipIf(!existsSync(prlimit) && process.env["CI"] !== "true")(
+    "survives running out of file descriptors, and caps MAX_CONNECTIONS below the limit",
+    () =>
+      Effect.gen(function*() {
+        if (!existsSync(prlimit)) return yield* Effect.die(new Error("prlimit (util-linux) is required under CI"))
+        const service = yield* spawnService(
+          { PORT: "0", HOST: "127.0.0.1", FORGE_INTERVAL_MS: "20" },
+          [prlimit, "--nofile=512:512", "--"]
+        )
+        const port = yield* waitForPort(service)
+        assert.match(service.output(), /MAX_CONNECTIONS=10000 is above what 512 file descriptors allow; using 448/)
+        const witness = yield* connect(`ws://127.0.0.1:${port}/_ws/`)
+        yield* eventually(ensure(() => witness.received.length > 0, "witness receives"))
+        // Far more connections than descriptors: accept fails with EMFILE for the excess.
+        const flood = yield* Effect.acquireRelease(
+          Effect.sync(() =>
+            Array.from({ length: 800 }, () => Net.connect({ port, host: "127.0.0.1" }).on("error", () => {}))
+          ),
+          (sockets) => Effect.sync(() => sockets.forEach((s) => s.destroy()))
+        )
+        const before = witness.received.length
+        yield* eventually(ensure(() => witness.received.length > before + 10, "witness still receives"))
+        flood.forEach((s) => s.destroy())
+        const health = yield* eventually(
+          Effect.tryPromise(() => fetch(`http://127.0.0.1:${port}/cache-healthcheck?`)).pipe(
+            Effect.filterOrFail((r) => r.status === 200, () => new Error("not healthy yet"))
+          )
+        )
+        assert.strictEqual(health.status, 200)
+        const late = yield* connect(`ws://127.0.0.1:${port}/_ws/`)
+        yield* eventually(ensure(() => late.received.length > 0, "a new client receives"))
+        assert.isTrue(witness.received.every((v, i) => i === 0 || Number(v) === Number(witness.received[i - 1]) + 1))
+        assert.strictEqual(service.pid > 0 && (yield* Effect.sync(() => process.kill(service.pid, 0))), true)
+      }).pipe(Effect.scoped)
+  )
+})
