@@ -2,8 +2,9 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { existsSync } from "node:fs"
 import * as Net from "node:net"
+import { ensure, eventually } from "../support/Eventually.js"
 import { spawnService, waitForPort } from "../support/ServiceProcess.js"
-import { connect, ensure, eventually } from "../support/TestServer.js"
+import { connect } from "../support/WebSocketClient.js"
 
 describe("connection limits", () => {
   const prlimit = "/usr/bin/prlimit"

@@ -1,8 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect } from "effect"
 import { WebSocket } from "ws"
+import { ensure, eventually } from "../support/Eventually.js"
 import { spawnService, waitForPort } from "../support/ServiceProcess.js"
-import { connect, ensure, eventually, refusedUpgrade } from "../support/TestServer.js"
+import { connect, refusedUpgrade } from "../support/WebSocketClient.js"
 
 describe("operability", () => {
   it.live("JSON logs: one valid object per line, with the documented connection fields", () =>

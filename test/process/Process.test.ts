@@ -1,7 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect } from "effect"
+import { ensure, eventually } from "../support/Eventually.js"
 import { spawnService, waitForPort } from "../support/ServiceProcess.js"
-import { connect, ensure, eventually } from "../support/TestServer.js"
+import { connect } from "../support/WebSocketClient.js"
 
 describe("the service as a process (node dist/main.js)", () => {
   it.live("starts, says where it listens, serves integers, and exits 0 on SIGTERM with clients told 1012", () =>

@@ -3,10 +3,11 @@ import { Deferred, Duration, Effect, FastCheck as fc } from "effect"
 import { Redis } from "ioredis"
 import parsePrometheusTextFormat from "parse-prometheus-text-format"
 import { WebSocket } from "ws"
+import { ensure, eventually } from "../support/Eventually.js"
 import { redisMissing, redisServer } from "../support/RedisServer.js"
 import { consecutive } from "../support/Sequences.js"
 import { spawnService, waitForPort } from "../support/ServiceProcess.js"
-import { connect, ensure, eventually } from "../support/TestServer.js"
+import { connect } from "../support/WebSocketClient.js"
 
 const skipLocally = redisMissing && process.env["CI"] !== "true"
 const intervalMs = 50

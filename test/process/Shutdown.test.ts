@@ -1,7 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect } from "effect"
+import { ensure, eventually } from "../support/Eventually.js"
+import { silentWebSocket } from "../support/RawSocket.js"
 import { spawnService, waitForPort } from "../support/ServiceProcess.js"
-import { connect, ensure, eventually, silentWebSocket } from "../support/TestServer.js"
+import { connect } from "../support/WebSocketClient.js"
 
 describe("shutdown of the service process", () => {
   it.live("SIGTERM: 50 clients all see 1012, and the process exits 0 well within the deadline", () =>

@@ -6,8 +6,8 @@ import * as Http from "node:http"
 import { fileURLToPath } from "node:url"
 import { WebSocket } from "ws"
 import { spawnService, waitForPort } from "../support/ServiceProcess.js"
-import { refusedUpgrade } from "../support/TestServer.js"
 import { integerLines, parseCurl, parseWalkthrough, type Step } from "../support/Walkthrough.js"
+import { refusedUpgrade } from "../support/WebSocketClient.js"
 
 const root = new URL("../..", import.meta.url)
 const markdown = readFileSync(new URL("docs/walkthrough.md", root), "utf8")

@@ -3,8 +3,10 @@ import { Deferred, Effect, Exit, Fiber, Scope, Stream } from "effect"
 import { io } from "socket.io-client"
 import { WebSocketServer } from "ws"
 import { events, integers } from "../../src/client/IntegerClient.js"
+import { ensure, eventually } from "../support/Eventually.js"
 import { consecutive } from "../support/Sequences.js"
-import { connect, ensure, eventually, refusedUpgrade, startServer } from "../support/TestServer.js"
+import { startServer } from "../support/TestServer.js"
+import { connect, refusedUpgrade } from "../support/WebSocketClient.js"
 
 const fastPolicy = { policy: { baseMs: 20, capMs: 200, stableAfterMs: 1000 } }
 

@@ -1,8 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, FastCheck as fc } from "effect"
 import * as Net from "node:net"
+import { ensure, eventually } from "../support/Eventually.js"
 import { clientFrame } from "../support/Frames.js"
-import { connect, ensure, eventually, startServer, upgradeRequest } from "../support/TestServer.js"
+import { upgradeRequest } from "../support/RawSocket.js"
+import { startServer } from "../support/TestServer.js"
+import { connect } from "../support/WebSocketClient.js"
 
 // Pieces of a request line and headers, from plausible to hostile.
 const token = fc.string({ unit: fc.constantFrom(..."GETPOSTXyz-_/ .:%\u0000\u00ff\t\"<>".split("")), maxLength: 12 })

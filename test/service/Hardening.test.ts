@@ -3,17 +3,12 @@ import { Deferred, Duration, Effect } from "effect"
 import * as Net from "node:net"
 import { WebSocket } from "ws"
 import { serverCloseReason } from "../../src/ops/ServerCloses.js"
+import { ensure, eventually } from "../support/Eventually.js"
 import { clientFrame, closeCodeOf, opcodes, serverFrames } from "../support/Frames.js"
+import { rawWebSocket, silentWebSocket } from "../support/RawSocket.js"
 import { consecutive } from "../support/Sequences.js"
-import {
-  connect,
-  ensure,
-  eventually,
-  rawWebSocket,
-  refusedUpgrade,
-  silentWebSocket,
-  startServer
-} from "../support/TestServer.js"
+import { startServer } from "../support/TestServer.js"
+import { connect, refusedUpgrade } from "../support/WebSocketClient.js"
 
 /** A TCP connection that does whatever the test writes, and reports when the server closes it. */
 const tcp = (port: number) =>

@@ -2,7 +2,9 @@ import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect } from "effect"
 import parsePrometheusTextFormat from "parse-prometheus-text-format"
 import { io } from "socket.io-client"
-import { connect, ensure, eventually, refusedUpgrade, startServer } from "../support/TestServer.js"
+import { ensure, eventually } from "../support/Eventually.js"
+import { startServer } from "../support/TestServer.js"
+import { connect, refusedUpgrade } from "../support/WebSocketClient.js"
 
 /** Scrapes /metrics and reads it with a Prometheus text-format parser. */
 const scrape = (url: string) =>

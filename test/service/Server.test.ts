@@ -1,18 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect, Exit, Fiber, Scope } from "effect"
 import * as Net from "node:net"
+import { ensure, eventually } from "../support/Eventually.js"
+import { rawExchange, silentWebSocket, statusOf, upgradeRequest } from "../support/RawSocket.js"
 import { consecutive } from "../support/Sequences.js"
-import {
-  connect,
-  ensure,
-  eventually,
-  rawExchange,
-  refusedUpgrade,
-  silentWebSocket,
-  startServer,
-  statusOf,
-  upgradeRequest
-} from "../support/TestServer.js"
+import { startServer } from "../support/TestServer.js"
+import { connect, refusedUpgrade } from "../support/WebSocketClient.js"
 
 describe("Server (end to end)", () => {
   it.live("answers the health check at once, with the origin header, without starting the forge", () =>

@@ -2,8 +2,10 @@ import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect, Exit, Scope } from "effect"
 import { io, type Socket } from "socket.io-client"
 import { WebSocket } from "ws"
+import { ensure, eventually } from "../support/Eventually.js"
 import { consecutive } from "../support/Sequences.js"
-import { connect, ensure, eventually, refusedUpgrade, startServer } from "../support/TestServer.js"
+import { startServer } from "../support/TestServer.js"
+import { connect, refusedUpgrade } from "../support/WebSocketClient.js"
 
 interface SocketIoClient {
   readonly socket: Socket
