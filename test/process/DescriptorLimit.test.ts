@@ -3,6 +3,7 @@ import { Effect } from "effect"
 import { existsSync } from "node:fs"
 import * as Net from "node:net"
 import { ensure, eventually } from "../support/Eventually.js"
+import { httpUrl, wsUrl } from "../support/LocalUrls.js"
 import { spawnService, waitForPort } from "../support/ServiceProcess.js"
 import { connect } from "../support/WebSocketClient.js"
 
@@ -19,7 +20,7 @@ describe("connection limits", () => {
         )
         const port = yield* waitForPort(service)
         assert.match(service.output(), /MAX_CONNECTIONS=10000 is above what 512 file descriptors allow; using 448/)
-        const witness = yield* connect(`ws://127.0.0.1:${port}/_ws/`)
+        const witness = yield* connect(wsUrl(port, "/_ws/"))
         yield* eventually(ensure(() => witness.received.length > 0, "witness receives"))
         // Far more connections than descriptors: accept fails with EMFILE for the excess.
         const flood = yield* Effect.acquireRelease(
@@ -32,12 +33,12 @@ describe("connection limits", () => {
         yield* eventually(ensure(() => witness.received.length > before + 10, "witness still receives"))
         flood.forEach((s) => s.destroy())
         const health = yield* eventually(
-          Effect.tryPromise(() => fetch(`http://127.0.0.1:${port}/cache-healthcheck?`)).pipe(
+          Effect.tryPromise(() => fetch(httpUrl(port, "/cache-healthcheck?"))).pipe(
             Effect.filterOrFail((r) => r.status === 200, () => new Error("not healthy yet"))
           )
         )
         assert.strictEqual(health.status, 200)
-        const late = yield* connect(`ws://127.0.0.1:${port}/_ws/`)
+        const late = yield* connect(wsUrl(port, "/_ws/"))
         yield* eventually(ensure(() => late.received.length > 0, "a new client receives"))
         assert.isTrue(witness.received.every((v, i) => i === 0 || Number(v) === Number(witness.received[i - 1]) + 1))
         assert.strictEqual(service.pid > 0 && (yield* Effect.sync(() => process.kill(service.pid, 0))), true)

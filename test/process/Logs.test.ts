@@ -2,6 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect } from "effect"
 import { WebSocket } from "ws"
 import { ensure, eventually } from "../support/Eventually.js"
+import { wsUrl } from "../support/LocalUrls.js"
 import { spawnService, waitForPort } from "../support/ServiceProcess.js"
 import { connect, refusedUpgrade } from "../support/WebSocketClient.js"
 
@@ -10,11 +11,11 @@ describe("operability", () => {
     Effect.gen(function*() {
       const service = yield* spawnService({ PORT: "0", HOST: "127.0.0.1", LOG_FORMAT: "json", FORGE_INTERVAL_MS: "20" })
       const port = yield* waitForPort(service)
-      const client = yield* connect(`ws://127.0.0.1:${port}/_ws/logged?secret=token`)
+      const client = yield* connect(wsUrl(port, "/_ws/logged?secret=token"))
       yield* eventually(ensure(() => client.received.length > 0, "integers"))
       client.ws.close(4002, "done")
       yield* Deferred.await(client.closed)
-      for (let i = 0; i < 30; i++) yield* refusedUpgrade(`ws://127.0.0.1:${port}/flood`)
+      for (let i = 0; i < 30; i++) yield* refusedUpgrade(wsUrl(port, "/flood"))
       type LogLine = Record<string, unknown> & { readonly annotations: Record<string, unknown> }
       const lines = () => service.output().trim().split("\n").map((line) => JSON.parse(line) as LogLine)
       yield* eventually(ensure(() => lines().some((l) => l["message"] === "connection closed"), "close logged"))
@@ -41,7 +42,7 @@ describe("operability", () => {
       const port = yield* waitForPort(service)
       yield* Effect.acquireRelease(
         Effect.async<WebSocket, Error>((resume) => {
-          const ws = new WebSocket(`ws://127.0.0.1:${port}/_ws/`, {
+          const ws = new WebSocket(wsUrl(port, "/_ws/"), {
             headers: { "x-forwarded-for": "6.6.6.6, 203.0.113.7" }
           })
           ws.on("open", () => resume(Effect.succeed(ws)))

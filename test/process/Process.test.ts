@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect } from "effect"
 import { ensure, eventually } from "../support/Eventually.js"
+import { httpUrl, wsUrl } from "../support/LocalUrls.js"
 import { spawnService, waitForPort } from "../support/ServiceProcess.js"
 import { connect } from "../support/WebSocketClient.js"
 
@@ -10,7 +11,7 @@ describe("the service as a process (node dist/main.js)", () => {
       const service = yield* spawnService({ PORT: "0", HOST: "127.0.0.1", FORGE_INTERVAL_MS: "20" })
       const port = yield* waitForPort(service)
       assert.match(service.output(), new RegExp(`websocat ws://127\\.0\\.0\\.1:${port}/_ws/`))
-      const client = yield* connect(`ws://127.0.0.1:${port}/_ws/`)
+      const client = yield* connect(wsUrl(port, "/_ws/"))
       yield* eventually(ensure(() => client.received.length >= 3, "integers"))
       assert.deepStrictEqual(client.received.slice(0, 3), ["1", "2", "3"])
       process.kill(service.pid, "SIGTERM")
@@ -27,12 +28,12 @@ describe("the service as a process (node dist/main.js)", () => {
       service.closeOutput()
       // Each connection writes log lines to the closed pipe.
       for (let i = 0; i < 3; i++) {
-        const client = yield* connect(`ws://127.0.0.1:${port}/_ws/`)
+        const client = yield* connect(wsUrl(port, "/_ws/"))
         yield* eventually(ensure(() => client.received.length >= 2, "integers"))
         client.ws.close()
         yield* Deferred.await(client.closed)
       }
-      const health = yield* Effect.promise(() => fetch(`http://127.0.0.1:${port}/cache-healthcheck?`))
+      const health = yield* Effect.promise(() => fetch(httpUrl(port, "/cache-healthcheck?")))
       assert.strictEqual(health.status, 200)
       assert.isFalse(yield* Deferred.isDone(service.exited), "still running")
     }).pipe(Effect.scoped))

@@ -4,6 +4,7 @@ import { Redis } from "ioredis"
 import parsePrometheusTextFormat from "parse-prometheus-text-format"
 import { WebSocket } from "ws"
 import { ensure, eventually } from "../support/Eventually.js"
+import { httpUrl, wsUrl } from "../support/LocalUrls.js"
 import { redisMissing, redisServer } from "../support/RedisServer.js"
 import { consecutive } from "../support/Sequences.js"
 import { spawnService, waitForPort } from "../support/ServiceProcess.js"
@@ -26,12 +27,12 @@ const instance = (redisUrl: string, prefix: string) =>
       FORGE_LEASE_MS: String(leaseMs)
     })
     const port = yield* waitForPort(service)
-    return { service, port, ws: (path = "/_ws/") => `ws://127.0.0.1:${port}${path}` }
+    return { service, port, ws: (path = "/_ws/") => wsUrl(port, path) }
   })
 
 const gauge = (port: number, name: string) =>
   Effect.promise(async () => {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+    const text = await (await fetch(httpUrl(port, "/metrics"))).text()
     const family = parsePrometheusTextFormat(text).find((f) => f.name === name)
     return Number(family?.metrics[0]?.value ?? NaN)
   })
@@ -127,7 +128,7 @@ describe.skipIf(skipLocally)("the shared forge over Redis (REDIS_URL)", () => {
         yield* Effect.sleep(Duration.millis(400))
         assert.deepStrictEqual(clients.map((c) => c.received.length), paused, "no integers during the outage")
         assert.isTrue(clients.every((c) => c.ws.readyState === WebSocket.OPEN), "clients stay connected")
-        const health = yield* Effect.promise(() => fetch(`http://127.0.0.1:${instances[0]!.port}/cache-healthcheck?`))
+        const health = yield* Effect.promise(() => fetch(httpUrl(instances[0]!.port, "/cache-healthcheck?")))
         assert.strictEqual(health.status, 200)
         assert.include(instances[0]!.service.output(), "Redis unreachable")
         const highest = Math.max(...clients.map((c) => Number(c.received.at(-1))))

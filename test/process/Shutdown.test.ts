@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect } from "effect"
 import { ensure, eventually } from "../support/Eventually.js"
+import { wsUrl } from "../support/LocalUrls.js"
 import { silentWebSocket } from "../support/RawSocket.js"
 import { spawnService, waitForPort } from "../support/ServiceProcess.js"
 import { connect } from "../support/WebSocketClient.js"
@@ -17,7 +18,7 @@ describe("shutdown of the service process", () => {
       const port = yield* waitForPort(service)
       const clients = yield* Effect.forEach(
         Array.from({ length: 50 }),
-        () => connect(`ws://127.0.0.1:${port}/_ws/`),
+        () => connect(wsUrl(port, "/_ws/")),
         { concurrency: 10 }
       )
       yield* eventually(ensure(() => clients.every((c) => c.received.length > 0), "every client has integers"))
@@ -42,7 +43,7 @@ describe("shutdown of the service process", () => {
       })
       const port = yield* waitForPort(service)
       yield* silentWebSocket(port)
-      const polite = yield* connect(`ws://127.0.0.1:${port}/_ws/`)
+      const polite = yield* connect(wsUrl(port, "/_ws/"))
       yield* eventually(ensure(() => polite.received.length > 0, "integers"))
       const signalled = Date.now()
       process.kill(service.pid, "SIGTERM")

@@ -4,6 +4,7 @@ import { io } from "socket.io-client"
 import { WebSocketServer } from "ws"
 import { events, integers } from "../../src/client/IntegerClient.js"
 import { ensure, eventually } from "../support/Eventually.js"
+import { wsUrl } from "../support/LocalUrls.js"
 import { consecutive } from "../support/Sequences.js"
 import { startServer } from "../support/TestServer.js"
 import { connect, refusedUpgrade } from "../support/WebSocketClient.js"
@@ -84,7 +85,7 @@ describe("the reconnecting client", () => {
         ws.close(4001, "banned")
       })
       const port = (wss.address() as { port: number }).port
-      const result = yield* events(`ws://127.0.0.1:${port}/_ws/`, fastPolicy).pipe(Stream.runCollect, Effect.either)
+      const result = yield* events(wsUrl(port, "/_ws/"), fastPolicy).pipe(Stream.runCollect, Effect.either)
       assert.strictEqual(result._tag, "Left")
       if (result._tag === "Left") {
         assert.strictEqual(result.left._tag, "ClosedForGood")
