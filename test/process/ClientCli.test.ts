@@ -1,26 +1,20 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
-import { spawn } from "node:child_process"
+import { Deferred, Duration, Effect } from "effect"
 import { fileURLToPath } from "node:url"
+import { spawnProcess } from "../support/SpawnedProcess.js"
 import { startServer } from "../support/TestServer.js"
 
 const clientScript = fileURLToPath(new URL("../../dist/client/cli.js", import.meta.url))
 
 /** Runs `npm run client`'s script with the given arguments, stopping it by PID after `ms`. */
 const runCli = (args: ReadonlyArray<string>, ms: number) =>
-  Effect.async<{ readonly code: number | null; readonly stdout: string; readonly stderr: string }>((resume) => {
-    const child = spawn(process.execPath, [clientScript, ...args], { stdio: ["ignore", "pipe", "pipe"] })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (d) => (stdout += String(d)))
-    child.stderr.on("data", (d) => (stderr += String(d)))
-    const timer = setTimeout(() => child.kill("SIGINT"), ms)
-    child.on("exit", (code) => {
-      clearTimeout(timer)
-      resume(Effect.succeed({ code, stdout, stderr }))
-    })
-    return Effect.sync(() => child.kill("SIGKILL"))
-  })
+  Effect.gen(function*() {
+    const cli = yield* spawnProcess(process.execPath, [clientScript, ...args])
+    // Ctrl-C, as the person who started it would.
+    yield* Effect.sleep(Duration.millis(ms)).pipe(Effect.andThen(() => cli.kill("SIGINT")), Effect.forkScoped)
+    const { code } = yield* Deferred.await(cli.exited)
+    return { code, stdout: cli.stdout(), stderr: cli.stderr() }
+  }).pipe(Effect.scoped)
 
 describe("npm run client", () => {
   it.live("prints each integer on its own line, and reports on stderr", () =>

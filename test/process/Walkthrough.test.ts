@@ -1,11 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect } from "effect"
-import { spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
 import * as Http from "node:http"
 import { fileURLToPath } from "node:url"
 import { WebSocket } from "ws"
+import { ensure, eventually } from "../support/Eventually.js"
 import { spawnService, waitForPort } from "../support/ServiceProcess.js"
+import { spawnProcess } from "../support/SpawnedProcess.js"
 import { integerLines, parseCurl, parseWalkthrough, type Step } from "../support/Walkthrough.js"
 import { refusedUpgrade } from "../support/WebSocketClient.js"
 
@@ -138,18 +139,20 @@ describe("docs/walkthrough.md, run as written", () => {
         } else if (clientUrl !== undefined) {
           yield* finishAll
           const expected = step.expected.split("\n")
-          const printed = yield* Effect.async<Array<string>>((resume) => {
-            const child = spawn(process.execPath, [scriptCommand("client"), local(clientUrl)], {
-              stdio: ["ignore", "pipe", "ignore"]
-            })
-            let out = ""
-            child.stdout.on("data", (chunk) => {
-              out += String(chunk)
-              if (out.split("\n").length > expected.length) child.kill("SIGINT")
-            })
-            child.on("exit", () => resume(Effect.succeed(out.trim().split("\n"))))
-            return Effect.sync(() => child.kill("SIGKILL"))
-          }).pipe(Effect.timeout(Duration.seconds(15)))
+          const printed = yield* Effect.gen(function*() {
+            const cli = yield* spawnProcess(process.execPath, [scriptCommand("client"), local(clientUrl)])
+            // Ctrl-C once it has printed what the document shows, unless it ended by itself first.
+            yield* Effect.race(
+              eventually(
+                ensure(() => cli.stdout().split("\n").length > expected.length, "lines"),
+                Duration.seconds(15)
+              ),
+              Deferred.await(cli.exited)
+            )
+            cli.kill("SIGINT")
+            yield* Deferred.await(cli.exited)
+            return cli.stdout().trim().split("\n")
+          }).pipe(Effect.scoped, Effect.timeout(Duration.seconds(15)))
           assert.deepStrictEqual(printed.slice(0, expected.length), expected, what)
         } else if (curl !== undefined) {
           yield* finishAll

@@ -3,10 +3,10 @@
  * missing the Redis tests skip with a message saying how to install it, except under CI=true,
  * where .ci/run installs it and a missing one is a failure.
  */
-import { Deferred, Duration, Effect, Schedule } from "effect"
-import { spawn } from "node:child_process"
+import { Deferred, Duration, Effect, Schedule, Scope } from "effect"
 import { existsSync } from "node:fs"
 import * as Net from "node:net"
+import { type SpawnedProcess, spawnProcess } from "./SpawnedProcess.js"
 
 export const redisServerPath = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].find(existsSync)
 export const redisMissing = redisServerPath === undefined
@@ -47,11 +47,10 @@ export interface RedisProcess {
 export const redisServer = Effect.gen(function*() {
   if (redisServerPath === undefined) return yield* Effect.die(new Error(redisInstallHint))
   const port = yield* freePort
-  let child: ReturnType<typeof spawn> | undefined
-  let exited: Deferred.Deferred<void> | undefined
+  const scope = yield* Effect.scope
+  let current: SpawnedProcess | undefined
   const start = Effect.gen(function*() {
-    const done = yield* Deferred.make<void>()
-    const proc = spawn(redisServerPath, [
+    current = yield* spawnProcess(redisServerPath, [
       "--port",
       String(port),
       "--bind",
@@ -60,17 +59,13 @@ export const redisServer = Effect.gen(function*() {
       "",
       "--appendonly",
       "no"
-    ], {
-      stdio: "ignore"
-    })
-    proc.on("exit", () => Deferred.unsafeDone(done, Effect.void))
-    child = proc
-    exited = done
+    ]).pipe(Scope.extend(scope))
     yield* ping(port).pipe(Effect.retry(Schedule.spaced(Duration.millis(20))), Effect.timeout(Duration.seconds(10)))
   })
-  const kill = Effect.gen(function*() {
-    if (child !== undefined && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL")
-    if (exited !== undefined) yield* Deferred.await(exited)
+  const kill = Effect.suspend(() => {
+    if (current === undefined) return Effect.void
+    current.kill("SIGKILL")
+    return Effect.asVoid(Deferred.await(current.exited))
   })
   yield* Effect.acquireRelease(start, () => kill)
   return {
