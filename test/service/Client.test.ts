@@ -1,10 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, Fiber, Scope, Stream } from "effect"
+import { Deferred, Effect, Fiber, Stream } from "effect"
 import { io } from "socket.io-client"
 import { WebSocketServer } from "ws"
 import { events, integers } from "../../src/client/IntegerClient.js"
 import { ensure, eventually } from "../support/Eventually.js"
 import { wsUrl } from "../support/LocalUrls.js"
+import { restartableServer } from "../support/RestartableServer.js"
 import { consecutive } from "../support/Sequences.js"
 import { startServer } from "../support/TestServer.js"
 import { connect, refusedUpgrade } from "../support/WebSocketClient.js"
@@ -25,13 +26,12 @@ const collect = (url: string) =>
 describe("the reconnecting client", () => {
   it.live("keeps receiving across a server restart on the same port", () =>
     Effect.gen(function*() {
-      const firstScope = yield* Scope.make()
-      const first = yield* Scope.extend(startServer({ intervalMs: 20 }), firstScope)
-      const client = yield* collect(first.wsUrl("/_ws/"))
+      const server = yield* restartableServer({ intervalMs: 20 })
+      const client = yield* collect(server.wsUrl("/_ws/"))
       yield* eventually(ensure(() => client.seen.length >= 3, "integers from the first server"))
-      yield* Scope.close(firstScope, Exit.void)
+      yield* server.stop
       const before = client.seen.length
-      yield* startServer({ intervalMs: 20, port: first.port })
+      yield* server.restart
       yield* eventually(ensure(() => client.seen.length >= before + 3, "integers from the second server"))
     }).pipe(Effect.scoped))
 

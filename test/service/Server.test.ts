@@ -1,8 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Duration, Effect, Exit, Fiber, Scope } from "effect"
+import { Deferred, Duration, Effect, Fiber } from "effect"
 import * as Net from "node:net"
 import { ensure, eventually } from "../support/Eventually.js"
 import { rawExchange, silentWebSocket, statusOf, upgradeRequest } from "../support/RawSocket.js"
+import { restartableServer } from "../support/RestartableServer.js"
 import { consecutive } from "../support/Sequences.js"
 import { startServer } from "../support/TestServer.js"
 import { connect, refusedUpgrade } from "../support/WebSocketClient.js"
@@ -157,11 +158,10 @@ describe("Server (end to end)", () => {
     Effect.gen(function*() {
       // The clients live in the test's scope, the server in its own, so the server shuts down
       // while the clients are still connected.
-      const serverScope = yield* Scope.make()
-      const server = yield* Scope.extend(startServer({ intervalMs: 20 }), serverScope)
+      const server = yield* restartableServer({ intervalMs: 20 })
       const clients = yield* Effect.forEach([1, 2, 3], () => connect(server.wsUrl("/_ws/")))
       yield* eventually(ensure(() => clients.every((c) => c.received.length > 0), "integers"))
-      yield* Scope.close(serverScope, Exit.void)
+      yield* server.stop
       for (const client of clients) {
         const closed = yield* Deferred.await(client.closed)
         assert.deepStrictEqual(closed, { code: 1012, reason: "server restarting" })
@@ -183,15 +183,14 @@ describe("Server (end to end)", () => {
 
   it.live("while draining, answers 503 to the health check and to upgrades, and keeps its shutdown deadline", () =>
     Effect.gen(function*() {
-      const serverScope = yield* Scope.make()
-      const server = yield* Scope.extend(startServer({ intervalMs: 20, shutdownTimeoutMs: 1000 }), serverScope)
+      const server = yield* restartableServer({ intervalMs: 20, shutdownTimeoutMs: 1000 })
       // Connected with a fresh HTTP connection per request, so draining answers come from the server.
       const get = (path: string) => Effect.promise(() => fetch(server.url(path), { headers: { connection: "close" } }))
       yield* silentWebSocket(server.port)
       const polite = yield* connect(server.wsUrl("/_ws/"))
       yield* eventually(ensure(() => polite.received.length > 0, "integers"))
       const started = Date.now()
-      const closing = yield* Effect.fork(Scope.close(serverScope, Exit.void))
+      const closing = yield* Effect.fork(server.stop)
       yield* Deferred.await(polite.closed)
       const health = yield* get("/cache-healthcheck?")
       assert.strictEqual(health.status, 503)

@@ -1,8 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Duration, Effect, Exit, Scope } from "effect"
+import { Deferred, Duration, Effect } from "effect"
 import { io, type Socket } from "socket.io-client"
 import { WebSocket } from "ws"
 import { ensure, eventually } from "../support/Eventually.js"
+import { restartableServer } from "../support/RestartableServer.js"
 import { consecutive } from "../support/Sequences.js"
 import { startServer } from "../support/TestServer.js"
 import { connect, refusedUpgrade } from "../support/WebSocketClient.js"
@@ -144,13 +145,12 @@ describe("Socket.IO clients on /socket.io/", () => {
 
   it.live("after the server restarts on the same port, the client reconnects by itself", () =>
     Effect.gen(function*() {
-      const firstScope = yield* Scope.make()
-      const first = yield* Scope.extend(startServer({ intervalMs: 20 }), firstScope)
-      const client = yield* socketIoClient(first.url(""))
+      const server = yield* restartableServer({ intervalMs: 20 })
+      const client = yield* socketIoClient(server.url(""))
       yield* eventually(ensure(() => client.integers.length >= 3, "integers from the first server"))
-      yield* Scope.close(firstScope, Exit.void)
+      yield* server.stop
       const seen = client.integers.length
-      yield* startServer({ intervalMs: 20, port: first.port })
+      yield* server.restart
       yield* eventually(ensure(() => client.connects() >= 2, "reconnected"), Duration.seconds(10))
       yield* eventually(ensure(() => client.integers.length >= seen + 3, "integers from the second server"))
     }).pipe(Effect.scoped))
