@@ -1,10 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect, FastCheck as fc } from "effect"
 import { Redis } from "ioredis"
-import parsePrometheusTextFormat from "parse-prometheus-text-format"
 import { WebSocket } from "ws"
 import { ensure, eventually } from "../support/Eventually.js"
 import { httpUrl, wsUrl } from "../support/LocalUrls.js"
+import { scrapeMetrics } from "../support/Metrics.js"
 import { redisMissing, redisServer } from "../support/RedisServer.js"
 import { consecutive } from "../support/Sequences.js"
 import { spawnService, waitForPort } from "../support/ServiceProcess.js"
@@ -30,12 +30,9 @@ const instance = (redisUrl: string, prefix: string) =>
     return { service, port, ws: (path = "/_ws/") => wsUrl(port, path) }
   })
 
+/** NaN when the gauge is absent, so that no comparison with it holds. */
 const gauge = (port: number, name: string) =>
-  Effect.promise(async () => {
-    const text = await (await fetch(httpUrl(port, "/metrics"))).text()
-    const family = parsePrometheusTextFormat(text).find((f) => f.name === name)
-    return Number(family?.metrics[0]?.value ?? NaN)
-  })
+  scrapeMetrics(httpUrl(port, "/metrics")).pipe(Effect.map((read) => read(name) ?? NaN))
 
 const increasing = (values: ReadonlyArray<number>) => values.every((v, i) => i === 0 || v > values[i - 1]!)
 const numbers = (received: ReadonlyArray<string>) => received.map(Number)

@@ -1,24 +1,16 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect } from "effect"
-import parsePrometheusTextFormat from "parse-prometheus-text-format"
 import { io } from "socket.io-client"
 import { ensure, eventually } from "../support/Eventually.js"
+import { scrapeMetrics } from "../support/Metrics.js"
 import { startServer } from "../support/TestServer.js"
 import { connect, refusedUpgrade } from "../support/WebSocketClient.js"
 
-/** Scrapes /metrics and reads it with a Prometheus text-format parser. */
+/** A sample not yet counted reads as 0, as it would for the counter's first increment. */
 const scrape = (url: string) =>
-  Effect.promise(async () => {
-    const response = await fetch(url)
-    assert.strictEqual(response.status, 200)
-    assert.match(response.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/)
-    const families = parsePrometheusTextFormat(await response.text())
-    return (name: string, labels: Record<string, string> = {}): number => {
-      const family = families.find((f) => f.name === name)
-      const sample = family?.metrics.find((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v))
-      return sample === undefined ? 0 : Number(sample.value)
-    }
-  })
+  scrapeMetrics(url).pipe(
+    Effect.map((read) => (name: string, labels: Record<string, string> = {}) => read(name, labels) ?? 0)
+  )
 
 describe("operability", () => {
   it.live("/metrics counts a scripted scenario: connect 3, refuse 2, close 1 with a code", () =>
