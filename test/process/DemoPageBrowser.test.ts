@@ -1,12 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { browserPage, chromiumMissing } from "../support/Browser.js"
+import { browserPage, chromium } from "../support/Browser.js"
 import { restartableServer } from "../support/RestartableServer.js"
 
-const skipLocally = chromiumMissing && process.env["CI"] !== "true"
-
 describe("the live demo page", () => {
-  it.live.skipIf(skipLocally)(
+  it.live.skipIf(chromium.skip)(
     "shows rising integers, then 'reconnecting' when the server restarts, then live integers again",
     () =>
       Effect.gen(function*() {

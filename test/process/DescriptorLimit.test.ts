@@ -1,22 +1,27 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { existsSync } from "node:fs"
 import * as Net from "node:net"
+import { dependency } from "../support/Dependency.js"
 import { ensure, eventually } from "../support/Eventually.js"
 import { httpUrl, wsUrl } from "../support/LocalUrls.js"
 import { spawnService, waitForPort } from "../support/ServiceProcess.js"
 import { connect } from "../support/WebSocketClient.js"
 
+const prlimit = dependency(
+  "the descriptor-limit test",
+  ["/usr/bin/prlimit"],
+  "prlimit is missing: install it with `apt-get install -y util-linux`"
+)
+
 describe("connection limits", () => {
-  const prlimit = "/usr/bin/prlimit"
-  it.live.skipIf(!existsSync(prlimit) && process.env["CI"] !== "true")(
+  it.live.skipIf(prlimit.skip)(
     "survives running out of file descriptors, and caps MAX_CONNECTIONS below the limit",
     () =>
       Effect.gen(function*() {
-        if (!existsSync(prlimit)) return yield* Effect.die(new Error("prlimit (util-linux) is required under CI"))
+        const prlimitPath = yield* prlimit.required
         const service = yield* spawnService(
           { PORT: "0", HOST: "127.0.0.1", FORGE_INTERVAL_MS: "20" },
-          [prlimit, "--nofile=512:512", "--"]
+          [prlimitPath, "--nofile=512:512", "--"]
         )
         const port = yield* waitForPort(service)
         assert.match(service.output(), /MAX_CONNECTIONS=10000 is above what 512 file descriptors allow; using 448/)

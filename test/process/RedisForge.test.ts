@@ -5,12 +5,11 @@ import { WebSocket } from "ws"
 import { ensure, eventually } from "../support/Eventually.js"
 import { httpUrl, wsUrl } from "../support/LocalUrls.js"
 import { scrapeMetrics } from "../support/Metrics.js"
-import { redisMissing, redisServer } from "../support/RedisServer.js"
+import { redisServer, redisServerBinary } from "../support/RedisServer.js"
 import { consecutive } from "../support/Sequences.js"
 import { spawnService, waitForPort } from "../support/ServiceProcess.js"
 import { connect } from "../support/WebSocketClient.js"
 
-const skipLocally = redisMissing && process.env["CI"] !== "true"
 const intervalMs = 50
 const leaseMs = 1000
 
@@ -38,7 +37,7 @@ const increasing = (values: ReadonlyArray<number>) => values.every((v, i) => i =
 const numbers = (received: ReadonlyArray<string>) => received.map(Number)
 const uniquePrefix = () => `test-${Math.random().toString(36).slice(2)}`
 
-describe.skipIf(skipLocally)("the shared forge over Redis (REDIS_URL)", () => {
+describe.skipIf(redisServerBinary.skip)("the shared forge over Redis (REDIS_URL)", () => {
   it.live("three instances, clients spread over them, see one and the same sequence", () =>
     Effect.gen(function*() {
       const redis = yield* redisServer

@@ -1,18 +1,16 @@
 /**
- * A real `redis-server` of the test's own, on a free port, stopped by its PID. Where the binary is
- * missing the Redis tests skip with a message saying how to install it, except under CI=true,
- * where .ci/run installs it and a missing one is a failure.
+ * A real `redis-server` of the test's own, on a free port, stopped by its PID.
  */
 import { Deferred, Duration, Effect, Schedule, Scope } from "effect"
-import { existsSync } from "node:fs"
 import * as Net from "node:net"
+import { dependency } from "./Dependency.js"
 import { type SpawnedProcess, spawnProcess } from "./SpawnedProcess.js"
 
-export const redisServerPath = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].find(existsSync)
-export const redisMissing = redisServerPath === undefined
-export const redisInstallHint = "redis-server is missing: install it with `apt-get install -y redis-server`"
-
-if (redisMissing && process.env["CI"] !== "true") console.warn(`Skipping Redis tests. ${redisInstallHint}`)
+export const redisServerBinary = dependency(
+  "Redis tests",
+  ["/usr/bin/redis-server", "/usr/local/bin/redis-server"],
+  "redis-server is missing: install it with `apt-get install -y redis-server`"
+)
 
 /** A free TCP port on loopback, as the OS hands one out. */
 export const freePort = Effect.async<number>((resume) => {
@@ -45,12 +43,12 @@ export interface RedisProcess {
 
 /** Starts redis-server for the life of the scope. */
 export const redisServer = Effect.gen(function*() {
-  if (redisServerPath === undefined) return yield* Effect.die(new Error(redisInstallHint))
+  const path = yield* redisServerBinary.required
   const port = yield* freePort
   const scope = yield* Effect.scope
   let current: SpawnedProcess | undefined
   const start = Effect.gen(function*() {
-    current = yield* spawnProcess(redisServerPath, [
+    current = yield* spawnProcess(path, [
       "--port",
       String(port),
       "--bind",
