@@ -9,10 +9,10 @@ import { Deferred, Duration, Effect } from "effect"
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as Path from "node:path"
-import { fileURLToPath } from "node:url"
+import { repoPath } from "../support/RepoPaths.js"
 import { spawnProcess } from "../support/SpawnedProcess.js"
 
-const runner = fileURLToPath(new URL("../../scripts/bench/run.mjs", import.meta.url))
+const runner = repoPath("scripts/bench/run.mjs")
 
 interface StreamResult {
   readonly opened: number

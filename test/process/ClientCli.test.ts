@@ -1,10 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect } from "effect"
-import { fileURLToPath } from "node:url"
+import { repoPath } from "../support/RepoPaths.js"
 import { spawnProcess } from "../support/SpawnedProcess.js"
 import { startServer } from "../support/TestServer.js"
 
-const clientScript = fileURLToPath(new URL("../../dist/client/cli.js", import.meta.url))
+const clientScript = repoPath("dist/client/cli.js")
 
 /** Runs `npm run client`'s script with the given arguments, stopping it by PID after `ms`. */
 const runCli = (args: ReadonlyArray<string>, ms: number) =>

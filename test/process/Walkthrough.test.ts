@@ -2,22 +2,20 @@ import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect } from "effect"
 import { readFileSync } from "node:fs"
 import * as Http from "node:http"
-import { fileURLToPath } from "node:url"
 import { WebSocket } from "ws"
 import { ensure, eventually } from "../support/Eventually.js"
+import { repoPath } from "../support/RepoPaths.js"
 import { spawnService, waitForPort } from "../support/ServiceProcess.js"
 import { spawnProcess } from "../support/SpawnedProcess.js"
-import { integerLines, parseCurl, parseWalkthrough, type Step } from "../support/Walkthrough.js"
+import { integerLines, parseCurl, readWalkthrough, type Step } from "../support/Walkthrough.js"
 import { refusedUpgrade } from "../support/WebSocketClient.js"
 
-const root = new URL("../..", import.meta.url)
-const markdown = readFileSync(new URL("docs/walkthrough.md", root), "utf8")
-const pkg = JSON.parse(readFileSync(new URL("package.json", root), "utf8")) as {
+const pkg = JSON.parse(readFileSync(repoPath("package.json"), "utf8")) as {
   readonly name: string
   readonly version: string
   readonly scripts: Record<string, string>
 }
-const steps = parseWalkthrough(markdown)
+const steps = readWalkthrough()
 
 /** A websocat session: connects, prints what it receives, ends like Ctrl-C (no close frame). */
 interface Session {
@@ -69,7 +67,7 @@ const request = (url: string, headers: Record<string, string>) =>
 const scriptCommand = (name: string): string => {
   const script = pkg.scripts[name]!
   assert.match(script, /^node \S+$/, `the ${name} script is a plain node command`)
-  return fileURLToPath(new URL(script.slice("node ".length), root))
+  return repoPath(script.slice("node ".length))
 }
 
 describe("docs/walkthrough.md, run as written", () => {

@@ -3,10 +3,10 @@
  * output collected. The process is stopped by its PID when the scope closes, if still running.
  */
 import { Duration, Effect, Schedule } from "effect"
-import { fileURLToPath } from "node:url"
+import { repoPath } from "./RepoPaths.js"
 import { type SpawnedProcess, spawnProcess } from "./SpawnedProcess.js"
 
-const mainScript = fileURLToPath(new URL("../../dist/main.js", import.meta.url))
+const mainScript = repoPath("dist/main.js")
 
 export interface ServiceProcess extends SpawnedProcess {
   /** The port it listens on, read from its start log. */

@@ -1,8 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
-import { readFileSync } from "node:fs"
-import { parseWalkthrough } from "../support/Walkthrough.js"
+import { readWalkthrough } from "../support/Walkthrough.js"
 
-const steps = parseWalkthrough(readFileSync(new URL("../../docs/walkthrough.md", import.meta.url), "utf8"))
+const steps = readWalkthrough()
 
 describe("docs/walkthrough.md, run as written", () => {
   it("has the steps a reader follows", () => {
