@@ -1,6 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect } from "effect"
-import { WebSocket } from "ws"
 import { ensure, eventually } from "../support/Eventually.js"
 import { wsUrl } from "../support/LocalUrls.js"
 import { spawnService, waitForPort } from "../support/ServiceProcess.js"
@@ -40,16 +39,7 @@ describe("operability", () => {
     Effect.gen(function*() {
       const service = yield* spawnService({ PORT: "0", HOST: "127.0.0.1", LOG_FORMAT: "json", TRUST_PROXY_HOPS: "1" })
       const port = yield* waitForPort(service)
-      yield* Effect.acquireRelease(
-        Effect.async<WebSocket, Error>((resume) => {
-          const ws = new WebSocket(wsUrl(port, "/_ws/"), {
-            headers: { "x-forwarded-for": "6.6.6.6, 203.0.113.7" }
-          })
-          ws.on("open", () => resume(Effect.succeed(ws)))
-          ws.on("error", (e) => resume(Effect.fail(e)))
-        }),
-        (ws) => Effect.sync(() => ws.terminate())
-      )
+      yield* connect(wsUrl(port, "/_ws/"), { headers: { "x-forwarded-for": "6.6.6.6, 203.0.113.7" } })
       yield* eventually(ensure(() => service.output().includes("connection opened"), "logged"))
       assert.include(service.output(), "\"remote\":\"203.0.113.7\"")
     }).pipe(Effect.scoped))

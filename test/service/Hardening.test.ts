@@ -116,24 +116,9 @@ describe("Hardening", () => {
   it.live("with ALLOWED_ORIGINS, refuses other browser origins with 403", () =>
     Effect.gen(function*() {
       const server = yield* startServer({ allowedOrigins: ["https://good.example"] })
-      const refused = yield* Effect.async<number>((resume) => {
-        const ws = new WebSocket(server.wsUrl("/_ws/"), { origin: "https://evil.example" })
-        ws.on("unexpected-response", (_req, res) => {
-          resume(Effect.succeed(res.statusCode ?? 0))
-          ws.terminate()
-        })
-        ws.on("open", () => resume(Effect.succeed(101)))
-        ws.on("error", () => {})
-      })
-      assert.strictEqual(refused, 403)
-      yield* Effect.acquireRelease(
-        Effect.async<WebSocket, Error>((resume) => {
-          const ws = new WebSocket(server.wsUrl("/_ws/"), { origin: "https://GOOD.example" })
-          ws.on("open", () => resume(Effect.succeed(ws)))
-          ws.on("error", (e) => resume(Effect.fail(e)))
-        }),
-        (ws) => Effect.sync(() => ws.terminate())
-      )
+      const refused = yield* refusedUpgrade(server.wsUrl("/_ws/"), { origin: "https://evil.example" })
+      assert.strictEqual(refused.status, 403)
+      yield* connect(server.wsUrl("/_ws/"), { origin: "https://GOOD.example" })
       // Non-browser clients send no Origin and are not what the list protects against.
       yield* connect(server.wsUrl("/_ws/"))
     }).pipe(Effect.scoped))
