@@ -1,12 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Fiber, Stream } from "effect"
-import { io } from "socket.io-client"
 import { WebSocketServer } from "ws"
 import { events, integers } from "../../src/client/IntegerClient.js"
 import { ensure, eventually } from "../support/Eventually.js"
 import { wsUrl } from "../support/LocalUrls.js"
 import { restartableServer } from "../support/RestartableServer.js"
 import { consecutive } from "../support/Sequences.js"
+import { socketIoClient } from "../support/SocketIoClient.js"
 import { startServer } from "../support/TestServer.js"
 import { connect, refusedUpgrade } from "../support/WebSocketClient.js"
 
@@ -140,15 +140,7 @@ describe("resume on the server (?since=N)", () => {
       const witness = yield* connect(server.wsUrl("/_ws/"))
       yield* eventually(ensure(() => witness.received.length >= 6, "integers"))
       const since = Number(witness.received[1])
-      const got: Array<number> = []
-      yield* Effect.acquireRelease(
-        Effect.sync(() => {
-          const socket = io(server.url(""), { transports: ["websocket"], forceNew: true, query: { since } })
-          socket.on("integer", (n: number) => got.push(n))
-          return socket
-        }),
-        (socket) => Effect.sync(() => socket.close())
-      )
+      const { integers: got } = yield* socketIoClient(server.url(""), { query: { since } })
       yield* eventually(ensure(() => got.length >= 10, "replay and live"))
       assert.strictEqual(got[0], since + 1)
       assert.isTrue(consecutive(got), got.join(","))

@@ -1,8 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect } from "effect"
-import { io } from "socket.io-client"
 import { ensure, eventually } from "../support/Eventually.js"
 import { scrapeMetrics } from "../support/Metrics.js"
+import { socketIoClient } from "../support/SocketIoClient.js"
 import { startServer } from "../support/TestServer.js"
 import { connect, refusedUpgrade } from "../support/WebSocketClient.js"
 
@@ -19,13 +19,10 @@ describe("operability", () => {
       const before = yield* scrape(server.url("/metrics"))
       const a = yield* connect(server.wsUrl("/_ws/"))
       yield* connect(server.wsUrl("/socket.io/bar"))
-      const sio = yield* Effect.acquireRelease(
-        Effect.sync(() => io(server.url(""), { transports: ["websocket"], forceNew: true })),
-        (s) => Effect.sync(() => s.close())
-      )
+      const sio = yield* socketIoClient(server.url(""))
       assert.strictEqual((yield* refusedUpgrade(server.wsUrl("/nope"))).status, 404)
       assert.strictEqual((yield* refusedUpgrade(server.wsUrl("/socket.io/?EIO=3&transport=websocket"))).status, 400)
-      yield* eventually(ensure(() => a.received.length >= 3 && sio.connected, "all connected and receiving"))
+      yield* eventually(ensure(() => a.received.length >= 3 && sio.socket.connected, "all connected and receiving"))
       a.ws.close(4001, "leaving")
       yield* Deferred.await(a.closed)
       yield* eventually(ensure(() => server.registry.size() === 2, "closed socket released"))

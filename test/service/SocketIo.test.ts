@@ -1,32 +1,13 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect } from "effect"
-import { io, type Socket } from "socket.io-client"
+import { io } from "socket.io-client"
 import { WebSocket } from "ws"
 import { ensure, eventually } from "../support/Eventually.js"
 import { restartableServer } from "../support/RestartableServer.js"
 import { consecutive } from "../support/Sequences.js"
+import { socketIoClient } from "../support/SocketIoClient.js"
 import { startServer } from "../support/TestServer.js"
 import { connect, refusedUpgrade } from "../support/WebSocketClient.js"
-
-interface SocketIoClient {
-  readonly socket: Socket
-  readonly integers: Array<number>
-  readonly connects: () => number
-}
-
-/** A real socket.io-client on the WebSocket transport only, as the platform asks; closed with the scope. */
-const socketIoClient = (url: string, options: Parameters<typeof io>[1] = {}) =>
-  Effect.gen(function*() {
-    const socket = yield* Effect.acquireRelease(
-      Effect.sync(() => io(url, { transports: ["websocket"], forceNew: true, reconnectionDelay: 100, ...options })),
-      (socket) => Effect.sync(() => socket.close())
-    )
-    const integers: Array<number> = []
-    let connects = 0
-    socket.on("integer", (n: number) => integers.push(n))
-    socket.on("connect", () => connects++)
-    return { socket, integers, connects: () => connects } satisfies SocketIoClient
-  })
 
 describe("Socket.IO clients on /socket.io/", () => {
   it.live("a socket.io-client with transports: [\"websocket\"] receives consecutive integers", () =>
