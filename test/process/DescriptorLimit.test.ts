@@ -4,6 +4,7 @@ import * as Net from "node:net"
 import { dependency } from "../support/Dependency.js"
 import { ensure, eventually } from "../support/Eventually.js"
 import { httpUrl, wsUrl } from "../support/LocalUrls.js"
+import { consecutive } from "../support/Sequences.js"
 import { spawnService, waitForPort } from "../support/ServiceProcess.js"
 import { connect } from "../support/WebSocketClient.js"
 
@@ -45,7 +46,7 @@ describe("connection limits", () => {
         assert.strictEqual(health.status, 200)
         const late = yield* connect(wsUrl(port, "/_ws/"))
         yield* eventually(ensure(() => late.received.length > 0, "a new client receives"))
-        assert.isTrue(witness.received.every((v, i) => i === 0 || Number(v) === Number(witness.received[i - 1]) + 1))
+        assert.isTrue(consecutive(witness.received), witness.received.join(","))
         assert.strictEqual(service.pid > 0 && (yield* Effect.sync(() => process.kill(service.pid, 0))), true)
       }).pipe(Effect.scoped)
   )
