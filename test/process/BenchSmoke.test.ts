@@ -50,7 +50,7 @@ const runBench = (args: ReadonlyArray<string>) =>
   })
 
 describe("benchmark harness", () => {
-  it.live("measures the service and the baseline and writes the results and the chart", () =>
+  it.scopedLive("measures the service and the baseline and writes the results and the chart", () =>
     Effect.gen(function*() {
       const dir = yield* temporaryDirectory
       const markdown = Path.join(dir, "benchmarks.md")
@@ -79,5 +79,5 @@ describe("benchmark harness", () => {
       assert.include(document, "| Figure | Integer Forge | ws baseline | Ratio | Target |")
       assert.include(document, "![Integer Forge relative to the ws baseline](benchmarks.svg)")
       assert.match(readFileSync(chart, "utf8"), /^<svg [^>]*>[\s\S]*<\/svg>\n$/)
-    }).pipe(Effect.scoped))
+    }))
 })

@@ -17,7 +17,7 @@ const runCli = (args: ReadonlyArray<string>, ms: number) =>
   }).pipe(Effect.scoped)
 
 describe("npm run client", () => {
-  it.live("prints each integer on its own line, and reports on stderr", () =>
+  it.scopedLive("prints each integer on its own line, and reports on stderr", () =>
     Effect.gen(function*() {
       const server = yield* startServer({ intervalMs: 20 })
       const run = yield* runCli([server.wsUrl("/_ws/")], 1500)
@@ -26,9 +26,9 @@ describe("npm run client", () => {
       assert.deepStrictEqual(lines.slice(0, 3), ["1", "2", "3"])
       assert.include(run.stderr, "connected to ws://127.0.0.1")
       assert.strictEqual(run.code, 0, "Ctrl-C ends it cleanly")
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("a refused path or a bad URL: one clear line and a non-zero exit", () =>
+  it.scopedLive("a refused path or a bad URL: one clear line and a non-zero exit", () =>
     Effect.gen(function*() {
       const server = yield* startServer()
       const refused = yield* runCli([server.wsUrl("/nope")], 10_000)
@@ -39,5 +39,5 @@ describe("npm run client", () => {
       assert.strictEqual(bad.code, 2)
       assert.strictEqual(bad.stderr.trim(), "Not a ws:// or wss:// URL: localhost:3000")
       assert.strictEqual(bad.stdout, "")
-    }).pipe(Effect.scoped))
+    }))
 })

@@ -4,7 +4,7 @@ import { browserPage, chromium } from "../support/Browser.js"
 import { restartableServer } from "../support/RestartableServer.js"
 
 describe("the live demo page", () => {
-  it.live.skipIf(chromium.skip)(
+  it.scopedLive.skipIf(chromium.skip)(
     "shows rising integers, then 'reconnecting' when the server restarts, then live integers again",
     () =>
       Effect.gen(function*() {
@@ -36,7 +36,7 @@ describe("the live demo page", () => {
         const before = yield* value()
         yield* waitFor(`${valueInPage} !== ${before}`)
         assert.strictEqual(yield* state(), "live")
-      }).pipe(Effect.scoped),
+      }),
     60_000
   )
 })

@@ -15,7 +15,7 @@ const prlimit = dependency(
 )
 
 describe("connection limits", () => {
-  it.live.skipIf(prlimit.skip)(
+  it.scopedLive.skipIf(prlimit.skip)(
     "survives running out of file descriptors, and caps MAX_CONNECTIONS below the limit",
     () =>
       Effect.gen(function*() {
@@ -48,6 +48,6 @@ describe("connection limits", () => {
         yield* eventually(ensure(() => late.received.length > 0, "a new client receives"))
         assert.isTrue(consecutive(witness.received), witness.received.join(","))
         assert.strictEqual(service.pid > 0 && (yield* Effect.sync(() => process.kill(service.pid, 0))), true)
-      }).pipe(Effect.scoped)
+      })
   )
 })

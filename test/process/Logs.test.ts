@@ -6,7 +6,7 @@ import { spawnService, waitForPort } from "../support/ServiceProcess.js"
 import { connect, refusedUpgrade } from "../support/WebSocketClient.js"
 
 describe("operability", () => {
-  it.live("JSON logs: one valid object per line, with the documented connection fields", () =>
+  it.scopedLive("JSON logs: one valid object per line, with the documented connection fields", () =>
     Effect.gen(function*() {
       const service = yield* spawnService({ PORT: "0", HOST: "127.0.0.1", LOG_FORMAT: "json", FORGE_INTERVAL_MS: "20" })
       const port = yield* waitForPort(service)
@@ -33,14 +33,14 @@ describe("operability", () => {
       assert.isAtMost(refusals.length, 3, "a burst of 30 refusals is not 30 lines")
       const perMessage = lines().filter((l) => /^\d+$/.test(String(l["message"])))
       assert.lengthOf(perMessage, 0)
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("with TRUST_PROXY_HOPS=1, the logged remote is the address the proxy saw", () =>
+  it.scopedLive("with TRUST_PROXY_HOPS=1, the logged remote is the address the proxy saw", () =>
     Effect.gen(function*() {
       const service = yield* spawnService({ PORT: "0", HOST: "127.0.0.1", LOG_FORMAT: "json", TRUST_PROXY_HOPS: "1" })
       const port = yield* waitForPort(service)
       yield* connect(wsUrl(port, "/_ws/"), { headers: { "x-forwarded-for": "6.6.6.6, 203.0.113.7" } })
       yield* eventually(ensure(() => service.output().includes("connection opened"), "logged"))
       assert.include(service.output(), "\"remote\":\"203.0.113.7\"")
-    }).pipe(Effect.scoped))
+    }))
 })

@@ -7,7 +7,7 @@ import { spawnService, waitForPort } from "../support/ServiceProcess.js"
 import { connect } from "../support/WebSocketClient.js"
 
 describe("shutdown of the service process", () => {
-  it.live("SIGTERM: 50 clients all see 1012, and the process exits 0 well within the deadline", () =>
+  it.scopedLive("SIGTERM: 50 clients all see 1012, and the process exits 0 well within the deadline", () =>
     Effect.gen(function*() {
       const service = yield* spawnService({
         PORT: "0",
@@ -31,9 +31,9 @@ describe("shutdown of the service process", () => {
       assert.deepStrictEqual(exit, { code: 0, signal: null })
       assert.isBelow(tookMs, 3000, "polite clients answer at once, so shutdown does not wait for the deadline")
       console.log(`shutdown with 50 polite clients: exit 0 after ${tookMs} ms`)
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("SIGTERM with a client that never answers the close handshake: exit 0 by the deadline", () =>
+  it.scopedLive("SIGTERM with a client that never answers the close handshake: exit 0 by the deadline", () =>
     Effect.gen(function*() {
       const service = yield* spawnService({
         PORT: "0",
@@ -54,5 +54,5 @@ describe("shutdown of the service process", () => {
       assert.isAtLeast(tookMs, 900, "the silent client holds shutdown until the deadline")
       assert.isBelow(tookMs, 4000, "and not much longer")
       console.log(`shutdown with a silent client, SHUTDOWN_TIMEOUT_MS=1000: exit 0 after ${tookMs} ms`)
-    }).pipe(Effect.scoped))
+    }))
 })

@@ -71,7 +71,7 @@ const scriptCommand = (name: string): string => {
 }
 
 describe("docs/walkthrough.md, run as written", () => {
-  it.live("every step does what the document says", () =>
+  it.scopedLive("every step does what the document says", () =>
     Effect.gen(function*() {
       const [start, ...rest] = steps as [Step, ...Array<Step>]
       // `npm start` at a terminal: pretty logs. The interval is shorter than a second, to be quick.
@@ -190,5 +190,5 @@ describe("docs/walkthrough.md, run as written", () => {
       process.kill(service.pid, "SIGINT")
       const exit = yield* Deferred.await(service.exited).pipe(Effect.timeout(Duration.seconds(10)))
       assert.deepStrictEqual(exit, { code: 0, signal: null })
-    }).pipe(Effect.scoped), 120_000)
+    }), 120_000)
 })

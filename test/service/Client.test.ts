@@ -24,7 +24,7 @@ const collect = (url: string) =>
   })
 
 describe("the reconnecting client", () => {
-  it.live("keeps receiving across a server restart on the same port", () =>
+  it.scopedLive("keeps receiving across a server restart on the same port", () =>
     Effect.gen(function*() {
       const server = yield* restartableServer({ intervalMs: 20 })
       const client = yield* collect(server.wsUrl("/_ws/"))
@@ -33,9 +33,9 @@ describe("the reconnecting client", () => {
       const before = client.seen.length
       yield* server.restart
       yield* eventually(ensure(() => client.seen.length >= before + 3, "integers from the second server"))
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("resumes without a gap after its socket is cut off, thanks to since=", () =>
+  it.scopedLive("resumes without a gap after its socket is cut off, thanks to since=", () =>
     Effect.gen(function*() {
       const server = yield* startServer({ intervalMs: 20 })
       // A second client keeps the forge running while ours reconnects.
@@ -49,18 +49,18 @@ describe("the reconnecting client", () => {
         yield* eventually(ensure(() => client.seen.length >= mark + 10, "integers after the cut"))
       }
       assert.isTrue(consecutive(client.seen), client.seen.join(","))
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("stops cleanly on interruption, closing its socket", () =>
+  it.scopedLive("stops cleanly on interruption, closing its socket", () =>
     Effect.gen(function*() {
       const server = yield* startServer({ intervalMs: 20 })
       const client = yield* collect(server.wsUrl("/_ws/"))
       yield* eventually(ensure(() => client.seen.length >= 2, "integers"))
       yield* Fiber.interrupt(client.fiber)
       yield* eventually(ensure(() => server.openSockets.size === 0 && server.registry.size() === 0, "released"))
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("fails, without retrying, on a refused path and on a close that means do not come back", () =>
+  it.scopedLive("fails, without retrying, on a refused path and on a close that means do not come back", () =>
     Effect.gen(function*() {
       const server = yield* startServer()
       const refused = yield* integers(server.wsUrl("/nope"), fastPolicy).pipe(Stream.runDrain, Effect.flip)
@@ -92,9 +92,9 @@ describe("the reconnecting client", () => {
         assert.include(result.left.message, "4001")
       }
       assert.strictEqual(connections, 1)
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("retries at once after 1012, and with backoff after an abnormal close", () =>
+  it.scopedLive("retries at once after 1012, and with backoff after an abnormal close", () =>
     Effect.gen(function*() {
       const server = yield* startServer({ intervalMs: 20 })
       const seen: Array<{ readonly _tag: "Reconnecting"; readonly why: string; readonly delayMs: number }> = []
@@ -117,11 +117,11 @@ describe("the reconnecting client", () => {
       assert.deepStrictEqual(seen[0], { _tag: "Reconnecting", why: "closed with 1012 (server restarting)", delayMs: 0 })
       assert.match(seen[1]!.why, /closed with 1006/)
       assert.isAtMost(seen[1]!.delayMs, 200)
-    }).pipe(Effect.scoped))
+    }))
 })
 
 describe("resume on the server (?since=N)", () => {
-  it.live("replays what a plain client missed, then continues live", () =>
+  it.scopedLive("replays what a plain client missed, then continues live", () =>
     Effect.gen(function*() {
       const server = yield* startServer({ intervalMs: 20 })
       const witness = yield* connect(server.wsUrl("/_ws/"))
@@ -132,9 +132,9 @@ describe("resume on the server (?since=N)", () => {
       const got = late.received.map(Number)
       assert.strictEqual(got[0], since + 1)
       assert.isTrue(consecutive(got), got.join(","))
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("replays to Socket.IO clients too, as integer events", () =>
+  it.scopedLive("replays to Socket.IO clients too, as integer events", () =>
     Effect.gen(function*() {
       const server = yield* startServer({ intervalMs: 20 })
       const witness = yield* connect(server.wsUrl("/_ws/"))
@@ -144,9 +144,9 @@ describe("resume on the server (?since=N)", () => {
       yield* eventually(ensure(() => got.length >= 10, "replay and live"))
       assert.strictEqual(got[0], since + 1)
       assert.isTrue(consecutive(got), got.join(","))
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("a since older than what is held replays what is held; one ahead gets live integers; junk gets 400", () =>
+  it.scopedLive("a since older than what is held replays what is held; one ahead gets live integers; junk gets 400", () =>
     Effect.gen(function*() {
       const server = yield* startServer({ intervalMs: 20, replayCapacity: 5 })
       const witness = yield* connect(server.wsUrl("/_ws/"))
@@ -163,5 +163,5 @@ describe("resume on the server (?since=N)", () => {
       for (const junk of ["-1", "abc", "1.5", ""]) {
         assert.strictEqual((yield* refusedUpgrade(server.wsUrl(`/_ws/?since=${junk}`))).status, 400, junk)
       }
-    }).pipe(Effect.scoped))
+    }))
 })

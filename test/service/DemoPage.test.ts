@@ -3,7 +3,7 @@ import { Effect } from "effect"
 import { startServer } from "../support/TestServer.js"
 
 describe("the live demo page", () => {
-  it.live("curl still gets the text; a browser gets the page", () =>
+  it.scopedLive("curl still gets the text; a browser gets the page", () =>
     Effect.gen(function*() {
       const server = yield* startServer()
       const text = yield* Effect.promise(() => fetch(server.url("/")))
@@ -11,5 +11,5 @@ describe("the live demo page", () => {
       const html = yield* Effect.promise(() => fetch(server.url("/"), { headers: { accept: "text/html" } }))
       assert.match(html.headers.get("content-type") ?? "", /^text\/html/)
       assert.include(yield* Effect.promise(() => html.text()), "/_ws/demo")
-    }).pipe(Effect.scoped))
+    }))
 })

@@ -97,7 +97,7 @@ const play = (port: number, { bytes, cutAt, ending }: Exchange) =>
   })
 
 describe("hostile input (fuzz)", () => {
-  it.live(
+  it.scopedLive(
     "hundreds of malformed requests and frames leave the server up, serving, and with no leaked socket",
     () =>
       Effect.gen(function*() {
@@ -144,7 +144,7 @@ describe("hostile input (fuzz)", () => {
         const status = yield* server.forge.status
         assert.strictEqual(status.subscribers, 1, "one fan-out subscription, whatever happened")
         console.log(`fuzz: ${requests} malformed requests and ${frames} frame bursts, server still serving`)
-      }).pipe(Effect.scoped),
+      }),
     120_000
   )
 })

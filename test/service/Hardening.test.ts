@@ -26,7 +26,7 @@ const tcp = (port: number) =>
   )
 
 describe("Hardening", () => {
-  it.live("drops a peer that ignores pings and keeps one that answers them", () =>
+  it.scopedLive("drops a peer that ignores pings and keeps one that answers them", () =>
     Effect.gen(function*() {
       const server = yield* startServer({ intervalMs: 20, heartbeatIntervalMs: 100 })
       const silent = yield* silentWebSocket(server.port)
@@ -40,9 +40,9 @@ describe("Hardening", () => {
       assert.strictEqual(server.registry.size(), 1)
       const pings = serverFrames(silent.received()).filter((f) => f.opcode === opcodes.ping)
       assert.isAtLeast(pings.length, 1, "the silent peer was pinged before being dropped")
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("closes connections that never finish their handshake", () =>
+  it.scopedLive("closes connections that never finish their handshake", () =>
     Effect.gen(function*() {
       const server = yield* startServer({ handshakeTimeoutMs: 300 })
       const mute = yield* tcp(server.port)
@@ -51,9 +51,9 @@ describe("Hardening", () => {
       const muteMs = yield* Deferred.await(mute.closed).pipe(Effect.timeout(Duration.seconds(10)))
       const partialMs = yield* Deferred.await(partial.closed).pipe(Effect.timeout(Duration.seconds(10)))
       assert.isAtLeast(Math.min(muteMs, partialMs), 250)
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("sheds a client that stops reading, with bounded buffers, while others get every integer", () =>
+  it.scopedLive("sheds a client that stops reading, with bounded buffers, while others get every integer", () =>
     Effect.gen(function*() {
       const maxBufferedBytes = 4096
       const server = yield* startServer({ intervalMs: 10, maxBufferedBytes })
@@ -86,9 +86,9 @@ describe("Hardening", () => {
       assert.isAtMost(maxSeen, maxBufferedBytes + 256, `largest unsent backlog seen: ${maxSeen} bytes`)
       assert.isAbove(sent, 0)
       console.log(`slow consumer: ${sent} pings sent, largest server backlog seen ${maxSeen} bytes, shed`)
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("closes a socket that sends a message over the payload limit with 1009", () =>
+  it.scopedLive("closes a socket that sends a message over the payload limit with 1009", () =>
     Effect.gen(function*() {
       const server = yield* startServer({ maxPayloadBytes: 1024 })
       const client = yield* connect(server.wsUrl("/_ws/"))
@@ -96,9 +96,9 @@ describe("Hardening", () => {
       const closed = yield* Deferred.await(client.closed)
       assert.strictEqual(closed.code, 1009)
       yield* eventually(ensure(() => server.registry.size() === 0, "released"))
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("refuses upgrades beyond MAX_CONNECTIONS with 503, leaving existing clients alone", () =>
+  it.scopedLive("refuses upgrades beyond MAX_CONNECTIONS with 503, leaving existing clients alone", () =>
     Effect.gen(function*() {
       const server = yield* startServer({ intervalMs: 20, maxConnections: 2 })
       const a = yield* connect(server.wsUrl("/_ws/"))
@@ -111,9 +111,9 @@ describe("Hardening", () => {
       yield* Deferred.await(b.closed)
       yield* eventually(ensure(() => server.registry.size() === 1, "b released"))
       yield* connect(server.wsUrl("/_ws/"))
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("with ALLOWED_ORIGINS, refuses other browser origins with 403", () =>
+  it.scopedLive("with ALLOWED_ORIGINS, refuses other browser origins with 403", () =>
     Effect.gen(function*() {
       const server = yield* startServer({ allowedOrigins: ["https://good.example"] })
       const refused = yield* refusedUpgrade(server.wsUrl("/_ws/"), { origin: "https://evil.example" })
@@ -121,7 +121,7 @@ describe("Hardening", () => {
       yield* connect(server.wsUrl("/_ws/"), { origin: "https://GOOD.example" })
       // Non-browser clients send no Origin and are not what the list protects against.
       yield* connect(server.wsUrl("/_ws/"))
-    }).pipe(Effect.scoped))
+    }))
 
   const violations: ReadonlyArray<[string, Buffer, number]> = [
     ["invalid UTF-8 in a text frame", clientFrame({ opcode: opcodes.text, payload: Buffer.from([0xc3, 0x28]) }), 1007],
@@ -135,7 +135,7 @@ describe("Hardening", () => {
     ]
   ]
   for (const [what, frame, code] of violations) {
-    it.live(`answers ${what} with close code ${code} and releases the socket`, () =>
+    it.scopedLive(`answers ${what} with close code ${code} and releases the socket`, () =>
       Effect.gen(function*() {
         const server = yield* startServer()
         const raw = yield* rawWebSocket(server.port)
@@ -146,6 +146,6 @@ describe("Hardening", () => {
         assert.strictEqual(closeCodeOf(serverFrames(raw.received())), code)
         yield* eventually(ensure(() => server.registry.size() === 0, "released"))
         assert.strictEqual(serverCloseReason(serverSide), "protocol-error", "logged as closed by the server")
-      }).pipe(Effect.scoped))
+      }))
   }
 })

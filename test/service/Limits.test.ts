@@ -4,10 +4,10 @@ import { startServer } from "../support/TestServer.js"
 import { connect } from "../support/WebSocketClient.js"
 
 describe("connection limits", () => {
-  it.live("does not negotiate permessage-deflate, whatever the client offers", () =>
+  it.scopedLive("does not negotiate permessage-deflate, whatever the client offers", () =>
     Effect.gen(function*() {
       const server = yield* startServer()
       const { ws } = yield* connect(server.wsUrl("/_ws/"), { perMessageDeflate: true })
       assert.strictEqual(ws.extensions, "")
-    }).pipe(Effect.scoped))
+    }))
 })

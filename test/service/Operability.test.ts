@@ -13,7 +13,7 @@ const scrape = (url: string) =>
   )
 
 describe("operability", () => {
-  it.live("/metrics counts a scripted scenario: connect 3, refuse 2, close 1 with a code", () =>
+  it.scopedLive("/metrics counts a scripted scenario: connect 3, refuse 2, close 1 with a code", () =>
     Effect.gen(function*() {
       const server = yield* startServer({ intervalMs: 20 })
       const before = yield* scrape(server.url("/metrics"))
@@ -43,5 +43,5 @@ describe("operability", () => {
       assert.isAtLeast(delta("forge_messages_sent_total"), a.received.length)
       assert.strictEqual(delta("forge_slow_consumer_disconnects_total"), 0)
       assert.isAbove(after("nodejs_eventloop_lag_seconds") + after("process_resident_memory_bytes"), 0)
-    }).pipe(Effect.scoped))
+    }))
 })
