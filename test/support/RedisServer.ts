@@ -1,18 +1,16 @@
 /**
- * A real `redis-server` of the test's own, on a free port, stopped by its PID. Where the binary is
- * missing the Redis tests skip with a message saying how to install it, except under CI=true,
- * where .ci/run installs it and a missing one is a failure.
+ * A real `redis-server` of the test's own, on a free port, stopped by its PID.
  */
-import { Deferred, Duration, Effect, Schedule } from "effect"
-import { spawn } from "node:child_process"
-import { existsSync } from "node:fs"
+import { Deferred, Duration, Effect, Schedule, Scope } from "effect"
 import * as Net from "node:net"
+import { dependency } from "./Dependency.js"
+import { type SpawnedProcess, spawnProcess } from "./SpawnedProcess.js"
 
-export const redisServerPath = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].find(existsSync)
-export const redisMissing = redisServerPath === undefined
-export const redisInstallHint = "redis-server is missing: install it with `apt-get install -y redis-server`"
-
-if (redisMissing && process.env["CI"] !== "true") console.warn(`Skipping Redis tests. ${redisInstallHint}`)
+export const redisServerBinary = dependency(
+  "Redis tests",
+  ["/usr/bin/redis-server", "/usr/local/bin/redis-server"],
+  "redis-server is missing: install it with `apt-get install -y redis-server`"
+)
 
 /** A free TCP port on loopback, as the OS hands one out. */
 export const freePort = Effect.async<number>((resume) => {
@@ -45,13 +43,12 @@ export interface RedisProcess {
 
 /** Starts redis-server for the life of the scope. */
 export const redisServer = Effect.gen(function*() {
-  if (redisServerPath === undefined) return yield* Effect.die(new Error(redisInstallHint))
+  const path = yield* redisServerBinary.required
   const port = yield* freePort
-  let child: ReturnType<typeof spawn> | undefined
-  let exited: Deferred.Deferred<void> | undefined
+  const scope = yield* Effect.scope
+  let current: SpawnedProcess | undefined
   const start = Effect.gen(function*() {
-    const done = yield* Deferred.make<void>()
-    const proc = spawn(redisServerPath, [
+    current = yield* spawnProcess(path, [
       "--port",
       String(port),
       "--bind",
@@ -60,17 +57,13 @@ export const redisServer = Effect.gen(function*() {
       "",
       "--appendonly",
       "no"
-    ], {
-      stdio: "ignore"
-    })
-    proc.on("exit", () => Deferred.unsafeDone(done, Effect.void))
-    child = proc
-    exited = done
+    ]).pipe(Scope.extend(scope))
     yield* ping(port).pipe(Effect.retry(Schedule.spaced(Duration.millis(20))), Effect.timeout(Duration.seconds(10)))
   })
-  const kill = Effect.gen(function*() {
-    if (child !== undefined && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL")
-    if (exited !== undefined) yield* Deferred.await(exited)
+  const kill = Effect.suspend(() => {
+    if (current === undefined) return Effect.void
+    current.kill("SIGKILL")
+    return Effect.asVoid(Deferred.await(current.exited))
   })
   yield* Effect.acquireRelease(start, () => kill)
   return {

@@ -4,6 +4,8 @@
  * the test interprets the commands a reader types (npm start, websocat, curl, npm run client) and
  * holds the server to the outputs the document shows.
  */
+import { readFileSync } from "node:fs"
+import { repoPath } from "./RepoPaths.js"
 
 export interface Step {
   /** The `## N. Title` the step belongs to. */
@@ -35,6 +37,10 @@ export const parseWalkthrough = (markdown: string): Array<Step> => {
   }
   return steps
 }
+
+/** The steps of docs/walkthrough.md as it is in the repository. */
+export const readWalkthrough = (): Array<Step> =>
+  parseWalkthrough(readFileSync(repoPath("docs/walkthrough.md"), "utf8"))
 
 /** The integers a websocat-like step shows, or undefined when its output is something else. */
 export const integerLines = (expected: string): Array<number> | undefined => {

@@ -10,7 +10,7 @@ import {
   pingPacket,
   type Reaction,
   receive
-} from "../src/socketio/SocketIoProtocol.js"
+} from "../../src/socketio/SocketIoProtocol.js"
 
 const decodeSocketIo = (text: string) => {
   const decoder = new Decoder()

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
-import { maxCatchUpMs, nextTick } from "../src/forge/ForgeSchedule.js"
+import { maxCatchUpMs, nextTick } from "../../src/forge/ForgeSchedule.js"
 
 describe("ForgeSchedule", () => {
   it.prop(

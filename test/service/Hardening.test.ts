@@ -2,18 +2,13 @@ import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect } from "effect"
 import * as Net from "node:net"
 import { WebSocket } from "ws"
-import { serverCloseReason } from "../src/ops/ServerCloses.js"
-import { clientFrame, closeCodeOf, opcodes, serverFrames } from "./support/Frames.js"
-import { consecutive } from "./support/Sequences.js"
-import {
-  connect,
-  ensure,
-  eventually,
-  rawWebSocket,
-  refusedUpgrade,
-  silentWebSocket,
-  startServer
-} from "./support/TestServer.js"
+import { serverCloseReason } from "../../src/ops/ServerCloses.js"
+import { ensure, eventually } from "../support/Eventually.js"
+import { clientFrame, closeCodeOf, opcodes, serverFrames } from "../support/Frames.js"
+import { rawWebSocket, silentWebSocket } from "../support/RawSocket.js"
+import { consecutive } from "../support/Sequences.js"
+import { startServer } from "../support/TestServer.js"
+import { connect, refusedUpgrade } from "../support/WebSocketClient.js"
 
 /** A TCP connection that does whatever the test writes, and reports when the server closes it. */
 const tcp = (port: number) =>
@@ -31,7 +26,7 @@ const tcp = (port: number) =>
   )
 
 describe("Hardening", () => {
-  it.live("drops a peer that ignores pings and keeps one that answers them", () =>
+  it.scopedLive("drops a peer that ignores pings and keeps one that answers them", () =>
     Effect.gen(function*() {
       const server = yield* startServer({ intervalMs: 20, heartbeatIntervalMs: 100 })
       const silent = yield* silentWebSocket(server.port)
@@ -45,9 +40,9 @@ describe("Hardening", () => {
       assert.strictEqual(server.registry.size(), 1)
       const pings = serverFrames(silent.received()).filter((f) => f.opcode === opcodes.ping)
       assert.isAtLeast(pings.length, 1, "the silent peer was pinged before being dropped")
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("closes connections that never finish their handshake", () =>
+  it.scopedLive("closes connections that never finish their handshake", () =>
     Effect.gen(function*() {
       const server = yield* startServer({ handshakeTimeoutMs: 300 })
       const mute = yield* tcp(server.port)
@@ -56,9 +51,9 @@ describe("Hardening", () => {
       const muteMs = yield* Deferred.await(mute.closed).pipe(Effect.timeout(Duration.seconds(10)))
       const partialMs = yield* Deferred.await(partial.closed).pipe(Effect.timeout(Duration.seconds(10)))
       assert.isAtLeast(Math.min(muteMs, partialMs), 250)
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("sheds a client that stops reading, with bounded buffers, while others get every integer", () =>
+  it.scopedLive("sheds a client that stops reading, with bounded buffers, while others get every integer", () =>
     Effect.gen(function*() {
       const maxBufferedBytes = 4096
       const server = yield* startServer({ intervalMs: 10, maxBufferedBytes })
@@ -91,9 +86,9 @@ describe("Hardening", () => {
       assert.isAtMost(maxSeen, maxBufferedBytes + 256, `largest unsent backlog seen: ${maxSeen} bytes`)
       assert.isAbove(sent, 0)
       console.log(`slow consumer: ${sent} pings sent, largest server backlog seen ${maxSeen} bytes, shed`)
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("closes a socket that sends a message over the payload limit with 1009", () =>
+  it.scopedLive("closes a socket that sends a message over the payload limit with 1009", () =>
     Effect.gen(function*() {
       const server = yield* startServer({ maxPayloadBytes: 1024 })
       const client = yield* connect(server.wsUrl("/_ws/"))
@@ -101,9 +96,9 @@ describe("Hardening", () => {
       const closed = yield* Deferred.await(client.closed)
       assert.strictEqual(closed.code, 1009)
       yield* eventually(ensure(() => server.registry.size() === 0, "released"))
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("refuses upgrades beyond MAX_CONNECTIONS with 503, leaving existing clients alone", () =>
+  it.scopedLive("refuses upgrades beyond MAX_CONNECTIONS with 503, leaving existing clients alone", () =>
     Effect.gen(function*() {
       const server = yield* startServer({ intervalMs: 20, maxConnections: 2 })
       const a = yield* connect(server.wsUrl("/_ws/"))
@@ -116,32 +111,17 @@ describe("Hardening", () => {
       yield* Deferred.await(b.closed)
       yield* eventually(ensure(() => server.registry.size() === 1, "b released"))
       yield* connect(server.wsUrl("/_ws/"))
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("with ALLOWED_ORIGINS, refuses other browser origins with 403", () =>
+  it.scopedLive("with ALLOWED_ORIGINS, refuses other browser origins with 403", () =>
     Effect.gen(function*() {
       const server = yield* startServer({ allowedOrigins: ["https://good.example"] })
-      const refused = yield* Effect.async<number>((resume) => {
-        const ws = new WebSocket(server.wsUrl("/_ws/"), { origin: "https://evil.example" })
-        ws.on("unexpected-response", (_req, res) => {
-          resume(Effect.succeed(res.statusCode ?? 0))
-          ws.terminate()
-        })
-        ws.on("open", () => resume(Effect.succeed(101)))
-        ws.on("error", () => {})
-      })
-      assert.strictEqual(refused, 403)
-      yield* Effect.acquireRelease(
-        Effect.async<WebSocket, Error>((resume) => {
-          const ws = new WebSocket(server.wsUrl("/_ws/"), { origin: "https://GOOD.example" })
-          ws.on("open", () => resume(Effect.succeed(ws)))
-          ws.on("error", (e) => resume(Effect.fail(e)))
-        }),
-        (ws) => Effect.sync(() => ws.terminate())
-      )
+      const refused = yield* refusedUpgrade(server.wsUrl("/_ws/"), { origin: "https://evil.example" })
+      assert.strictEqual(refused.status, 403)
+      yield* connect(server.wsUrl("/_ws/"), { origin: "https://GOOD.example" })
       // Non-browser clients send no Origin and are not what the list protects against.
       yield* connect(server.wsUrl("/_ws/"))
-    }).pipe(Effect.scoped))
+    }))
 
   const violations: ReadonlyArray<[string, Buffer, number]> = [
     ["invalid UTF-8 in a text frame", clientFrame({ opcode: opcodes.text, payload: Buffer.from([0xc3, 0x28]) }), 1007],
@@ -155,7 +135,7 @@ describe("Hardening", () => {
     ]
   ]
   for (const [what, frame, code] of violations) {
-    it.live(`answers ${what} with close code ${code} and releases the socket`, () =>
+    it.scopedLive(`answers ${what} with close code ${code} and releases the socket`, () =>
       Effect.gen(function*() {
         const server = yield* startServer()
         const raw = yield* rawWebSocket(server.port)
@@ -166,6 +146,6 @@ describe("Hardening", () => {
         assert.strictEqual(closeCodeOf(serverFrames(raw.received())), code)
         yield* eventually(ensure(() => server.registry.size() === 0, "released"))
         assert.strictEqual(serverCloseReason(serverSide), "protocol-error", "logged as closed by the server")
-      }).pipe(Effect.scoped))
+      }))
   }
 })

@@ -1,29 +1,16 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Scope } from "effect"
-import { browserPage, chromiumMissing } from "./support/Browser.js"
-import { startServer } from "./support/TestServer.js"
-
-const skipLocally = chromiumMissing && process.env["CI"] !== "true"
+import { Effect } from "effect"
+import { browserPage, chromium } from "../support/Browser.js"
+import { restartableServer } from "../support/RestartableServer.js"
 
 describe("the live demo page", () => {
-  it.live("curl still gets the text; a browser gets the page", () =>
-    Effect.gen(function*() {
-      const server = yield* startServer()
-      const text = yield* Effect.promise(() => fetch(server.url("/")))
-      assert.match(text.headers.get("content-type") ?? "", /^text\/plain/)
-      const html = yield* Effect.promise(() => fetch(server.url("/"), { headers: { accept: "text/html" } }))
-      assert.match(html.headers.get("content-type") ?? "", /^text\/html/)
-      assert.include(yield* Effect.promise(() => html.text()), "/_ws/demo")
-    }).pipe(Effect.scoped))
-
-  it.live.skipIf(skipLocally)(
+  it.scopedLive.skipIf(chromium.skip)(
     "shows rising integers, then 'reconnecting' when the server restarts, then live integers again",
     () =>
       Effect.gen(function*() {
-        const firstScope = yield* Scope.make()
-        const first = yield* Scope.extend(startServer({ intervalMs: 50 }), firstScope)
+        const server = yield* restartableServer({ intervalMs: 50 })
         const page = yield* browserPage
-        yield* Effect.promise(() => page.goto(first.url("/")))
+        yield* Effect.promise(() => page.goto(server.url("/")))
         // Browser-side conditions are expressions: they run in the page, not in Node.
         const valueInPage = "Number(document.getElementById('value').textContent)"
         const stateInPage = "document.body.dataset.state"
@@ -40,16 +27,16 @@ describe("the live demo page", () => {
         const history = yield* Effect.promise(() => page.locator("#history li").allTextContents())
         assert.isAtLeast(history.length, 2)
 
-        yield* Scope.close(firstScope, Exit.void)
+        yield* server.stop
         yield* waitFor(`${stateInPage} !== "live"`)
         assert.match((yield* state()) ?? "", /^(reconnecting in \d+\.\d s|connecting)$/)
 
-        yield* startServer({ intervalMs: 50, port: first.port })
+        yield* server.restart
         yield* waitFor(`${stateInPage} === "live"`)
         const before = yield* value()
         yield* waitFor(`${valueInPage} !== ${before}`)
         assert.strictEqual(yield* state(), "live")
-      }).pipe(Effect.scoped),
+      }),
     60_000
   )
 })

@@ -1,8 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, FastCheck as fc } from "effect"
 import * as Net from "node:net"
-import { clientFrame } from "./support/Frames.js"
-import { connect, ensure, eventually, startServer, upgradeRequest } from "./support/TestServer.js"
+import { ensure, eventually } from "../support/Eventually.js"
+import { clientFrame } from "../support/Frames.js"
+import { upgradeRequest } from "../support/RawSocket.js"
+import { consecutive } from "../support/Sequences.js"
+import { startServer } from "../support/TestServer.js"
+import { connect } from "../support/WebSocketClient.js"
 
 // Pieces of a request line and headers, from plausible to hostile.
 const token = fc.string({ unit: fc.constantFrom(..."GETPOSTXyz-_/ .:%\u0000\u00ff\t\"<>".split("")), maxLength: 12 })
@@ -93,7 +97,7 @@ const play = (port: number, { bytes, cutAt, ending }: Exchange) =>
   })
 
 describe("hostile input (fuzz)", () => {
-  it.live(
+  it.scopedLive(
     "hundreds of malformed requests and frames leave the server up, serving, and with no leaked socket",
     () =>
       Effect.gen(function*() {
@@ -130,7 +134,7 @@ describe("hostile input (fuzz)", () => {
         assert.strictEqual(health.status, 200)
         const before = witness.received.length
         yield* eventually(ensure(() => witness.received.length > before + 3, "witness still receives"))
-        assert.isTrue(witness.received.every((v, i) => i === 0 || Number(v) === Number(witness.received[i - 1]) + 1))
+        assert.isTrue(consecutive(witness.received), witness.received.join(","))
         const late = yield* connect(server.wsUrl("/socket.io/"))
         yield* eventually(ensure(() => late.received.length > 0, "a new client receives"))
         yield* eventually(
@@ -140,7 +144,7 @@ describe("hostile input (fuzz)", () => {
         const status = yield* server.forge.status
         assert.strictEqual(status.subscribers, 1, "one fan-out subscription, whatever happened")
         console.log(`fuzz: ${requests} malformed requests and ${frames} frame bursts, server still serving`)
-      }).pipe(Effect.scoped),
+      }),
     120_000
   )
 })

@@ -8,7 +8,7 @@ import {
   type ReconnectPolicy,
   verdictForClose,
   verdictForStatus
-} from "../src/client/ReconnectPolicy.js"
+} from "../../src/client/ReconnectPolicy.js"
 
 const policy: fc.Arbitrary<ReconnectPolicy> = fc.record({
   baseMs: fc.integer({ min: 1, max: 5000 }),

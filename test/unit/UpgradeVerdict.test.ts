@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
-import { judgeUpgrade, refusalResponse, type UpgradeRequest, type UpgradeVerdict } from "../src/wire/Handshake.js"
+import { judgeUpgrade, refusalResponse, type UpgradeRequest, type UpgradeVerdict } from "../../src/wire/Handshake.js"
 
 const key = fc.uint8Array({ minLength: 16, maxLength: 16 }).map((bytes) => Buffer.from(bytes).toString("base64"))
 const target = fc.tuple(fc.constantFrom("/_ws/", "/socket.io/"), fc.stringMatching(/^[a-z0-9/_-]{0,10}$/)).map(

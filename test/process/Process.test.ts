@@ -1,15 +1,17 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect } from "effect"
-import { spawnService, waitForPort } from "./support/ServiceProcess.js"
-import { connect, ensure, eventually } from "./support/TestServer.js"
+import { ensure, eventually } from "../support/Eventually.js"
+import { httpUrl, wsUrl } from "../support/LocalUrls.js"
+import { spawnService, waitForPort } from "../support/ServiceProcess.js"
+import { connect } from "../support/WebSocketClient.js"
 
 describe("the service as a process (node dist/main.js)", () => {
-  it.live("starts, says where it listens, serves integers, and exits 0 on SIGTERM with clients told 1012", () =>
+  it.scopedLive("starts, says where it listens, serves integers, and exits 0 on SIGTERM with clients told 1012", () =>
     Effect.gen(function*() {
       const service = yield* spawnService({ PORT: "0", HOST: "127.0.0.1", FORGE_INTERVAL_MS: "20" })
       const port = yield* waitForPort(service)
       assert.match(service.output(), new RegExp(`websocat ws://127\\.0\\.0\\.1:${port}/_ws/`))
-      const client = yield* connect(`ws://127.0.0.1:${port}/_ws/`)
+      const client = yield* connect(wsUrl(port, "/_ws/"))
       yield* eventually(ensure(() => client.received.length >= 3, "integers"))
       assert.deepStrictEqual(client.received.slice(0, 3), ["1", "2", "3"])
       process.kill(service.pid, "SIGTERM")
@@ -17,33 +19,33 @@ describe("the service as a process (node dist/main.js)", () => {
       assert.strictEqual(closed.code, 1012)
       const exit = yield* Deferred.await(service.exited).pipe(Effect.timeout(Duration.seconds(10)))
       assert.deepStrictEqual(exit, { code: 0, signal: null })
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("keeps serving when whoever reads its log goes away (EPIPE on stdout)", () =>
+  it.scopedLive("keeps serving when whoever reads its log goes away (EPIPE on stdout)", () =>
     Effect.gen(function*() {
       const service = yield* spawnService({ PORT: "0", HOST: "127.0.0.1", FORGE_INTERVAL_MS: "20" })
       const port = yield* waitForPort(service)
       service.closeOutput()
       // Each connection writes log lines to the closed pipe.
       for (let i = 0; i < 3; i++) {
-        const client = yield* connect(`ws://127.0.0.1:${port}/_ws/`)
+        const client = yield* connect(wsUrl(port, "/_ws/"))
         yield* eventually(ensure(() => client.received.length >= 2, "integers"))
         client.ws.close()
         yield* Deferred.await(client.closed)
       }
-      const health = yield* Effect.promise(() => fetch(`http://127.0.0.1:${port}/cache-healthcheck?`))
+      const health = yield* Effect.promise(() => fetch(httpUrl(port, "/cache-healthcheck?")))
       assert.strictEqual(health.status, 200)
       assert.isFalse(yield* Deferred.isDone(service.exited), "still running")
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("exits 0 on SIGINT", () =>
+  it.scopedLive("exits 0 on SIGINT", () =>
     Effect.gen(function*() {
       const service = yield* spawnService({ PORT: "0", HOST: "127.0.0.1" })
       yield* waitForPort(service)
       process.kill(service.pid, "SIGINT")
       const exit = yield* Deferred.await(service.exited).pipe(Effect.timeout(Duration.seconds(10)))
       assert.deepStrictEqual(exit, { code: 0, signal: null })
-    }).pipe(Effect.scoped))
+    }))
 
   for (
     const [variable, value] of [
@@ -58,7 +60,7 @@ describe("the service as a process (node dist/main.js)", () => {
       ["HOST", " "]
     ] as const
   ) {
-    it.live(`refuses to start with ${variable}=${JSON.stringify(value)}: one line naming it, exit 1`, () =>
+    it.scopedLive(`refuses to start with ${variable}=${JSON.stringify(value)}: one line naming it, exit 1`, () =>
       Effect.gen(function*() {
         const service = yield* spawnService({ PORT: "0", [variable]: value })
         const exit = yield* Deferred.await(service.exited).pipe(Effect.timeout(Duration.seconds(10)))
@@ -66,6 +68,6 @@ describe("the service as a process (node dist/main.js)", () => {
         const lines = service.output().trim().split("\n")
         assert.strictEqual(lines.length, 1, service.output())
         assert.include(lines[0], variable)
-      }).pipe(Effect.scoped))
+      }))
   }
 })

@@ -1,21 +1,15 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Duration, Effect, Exit, Fiber, Scope } from "effect"
+import { Deferred, Duration, Effect, Fiber } from "effect"
 import * as Net from "node:net"
-import { consecutive } from "./support/Sequences.js"
-import {
-  connect,
-  ensure,
-  eventually,
-  rawExchange,
-  refusedUpgrade,
-  silentWebSocket,
-  startServer,
-  statusOf,
-  upgradeRequest
-} from "./support/TestServer.js"
+import { ensure, eventually } from "../support/Eventually.js"
+import { rawExchange, silentWebSocket, statusOf, upgradeRequest } from "../support/RawSocket.js"
+import { restartableServer } from "../support/RestartableServer.js"
+import { consecutive } from "../support/Sequences.js"
+import { startServer } from "../support/TestServer.js"
+import { connect, refusedUpgrade } from "../support/WebSocketClient.js"
 
 describe("Server (end to end)", () => {
-  it.live("answers the health check at once, with the origin header, without starting the forge", () =>
+  it.scopedLive("answers the health check at once, with the origin header, without starting the forge", () =>
     Effect.gen(function*() {
       const server = yield* startServer()
       const response = yield* Effect.promise(() => fetch(server.url("/cache-healthcheck?")))
@@ -25,9 +19,9 @@ describe("Server (end to end)", () => {
       const head = yield* Effect.promise(() => fetch(server.url("/cache-healthcheck"), { method: "HEAD" }))
       assert.strictEqual(head.status, 200)
       assert.deepStrictEqual(yield* server.forge.status, { running: false, last: 0, subscribers: 0 })
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("serves a text page at /, 404 elsewhere, 400 for plain requests on WebSocket paths", () =>
+  it.scopedLive("serves a text page at /, 404 elsewhere, 400 for plain requests on WebSocket paths", () =>
     Effect.gen(function*() {
       const server = yield* startServer()
       const get = (path: string) => Effect.promise(() => fetch(server.url(path)))
@@ -40,9 +34,9 @@ describe("Server (end to end)", () => {
         assert.strictEqual(response.headers.get("x-vip-reached-origin"), "true", path)
         yield* Effect.promise(() => response.text())
       }
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("two clients on different allowed paths receive the same integers, as text frames", () =>
+  it.scopedLive("two clients on different allowed paths receive the same integers, as text frames", () =>
     Effect.gen(function*() {
       const server = yield* startServer({ intervalMs: 20 })
       const a = yield* connect(server.wsUrl("/_ws/"))
@@ -58,9 +52,9 @@ describe("Server (end to end)", () => {
       assert.isFalse(a.sawBinary() || b.sawBinary())
       assert.strictEqual(a.upgradeHeaders()["x-vip-reached-origin"], "true")
       assert.match(a.received[0]!, /^[1-9]\d*$/)
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("stops the forge when the last client leaves, and continues the sequence when one returns", () =>
+  it.scopedLive("stops the forge when the last client leaves, and continues the sequence when one returns", () =>
     Effect.gen(function*() {
       const server = yield* startServer({ intervalMs: 20 })
       const first = yield* Effect.scoped(Effect.gen(function*() {
@@ -84,9 +78,9 @@ describe("Server (end to end)", () => {
       const c = yield* connect(server.wsUrl("/_ws/"))
       yield* eventually(ensure(() => c.received.length >= 1, "an integer"))
       assert.strictEqual(Number(c.received[0]), stoppedAt + 1)
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("refuses upgrades outside the allowed paths with 404 and the origin header", () =>
+  it.scopedLive("refuses upgrades outside the allowed paths with 404 and the origin header", () =>
     Effect.gen(function*() {
       const server = yield* startServer()
       for (
@@ -97,9 +91,9 @@ describe("Server (end to end)", () => {
         assert.strictEqual(refused.headers["x-vip-reached-origin"], "true", path)
       }
       assert.strictEqual(server.registry.size(), 0)
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("answers each malformed upgrade with its documented status and closes the connection", () =>
+  it.scopedLive("answers each malformed upgrade with its documented status and closes the connection", () =>
     Effect.gen(function*() {
       const server = yield* startServer()
       const cases: ReadonlyArray<[string, string, number]> = [
@@ -128,9 +122,9 @@ describe("Server (end to end)", () => {
         .pipe(Effect.timeout(Duration.millis(300)), Effect.option)
       // A valid upgrade is accepted and stays open, so the exchange does not end by itself.
       assert.strictEqual(accepted._tag, "None")
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("survives connections reset in the middle of the handshake", () =>
+  it.scopedLive("survives connections reset in the middle of the handshake", () =>
     Effect.gen(function*() {
       const server = yield* startServer({ intervalMs: 20 })
       const full = upgradeRequest("/_ws/")
@@ -149,26 +143,25 @@ describe("Server (end to end)", () => {
       const client = yield* connect(server.wsUrl("/_ws/"))
       yield* eventually(ensure(() => client.received.length >= 2, "integers after the resets"))
       yield* eventually(ensure(() => server.registry.size() === 1, "only the live client registered"))
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("reads and discards what clients send", () =>
+  it.scopedLive("reads and discards what clients send", () =>
     Effect.gen(function*() {
       const server = yield* startServer({ intervalMs: 20 })
       const client = yield* connect(server.wsUrl("/_ws/"))
       for (let i = 0; i < 100; i++) client.ws.send(`hello ${i}`)
       yield* eventually(ensure(() => client.received.length >= 5, "integers while sending"))
       assert.isTrue(consecutive(client.received))
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("on shutdown, tells clients to come back (1012), stops the forge and leaves nothing listening", () =>
+  it.scopedLive("on shutdown, tells clients to come back (1012), stops the forge and leaves nothing listening", () =>
     Effect.gen(function*() {
       // The clients live in the test's scope, the server in its own, so the server shuts down
       // while the clients are still connected.
-      const serverScope = yield* Scope.make()
-      const server = yield* Scope.extend(startServer({ intervalMs: 20 }), serverScope)
+      const server = yield* restartableServer({ intervalMs: 20 })
       const clients = yield* Effect.forEach([1, 2, 3], () => connect(server.wsUrl("/_ws/")))
       yield* eventually(ensure(() => clients.every((c) => c.received.length > 0), "integers"))
-      yield* Scope.close(serverScope, Exit.void)
+      yield* server.stop
       for (const client of clients) {
         const closed = yield* Deferred.await(client.closed)
         assert.deepStrictEqual(closed, { code: 1012, reason: "server restarting" })
@@ -186,19 +179,18 @@ describe("Server (end to end)", () => {
         socket.on("error", () => resume(Effect.succeed(true)))
       })
       assert.isTrue(refused, "the port no longer accepts connections")
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("while draining, answers 503 to the health check and to upgrades, and keeps its shutdown deadline", () =>
+  it.scopedLive("while draining, answers 503 to the health check and to upgrades, and keeps its shutdown deadline", () =>
     Effect.gen(function*() {
-      const serverScope = yield* Scope.make()
-      const server = yield* Scope.extend(startServer({ intervalMs: 20, shutdownTimeoutMs: 1000 }), serverScope)
+      const server = yield* restartableServer({ intervalMs: 20, shutdownTimeoutMs: 1000 })
       // Connected with a fresh HTTP connection per request, so draining answers come from the server.
       const get = (path: string) => Effect.promise(() => fetch(server.url(path), { headers: { connection: "close" } }))
       yield* silentWebSocket(server.port)
       const polite = yield* connect(server.wsUrl("/_ws/"))
       yield* eventually(ensure(() => polite.received.length > 0, "integers"))
       const started = Date.now()
-      const closing = yield* Effect.fork(Scope.close(serverScope, Exit.void))
+      const closing = yield* Effect.fork(server.stop)
       yield* Deferred.await(polite.closed)
       const health = yield* get("/cache-healthcheck?")
       assert.strictEqual(health.status, 503)
@@ -211,5 +203,5 @@ describe("Server (end to end)", () => {
       assert.isAtLeast(tookMs, 900)
       assert.isBelow(tookMs, 5000)
       assert.strictEqual(server.registry.size(), 0)
-    }).pipe(Effect.scoped))
+    }))
 })

@@ -1,10 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, FastCheck as fc, Layer, Scope, TestClock } from "effect"
-import { ForgeLive } from "../src/App.js"
-import { ForgeConfig, ServerConfig } from "../src/Config.js"
-import { plainAudience } from "../src/edge/WebSocketEdge.js"
-import { replayRange, sinceOf } from "../src/fanout/Resume.js"
-import { type Recipient, SocketRegistry } from "../src/fanout/SocketRegistry.js"
+import { ForgeLive } from "../../src/App.js"
+import { ForgeConfig, ServerConfig } from "../../src/Config.js"
+import { plainAudience } from "../../src/edge/WebSocketEdge.js"
+import { replayRange, sinceOf } from "../../src/fanout/Resume.js"
+import { type Recipient, SocketRegistry } from "../../src/fanout/SocketRegistry.js"
 
 /** A socket that records what the fan-out writes to it. */
 const recorder = () => {

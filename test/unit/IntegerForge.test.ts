@@ -1,8 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, FastCheck as fc, Fiber, Layer, Queue, Scope, TestClock } from "effect"
-import { ForgeConfig } from "../src/Config.js"
-import * as InProcessForge from "../src/forge/InProcessForge.js"
-import { IntegerForge } from "../src/forge/IntegerForge.js"
+import { ForgeConfig } from "../../src/Config.js"
+import * as InProcessForge from "../../src/forge/InProcessForge.js"
+import { IntegerForge } from "../../src/forge/IntegerForge.js"
 
 const forgeLayer = (intervalMs: number, bufferCapacity = 1024) =>
   InProcessForge.layer.pipe(Layer.provide(ForgeConfig.make(intervalMs, bufferCapacity)))

@@ -1,14 +1,15 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect, FastCheck as fc } from "effect"
 import { Redis } from "ioredis"
-import parsePrometheusTextFormat from "parse-prometheus-text-format"
 import { WebSocket } from "ws"
-import { redisMissing, redisServer } from "./support/RedisServer.js"
-import { consecutive } from "./support/Sequences.js"
-import { spawnService, waitForPort } from "./support/ServiceProcess.js"
-import { connect, ensure, eventually } from "./support/TestServer.js"
+import { ensure, eventually } from "../support/Eventually.js"
+import { httpUrl, wsUrl } from "../support/LocalUrls.js"
+import { scrapeMetrics } from "../support/Metrics.js"
+import { redisServer, redisServerBinary } from "../support/RedisServer.js"
+import { consecutive } from "../support/Sequences.js"
+import { spawnService, waitForPort } from "../support/ServiceProcess.js"
+import { connect } from "../support/WebSocketClient.js"
 
-const skipLocally = redisMissing && process.env["CI"] !== "true"
 const intervalMs = 50
 const leaseMs = 1000
 
@@ -25,44 +26,45 @@ const instance = (redisUrl: string, prefix: string) =>
       FORGE_LEASE_MS: String(leaseMs)
     })
     const port = yield* waitForPort(service)
-    return { service, port, ws: (path = "/_ws/") => `ws://127.0.0.1:${port}${path}` }
+    return { service, port, ws: (path = "/_ws/") => wsUrl(port, path) }
   })
 
+/** NaN when the gauge is absent, so that no comparison with it holds. */
 const gauge = (port: number, name: string) =>
-  Effect.promise(async () => {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
-    const family = parsePrometheusTextFormat(text).find((f) => f.name === name)
-    return Number(family?.metrics[0]?.value ?? NaN)
-  })
+  scrapeMetrics(httpUrl(port, "/metrics")).pipe(Effect.map((read) => read(name) ?? NaN))
 
 const increasing = (values: ReadonlyArray<number>) => values.every((v, i) => i === 0 || v > values[i - 1]!)
 const numbers = (received: ReadonlyArray<string>) => received.map(Number)
 const uniquePrefix = () => `test-${Math.random().toString(36).slice(2)}`
 
-describe.skipIf(skipLocally)("the shared forge over Redis (REDIS_URL)", () => {
-  it.live("three instances, clients spread over them, see one and the same sequence", () =>
-    Effect.gen(function*() {
-      const redis = yield* redisServer
-      const prefix = uniquePrefix()
-      const instances = yield* Effect.all([1, 2, 3].map(() => instance(redis.url, prefix)), { concurrency: 3 })
-      const clients = yield* Effect.forEach(instances, (i) => connect(i.ws()))
-      yield* eventually(
-        ensure(() => clients.every((c) => c.received.length >= 15), "integers everywhere"),
-        Duration.seconds(15)
-      )
-      for (const client of clients) assert.isTrue(consecutive(client.received), client.received.join(","))
-      const [a, b, c] = clients.map((client) => numbers(client.received))
-      const start = Math.max(a![0]!, b![0]!, c![0]!)
-      const end = Math.min(a!.at(-1)!, b!.at(-1)!, c!.at(-1)!)
-      const window = (xs: Array<number>) => xs.filter((n) => n >= start && n <= end)
-      assert.isAbove(end, start)
-      assert.deepStrictEqual(window(b!), window(a!))
-      assert.deepStrictEqual(window(c!), window(a!))
-      const leaders = yield* Effect.forEach(instances, (i) => gauge(i.port, "forge_leader"))
-      assert.strictEqual(leaders.reduce((x, y) => x + y, 0), 1, "exactly one leader")
-    }).pipe(Effect.scoped), 60_000)
+describe.skipIf(redisServerBinary.skip)("the shared forge over Redis (REDIS_URL)", () => {
+  it.scopedLive(
+    "three instances, clients spread over them, see one and the same sequence",
+    () =>
+      Effect.gen(function*() {
+        const redis = yield* redisServer
+        const prefix = uniquePrefix()
+        const instances = yield* Effect.all([1, 2, 3].map(() => instance(redis.url, prefix)), { concurrency: 3 })
+        const clients = yield* Effect.forEach(instances, (i) => connect(i.ws()))
+        yield* eventually(
+          ensure(() => clients.every((c) => c.received.length >= 15), "integers everywhere"),
+          Duration.seconds(15)
+        )
+        for (const client of clients) assert.isTrue(consecutive(client.received), client.received.join(","))
+        const [a, b, c] = clients.map((client) => numbers(client.received))
+        const start = Math.max(a![0]!, b![0]!, c![0]!)
+        const end = Math.min(a!.at(-1)!, b!.at(-1)!, c!.at(-1)!)
+        const window = (xs: Array<number>) => xs.filter((n) => n >= start && n <= end)
+        assert.isAbove(end, start)
+        assert.deepStrictEqual(window(b!), window(a!))
+        assert.deepStrictEqual(window(c!), window(a!))
+        const leaders = yield* Effect.forEach(instances, (i) => gauge(i.port, "forge_leader"))
+        assert.strictEqual(leaders.reduce((x, y) => x + y, 0), 1, "exactly one leader")
+      }),
+    60_000
+  )
 
-  it.live(
+  it.scopedLive(
     "the leader is killed: another instance takes over within the lease, with no duplicate",
     () =>
       Effect.gen(function*() {
@@ -94,11 +96,11 @@ describe.skipIf(skipLocally)("the shared forge over Redis (REDIS_URL)", () => {
           "a survivor took the lease"
         )
         console.log(`leader killed: first integer after the kill came ${pause} ms later (lease ${leaseMs} ms)`)
-      }).pipe(Effect.scoped),
+      }),
     60_000
   )
 
-  it.live(
+  it.scopedLive(
     "Redis stops and comes back: clients stay, integers pause, then resume with no duplicate",
     () =>
       Effect.gen(function*() {
@@ -126,7 +128,7 @@ describe.skipIf(skipLocally)("the shared forge over Redis (REDIS_URL)", () => {
         yield* Effect.sleep(Duration.millis(400))
         assert.deepStrictEqual(clients.map((c) => c.received.length), paused, "no integers during the outage")
         assert.isTrue(clients.every((c) => c.ws.readyState === WebSocket.OPEN), "clients stay connected")
-        const health = yield* Effect.promise(() => fetch(`http://127.0.0.1:${instances[0]!.port}/cache-healthcheck?`))
+        const health = yield* Effect.promise(() => fetch(httpUrl(instances[0]!.port, "/cache-healthcheck?")))
         assert.strictEqual(health.status, 200)
         assert.include(instances[0]!.service.output(), "Redis unreachable")
         const highest = Math.max(...clients.map((c) => Number(c.received.at(-1))))
@@ -142,11 +144,11 @@ describe.skipIf(skipLocally)("the shared forge over Redis (REDIS_URL)", () => {
         for (const client of clients) assert.isTrue(increasing(numbers(client.received)), client.received.join(","))
         yield* eventually(ensure(() => Number(late.received.at(-1)) > highest + 3, "the newcomer joins the sequence"))
         assert.isTrue(increasing(numbers(late.received)), late.received.join(","))
-      }).pipe(Effect.scoped),
+      }),
     60_000
   )
 
-  it.live("an instance started while Redis is down subscribes once Redis is there", () =>
+  it.scopedLive("an instance started while Redis is down subscribes once Redis is there", () =>
     Effect.gen(function*() {
       const redis = yield* redisServer
       yield* redis.kill
@@ -157,9 +159,9 @@ describe.skipIf(skipLocally)("the shared forge over Redis (REDIS_URL)", () => {
       yield* redis.restart
       yield* eventually(ensure(() => client.received.length >= 5, "integers once Redis answers"), Duration.seconds(15))
       assert.isTrue(consecutive(client.received), client.received.join(","))
-    }).pipe(Effect.scoped), 60_000)
+    }), 60_000)
 
-  it.live(
+  it.scopedLive(
     "when every client leaves, forging stops; it resumes from the last integer anywhere",
     () =>
       Effect.gen(function*() {
@@ -186,11 +188,11 @@ describe.skipIf(skipLocally)("the shared forge over Redis (REDIS_URL)", () => {
         const back = yield* connect(two!.ws())
         yield* eventually(ensure(() => back.received.length >= 1, "integers again"), Duration.seconds(15))
         assert.strictEqual(Number(back.received[0]), stopped + 1)
-      }).pipe(Effect.scoped),
+      }),
     60_000
   )
 
-  it.live(
+  it.scopedLive(
     "a client that reconnects to another instance with since= misses nothing that is held",
     () =>
       Effect.gen(function*() {
@@ -209,7 +211,7 @@ describe.skipIf(skipLocally)("the shared forge over Redis (REDIS_URL)", () => {
         yield* eventually(ensure(() => moved.received.length >= 10, "replay and live"), Duration.seconds(15))
         const all = [...seen, ...numbers(moved.received)]
         assert.isTrue(consecutive(all), all.join(","))
-      }).pipe(Effect.scoped),
+      }),
     60_000
   )
 
@@ -225,7 +227,7 @@ describe.skipIf(skipLocally)("the shared forge over Redis (REDIS_URL)", () => {
     fc.integer({ min: 50, max: 600 }).map((ms): Action => ({ _tag: "Wait", ms }))
   )
 
-  it.live(
+  it.scopedLive(
     "random joins, leaves and kills never make a client see a duplicate or a step back",
     () =>
       Effect.gen(function*() {
@@ -262,7 +264,7 @@ describe.skipIf(skipLocally)("the shared forge over Redis (REDIS_URL)", () => {
             }
           }))
         }
-      }).pipe(Effect.scoped),
+      }),
     120_000
   )
 })

@@ -1,41 +1,25 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Duration, Effect, Exit, Scope } from "effect"
-import { io, type Socket } from "socket.io-client"
+import { Deferred, Duration, Effect } from "effect"
+import { io } from "socket.io-client"
 import { WebSocket } from "ws"
-import { consecutive } from "./support/Sequences.js"
-import { connect, ensure, eventually, refusedUpgrade, startServer } from "./support/TestServer.js"
-
-interface SocketIoClient {
-  readonly socket: Socket
-  readonly integers: Array<number>
-  readonly connects: () => number
-}
-
-/** A real socket.io-client on the WebSocket transport only, as the platform asks; closed with the scope. */
-const socketIoClient = (url: string, options: Parameters<typeof io>[1] = {}) =>
-  Effect.gen(function*() {
-    const socket = yield* Effect.acquireRelease(
-      Effect.sync(() => io(url, { transports: ["websocket"], forceNew: true, reconnectionDelay: 100, ...options })),
-      (socket) => Effect.sync(() => socket.close())
-    )
-    const integers: Array<number> = []
-    let connects = 0
-    socket.on("integer", (n: number) => integers.push(n))
-    socket.on("connect", () => connects++)
-    return { socket, integers, connects: () => connects } satisfies SocketIoClient
-  })
+import { ensure, eventually } from "../support/Eventually.js"
+import { restartableServer } from "../support/RestartableServer.js"
+import { consecutive } from "../support/Sequences.js"
+import { socketIoClient } from "../support/SocketIoClient.js"
+import { startServer } from "../support/TestServer.js"
+import { connect, refusedUpgrade } from "../support/WebSocketClient.js"
 
 describe("Socket.IO clients on /socket.io/", () => {
-  it.live("a socket.io-client with transports: [\"websocket\"] receives consecutive integers", () =>
+  it.scopedLive("a socket.io-client with transports: [\"websocket\"] receives consecutive integers", () =>
     Effect.gen(function*() {
       const server = yield* startServer({ intervalMs: 20 })
       const client = yield* socketIoClient(server.url(""))
       yield* eventually(ensure(() => client.integers.length >= 5, "five integers"))
       assert.isTrue(consecutive(client.integers), client.integers.join(","))
       assert.isTrue(client.socket.connected)
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("Socket.IO and plain clients see the same integers from the same forge", () =>
+  it.scopedLive("Socket.IO and plain clients see the same integers from the same forge", () =>
     Effect.gen(function*() {
       const server = yield* startServer({ intervalMs: 20 })
       const plain = yield* connect(server.wsUrl("/_ws/"))
@@ -50,9 +34,9 @@ describe("Socket.IO clients on /socket.io/", () => {
         assert.deepStrictEqual(client.integers.slice(0, common), plainNumbers.slice(start, start + common))
       }
       assert.strictEqual((yield* server.forge.status).subscribers, 1, "one fan-out for both audiences")
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("a client left on the default transports fails fast with the documented error", () =>
+  it.scopedLive("a client left on the default transports fails fast with the documented error", () =>
     Effect.gen(function*() {
       const server = yield* startServer()
       const started = Date.now()
@@ -70,9 +54,9 @@ describe("Socket.IO clients on /socket.io/", () => {
       const body = JSON.parse(error.body) as { code: number; message: string }
       assert.strictEqual(body.code, 0)
       assert.match(body.message, /long-polling is not available on this platform/)
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("a wrong namespace is refused with a connect error", () =>
+  it.scopedLive("a wrong namespace is refused with a connect error", () =>
     Effect.gen(function*() {
       const server = yield* startServer()
       const client = yield* socketIoClient(server.url("/admin"))
@@ -81,9 +65,9 @@ describe("Socket.IO clients on /socket.io/", () => {
       })
       assert.strictEqual(message, "Invalid namespace")
       assert.strictEqual(server.registry.size(), 0)
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("old clients (EIO=3) get a clear error", () =>
+  it.scopedLive("old clients (EIO=3) get a clear error", () =>
     Effect.gen(function*() {
       const server = yield* startServer()
       const refused = yield* refusedUpgrade(server.wsUrl("/socket.io/?EIO=3&transport=websocket"))
@@ -93,9 +77,9 @@ describe("Socket.IO clients on /socket.io/", () => {
       const body = (yield* Effect.promise(() => response.json())) as { code: number; message: string }
       assert.deepStrictEqual([response.status, body.code], [400, 5])
       assert.match(body.message, /Engine\.IO 4/)
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("a Socket.IO client that stops answering pings is dropped and released", () =>
+  it.scopedLive("a Socket.IO client that stops answering pings is dropped and released", () =>
     Effect.gen(function*() {
       const server = yield* startServer({ socketIoPingIntervalMs: 200, socketIoPingTimeoutMs: 100 })
       // A raw client that speaks just enough Engine.IO to join "/", and then never pongs.
@@ -120,9 +104,9 @@ describe("Socket.IO clients on /socket.io/", () => {
       assert.isTrue(frames.includes("2"), "it was pinged")
       assert.match(frames[0]!, /^0\{"sid":/)
       yield* eventually(ensure(() => server.registry.size() === 0 && server.openSockets.size === 0, "released"))
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("a connection that never joins \"/\" is closed with 1008 after the ping timeout", () =>
+  it.scopedLive("a connection that never joins \"/\" is closed with 1008 after the ping timeout", () =>
     Effect.gen(function*() {
       const server = yield* startServer({ socketIoPingIntervalMs: 2000, socketIoPingTimeoutMs: 200 })
       const closed = yield* Deferred.make<number>()
@@ -138,18 +122,17 @@ describe("Socket.IO clients on /socket.io/", () => {
       const code = yield* Deferred.await(closed).pipe(Effect.timeout(Duration.seconds(5)))
       assert.strictEqual(code, 1008)
       yield* eventually(ensure(() => server.openSockets.size === 0, "released"))
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("after the server restarts on the same port, the client reconnects by itself", () =>
+  it.scopedLive("after the server restarts on the same port, the client reconnects by itself", () =>
     Effect.gen(function*() {
-      const firstScope = yield* Scope.make()
-      const first = yield* Scope.extend(startServer({ intervalMs: 20 }), firstScope)
-      const client = yield* socketIoClient(first.url(""))
+      const server = yield* restartableServer({ intervalMs: 20 })
+      const client = yield* socketIoClient(server.url(""))
       yield* eventually(ensure(() => client.integers.length >= 3, "integers from the first server"))
-      yield* Scope.close(firstScope, Exit.void)
+      yield* server.stop
       const seen = client.integers.length
-      yield* startServer({ intervalMs: 20, port: first.port })
+      yield* server.restart
       yield* eventually(ensure(() => client.connects() >= 2, "reconnected"), Duration.seconds(10))
       yield* eventually(ensure(() => client.integers.length >= seen + 3, "integers from the second server"))
-    }).pipe(Effect.scoped))
+    }))
 })

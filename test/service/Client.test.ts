@@ -1,12 +1,14 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, Fiber, Scope, Stream } from "effect"
-import { spawn } from "node:child_process"
-import { fileURLToPath } from "node:url"
-import { io } from "socket.io-client"
+import { Deferred, Effect, Fiber, Stream } from "effect"
 import { WebSocketServer } from "ws"
-import { events, integers } from "../src/client/IntegerClient.js"
-import { consecutive } from "./support/Sequences.js"
-import { connect, ensure, eventually, refusedUpgrade, startServer } from "./support/TestServer.js"
+import { events, integers } from "../../src/client/IntegerClient.js"
+import { ensure, eventually } from "../support/Eventually.js"
+import { wsUrl } from "../support/LocalUrls.js"
+import { restartableServer } from "../support/RestartableServer.js"
+import { consecutive } from "../support/Sequences.js"
+import { socketIoClient } from "../support/SocketIoClient.js"
+import { startServer } from "../support/TestServer.js"
+import { connect, refusedUpgrade } from "../support/WebSocketClient.js"
 
 const fastPolicy = { policy: { baseMs: 20, capMs: 200, stableAfterMs: 1000 } }
 
@@ -21,38 +23,19 @@ const collect = (url: string) =>
     return { seen, fiber }
   })
 
-const clientScript = fileURLToPath(new URL("../dist/client/cli.js", import.meta.url))
-
-/** Runs `npm run client`'s script with the given arguments, stopping it by PID after `ms`. */
-const runCli = (args: ReadonlyArray<string>, ms: number) =>
-  Effect.async<{ readonly code: number | null; readonly stdout: string; readonly stderr: string }>((resume) => {
-    const child = spawn(process.execPath, [clientScript, ...args], { stdio: ["ignore", "pipe", "pipe"] })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (d) => (stdout += String(d)))
-    child.stderr.on("data", (d) => (stderr += String(d)))
-    const timer = setTimeout(() => child.kill("SIGINT"), ms)
-    child.on("exit", (code) => {
-      clearTimeout(timer)
-      resume(Effect.succeed({ code, stdout, stderr }))
-    })
-    return Effect.sync(() => child.kill("SIGKILL"))
-  })
-
 describe("the reconnecting client", () => {
-  it.live("keeps receiving across a server restart on the same port", () =>
+  it.scopedLive("keeps receiving across a server restart on the same port", () =>
     Effect.gen(function*() {
-      const firstScope = yield* Scope.make()
-      const first = yield* Scope.extend(startServer({ intervalMs: 20 }), firstScope)
-      const client = yield* collect(first.wsUrl("/_ws/"))
+      const server = yield* restartableServer({ intervalMs: 20 })
+      const client = yield* collect(server.wsUrl("/_ws/"))
       yield* eventually(ensure(() => client.seen.length >= 3, "integers from the first server"))
-      yield* Scope.close(firstScope, Exit.void)
+      yield* server.stop
       const before = client.seen.length
-      yield* startServer({ intervalMs: 20, port: first.port })
+      yield* server.restart
       yield* eventually(ensure(() => client.seen.length >= before + 3, "integers from the second server"))
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("resumes without a gap after its socket is cut off, thanks to since=", () =>
+  it.scopedLive("resumes without a gap after its socket is cut off, thanks to since=", () =>
     Effect.gen(function*() {
       const server = yield* startServer({ intervalMs: 20 })
       // A second client keeps the forge running while ours reconnects.
@@ -66,18 +49,18 @@ describe("the reconnecting client", () => {
         yield* eventually(ensure(() => client.seen.length >= mark + 10, "integers after the cut"))
       }
       assert.isTrue(consecutive(client.seen), client.seen.join(","))
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("stops cleanly on interruption, closing its socket", () =>
+  it.scopedLive("stops cleanly on interruption, closing its socket", () =>
     Effect.gen(function*() {
       const server = yield* startServer({ intervalMs: 20 })
       const client = yield* collect(server.wsUrl("/_ws/"))
       yield* eventually(ensure(() => client.seen.length >= 2, "integers"))
       yield* Fiber.interrupt(client.fiber)
       yield* eventually(ensure(() => server.openSockets.size === 0 && server.registry.size() === 0, "released"))
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("fails, without retrying, on a refused path and on a close that means do not come back", () =>
+  it.scopedLive("fails, without retrying, on a refused path and on a close that means do not come back", () =>
     Effect.gen(function*() {
       const server = yield* startServer()
       const refused = yield* integers(server.wsUrl("/nope"), fastPolicy).pipe(Stream.runDrain, Effect.flip)
@@ -102,16 +85,16 @@ describe("the reconnecting client", () => {
         ws.close(4001, "banned")
       })
       const port = (wss.address() as { port: number }).port
-      const result = yield* events(`ws://127.0.0.1:${port}/_ws/`, fastPolicy).pipe(Stream.runCollect, Effect.either)
+      const result = yield* events(wsUrl(port, "/_ws/"), fastPolicy).pipe(Stream.runCollect, Effect.either)
       assert.strictEqual(result._tag, "Left")
       if (result._tag === "Left") {
         assert.strictEqual(result.left._tag, "ClosedForGood")
         assert.include(result.left.message, "4001")
       }
       assert.strictEqual(connections, 1)
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("retries at once after 1012, and with backoff after an abnormal close", () =>
+  it.scopedLive("retries at once after 1012, and with backoff after an abnormal close", () =>
     Effect.gen(function*() {
       const server = yield* startServer({ intervalMs: 20 })
       const seen: Array<{ readonly _tag: "Reconnecting"; readonly why: string; readonly delayMs: number }> = []
@@ -134,11 +117,11 @@ describe("the reconnecting client", () => {
       assert.deepStrictEqual(seen[0], { _tag: "Reconnecting", why: "closed with 1012 (server restarting)", delayMs: 0 })
       assert.match(seen[1]!.why, /closed with 1006/)
       assert.isAtMost(seen[1]!.delayMs, 200)
-    }).pipe(Effect.scoped))
+    }))
 })
 
 describe("resume on the server (?since=N)", () => {
-  it.live("replays what a plain client missed, then continues live", () =>
+  it.scopedLive("replays what a plain client missed, then continues live", () =>
     Effect.gen(function*() {
       const server = yield* startServer({ intervalMs: 20 })
       const witness = yield* connect(server.wsUrl("/_ws/"))
@@ -149,29 +132,21 @@ describe("resume on the server (?since=N)", () => {
       const got = late.received.map(Number)
       assert.strictEqual(got[0], since + 1)
       assert.isTrue(consecutive(got), got.join(","))
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("replays to Socket.IO clients too, as integer events", () =>
+  it.scopedLive("replays to Socket.IO clients too, as integer events", () =>
     Effect.gen(function*() {
       const server = yield* startServer({ intervalMs: 20 })
       const witness = yield* connect(server.wsUrl("/_ws/"))
       yield* eventually(ensure(() => witness.received.length >= 6, "integers"))
       const since = Number(witness.received[1])
-      const got: Array<number> = []
-      yield* Effect.acquireRelease(
-        Effect.sync(() => {
-          const socket = io(server.url(""), { transports: ["websocket"], forceNew: true, query: { since } })
-          socket.on("integer", (n: number) => got.push(n))
-          return socket
-        }),
-        (socket) => Effect.sync(() => socket.close())
-      )
+      const { integers: got } = yield* socketIoClient(server.url(""), { query: { since } })
       yield* eventually(ensure(() => got.length >= 10, "replay and live"))
       assert.strictEqual(got[0], since + 1)
       assert.isTrue(consecutive(got), got.join(","))
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("a since older than what is held replays what is held; one ahead gets live integers; junk gets 400", () =>
+  it.scopedLive("a since older than what is held replays what is held; one ahead gets live integers; junk gets 400", () =>
     Effect.gen(function*() {
       const server = yield* startServer({ intervalMs: 20, replayCapacity: 5 })
       const witness = yield* connect(server.wsUrl("/_ws/"))
@@ -188,31 +163,5 @@ describe("resume on the server (?since=N)", () => {
       for (const junk of ["-1", "abc", "1.5", ""]) {
         assert.strictEqual((yield* refusedUpgrade(server.wsUrl(`/_ws/?since=${junk}`))).status, 400, junk)
       }
-    }).pipe(Effect.scoped))
-})
-
-describe("npm run client", () => {
-  it.live("prints each integer on its own line, and reports on stderr", () =>
-    Effect.gen(function*() {
-      const server = yield* startServer({ intervalMs: 20 })
-      const run = yield* runCli([server.wsUrl("/_ws/")], 1500)
-      const lines = run.stdout.trim().split("\n")
-      assert.isAtLeast(lines.length, 5)
-      assert.deepStrictEqual(lines.slice(0, 3), ["1", "2", "3"])
-      assert.include(run.stderr, "connected to ws://127.0.0.1")
-      assert.strictEqual(run.code, 0, "Ctrl-C ends it cleanly")
-    }).pipe(Effect.scoped))
-
-  it.live("a refused path or a bad URL: one clear line and a non-zero exit", () =>
-    Effect.gen(function*() {
-      const server = yield* startServer()
-      const refused = yield* runCli([server.wsUrl("/nope")], 10_000)
-      assert.strictEqual(refused.code, 1)
-      assert.strictEqual(refused.stderr.trim().split("\n").length, 1, refused.stderr)
-      assert.include(refused.stderr, "HTTP 404")
-      const bad = yield* runCli(["localhost:3000"], 10_000)
-      assert.strictEqual(bad.code, 2)
-      assert.strictEqual(bad.stderr.trim(), "Not a ws:// or wss:// URL: localhost:3000")
-      assert.strictEqual(bad.stdout, "")
-    }).pipe(Effect.scoped))
+    }))
 })

@@ -6,13 +6,13 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect } from "effect"
-import { spawn } from "node:child_process"
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as Path from "node:path"
-import { fileURLToPath } from "node:url"
+import { repoPath } from "../support/RepoPaths.js"
+import { spawnProcess } from "../support/SpawnedProcess.js"
 
-const runner = fileURLToPath(new URL("../scripts/bench/run.mjs", import.meta.url))
+const runner = repoPath("scripts/bench/run.mjs")
 
 interface StreamResult {
   readonly opened: number
@@ -35,32 +35,22 @@ const temporaryDirectory = Effect.acquireRelease(
   (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
 )
 
-/** Runs the runner to its end; it is stopped by its PID (and stops its servers) if the test ends first. */
+/** Runs the runner to its end. */
 const runBench = (args: ReadonlyArray<string>) =>
   Effect.gen(function*() {
-    const exited = yield* Deferred.make<number | null>()
-    const child = yield* Effect.acquireRelease(
-      Effect.sync(() => spawn(process.execPath, [runner, ...args], { stdio: ["ignore", "pipe", "pipe"] })),
-      (child) =>
-        Effect.sync(() => {
-          if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM")
-        })
-    )
-    let output = ""
-    child.stdout.on("data", (chunk) => (output += String(chunk)))
-    child.stderr.on("data", (chunk) => (output += String(chunk)))
-    child.on("exit", (code) => Deferred.unsafeDone(exited, Effect.succeed(code)))
-    const code = yield* Deferred.await(exited).pipe(
+    // SIGTERM if the test ends first, not SIGKILL: the runner then stops the servers it started.
+    const bench = yield* spawnProcess(process.execPath, [runner, ...args], { stopSignal: "SIGTERM" })
+    const { code } = yield* Deferred.await(bench.exited).pipe(
       Effect.timeoutFail({
         duration: Duration.seconds(25),
-        onTimeout: () => new Error(`bench did not finish:\n${output}`)
+        onTimeout: () => new Error(`bench did not finish:\n${bench.output()}`)
       })
     )
-    return { code, output }
+    return { code, output: bench.output() }
   })
 
 describe("benchmark harness", () => {
-  it.live("measures the service and the baseline and writes the results and the chart", () =>
+  it.scopedLive("measures the service and the baseline and writes the results and the chart", () =>
     Effect.gen(function*() {
       const dir = yield* temporaryDirectory
       const markdown = Path.join(dir, "benchmarks.md")
@@ -89,5 +79,5 @@ describe("benchmark harness", () => {
       assert.include(document, "| Figure | Integer Forge | ws baseline | Ratio | Target |")
       assert.include(document, "![Integer Forge relative to the ws baseline](benchmarks.svg)")
       assert.match(readFileSync(chart, "utf8"), /^<svg [^>]*>[\s\S]*<\/svg>\n$/)
-    }).pipe(Effect.scoped))
+    }))
 })

@@ -1,10 +1,13 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect } from "effect"
-import { spawnService, waitForPort } from "./support/ServiceProcess.js"
-import { connect, ensure, eventually, silentWebSocket } from "./support/TestServer.js"
+import { ensure, eventually } from "../support/Eventually.js"
+import { wsUrl } from "../support/LocalUrls.js"
+import { silentWebSocket } from "../support/RawSocket.js"
+import { spawnService, waitForPort } from "../support/ServiceProcess.js"
+import { connect } from "../support/WebSocketClient.js"
 
 describe("shutdown of the service process", () => {
-  it.live("SIGTERM: 50 clients all see 1012, and the process exits 0 well within the deadline", () =>
+  it.scopedLive("SIGTERM: 50 clients all see 1012, and the process exits 0 well within the deadline", () =>
     Effect.gen(function*() {
       const service = yield* spawnService({
         PORT: "0",
@@ -15,7 +18,7 @@ describe("shutdown of the service process", () => {
       const port = yield* waitForPort(service)
       const clients = yield* Effect.forEach(
         Array.from({ length: 50 }),
-        () => connect(`ws://127.0.0.1:${port}/_ws/`),
+        () => connect(wsUrl(port, "/_ws/")),
         { concurrency: 10 }
       )
       yield* eventually(ensure(() => clients.every((c) => c.received.length > 0), "every client has integers"))
@@ -28,9 +31,9 @@ describe("shutdown of the service process", () => {
       assert.deepStrictEqual(exit, { code: 0, signal: null })
       assert.isBelow(tookMs, 3000, "polite clients answer at once, so shutdown does not wait for the deadline")
       console.log(`shutdown with 50 polite clients: exit 0 after ${tookMs} ms`)
-    }).pipe(Effect.scoped))
+    }))
 
-  it.live("SIGTERM with a client that never answers the close handshake: exit 0 by the deadline", () =>
+  it.scopedLive("SIGTERM with a client that never answers the close handshake: exit 0 by the deadline", () =>
     Effect.gen(function*() {
       const service = yield* spawnService({
         PORT: "0",
@@ -40,7 +43,7 @@ describe("shutdown of the service process", () => {
       })
       const port = yield* waitForPort(service)
       yield* silentWebSocket(port)
-      const polite = yield* connect(`ws://127.0.0.1:${port}/_ws/`)
+      const polite = yield* connect(wsUrl(port, "/_ws/"))
       yield* eventually(ensure(() => polite.received.length > 0, "integers"))
       const signalled = Date.now()
       process.kill(service.pid, "SIGTERM")
@@ -51,5 +54,5 @@ describe("shutdown of the service process", () => {
       assert.isAtLeast(tookMs, 900, "the silent client holds shutdown until the deadline")
       assert.isBelow(tookMs, 4000, "and not much longer")
       console.log(`shutdown with a silent client, SHUTDOWN_TIMEOUT_MS=1000: exit 0 after ${tookMs} ms`)
-    }).pipe(Effect.scoped))
+    }))
 })

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
-import { allowedPrefixes, isAllowedPath, isAllowedTarget, requestPath } from "../src/wire/RequestTarget.js"
+import { allowedPrefixes, isAllowedPath, isAllowedTarget, requestPath } from "../../src/wire/RequestTarget.js"
 
 // Path characters a client may send, without `?` and `#` (those end the path) and without `.`,
 // which the dot-segment rule treats separately.

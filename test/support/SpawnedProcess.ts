@@ -1,0 +1,76 @@
+/**
+ * A child process of the test's, with its output collected. If it is still running when the
+ * scope closes, it is stopped by its PID, so that no test leaves a process behind.
+ */
+import { Deferred, Effect } from "effect"
+import { spawn } from "node:child_process"
+
+export interface ProcessExit {
+  readonly code: number | null
+  readonly signal: NodeJS.Signals | null
+}
+
+export interface SpawnedProcess {
+  readonly pid: number
+  readonly stdout: () => string
+  readonly stderr: () => string
+  /** stdout and stderr interleaved as they arrived, as a terminal shows them. */
+  readonly output: () => string
+  readonly exited: Deferred.Deferred<ProcessExit>
+  /** Sends the signal, unless the process has already exited. */
+  readonly kill: (signal: NodeJS.Signals) => void
+  /** Stops reading its output, as a log collector that died would. */
+  readonly closeOutput: () => void
+}
+
+export interface SpawnOptions {
+  /** Added to this process's environment. */
+  readonly env?: Record<string, string>
+  /** How the scope stops it: SIGKILL, unless it must get to stop processes of its own. */
+  readonly stopSignal?: NodeJS.Signals
+}
+
+export const spawnProcess = (
+  command: string,
+  args: ReadonlyArray<string>,
+  { env = {}, stopSignal = "SIGKILL" }: SpawnOptions = {}
+) =>
+  Effect.gen(function*() {
+    const exited = yield* Deferred.make<ProcessExit>()
+    let stdout = ""
+    let stderr = ""
+    let output = ""
+    const child = yield* Effect.acquireRelease(
+      Effect.sync(() => {
+        const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] })
+        // Listening from the start: a short-lived process may be gone before the fiber resumes.
+        child.stdout.on("data", (chunk) => {
+          stdout += String(chunk)
+          output += String(chunk)
+        })
+        child.stderr.on("data", (chunk) => {
+          stderr += String(chunk)
+          output += String(chunk)
+        })
+        child.on("exit", (code, signal) => Deferred.unsafeDone(exited, Effect.succeed({ code, signal })))
+        return child
+      }),
+      (child) => Effect.sync(() => kill(child, stopSignal))
+    )
+    return {
+      pid: child.pid!,
+      stdout: () => stdout,
+      stderr: () => stderr,
+      output: () => output,
+      exited,
+      kill: (signal) => kill(child, signal),
+      closeOutput: () => {
+        child.stdout.destroy()
+        child.stderr.destroy()
+      }
+    } satisfies SpawnedProcess
+  })
+
+const kill = (child: ReturnType<typeof spawn>, signal: NodeJS.Signals) => {
+  if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+}
