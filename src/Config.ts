@@ -63,6 +63,11 @@ export class ServerConfig extends Context.Tag("IntegerForge/ServerConfig")<Serve
   readonly maxPayloadBytes: number
   /** How long shutdown waits for clients to answer the close handshake before cutting them off. */
   readonly shutdownTimeoutMs: number
+  /**
+   * Over how long shutdown spreads its 1012 closes, so that clients coming back at once do not
+   * arrive as one wave; at most half of `shutdownTimeoutMs`, so the last closes still have time.
+   */
+  readonly shutdownSpreadMs: number
   /** How often every socket is pinged; a socket that has not answered the previous ping is dropped. */
   readonly heartbeatIntervalMs: number
   /** How long a connection may take to send its request head (the handshake) before it is closed. */
@@ -91,6 +96,7 @@ export class ServerConfig extends Context.Tag("IntegerForge/ServerConfig")<Serve
     ).pipe(Config.option, Config.map(Option.getOrUndefined)),
     maxPayloadBytes: decimal("MAX_PAYLOAD_BYTES", { min: 125, max: 1024 * 1024 }, 4096),
     shutdownTimeoutMs: milliseconds("SHUTDOWN_TIMEOUT_MS", 5000),
+    shutdownSpreadMs: decimal("SHUTDOWN_SPREAD_MS", { min: 0, max: maxTimerMs }, 1000),
     heartbeatIntervalMs: milliseconds("HEARTBEAT_INTERVAL_MS", 30_000),
     handshakeTimeoutMs: milliseconds("HANDSHAKE_TIMEOUT_MS", 10_000),
     maxBufferedBytes: decimal("MAX_BUFFERED_BYTES", { min: 1024, max: 1024 ** 3 }, 16 * 1024),
@@ -119,6 +125,7 @@ export class ServerConfig extends Context.Tag("IntegerForge/ServerConfig")<Serve
       host: "127.0.0.1",
       maxPayloadBytes: 4096,
       shutdownTimeoutMs: 2000,
+      shutdownSpreadMs: 0,
       heartbeatIntervalMs: 30_000,
       handshakeTimeoutMs: 10_000,
       maxBufferedBytes: 16 * 1024,

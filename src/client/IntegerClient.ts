@@ -8,6 +8,7 @@
  */
 import { Data, Duration, Effect, Option, Random, Stream } from "effect"
 import { WebSocket } from "ws"
+import { sequenceHeader } from "../wire/HttpResponse.js"
 import { parseWholeNumber } from "../wire/WholeNumber.js"
 import {
   attemptAfter,
@@ -48,13 +49,19 @@ export type ClientEvent =
   | { readonly _tag: "Integer"; readonly value: number }
   /** The connection ended (or could not be made) and the client will try again after `delayMs`. */
   | { readonly _tag: "Reconnecting"; readonly why: string; readonly delayMs: number }
+  /**
+   * After a reconnect, the service's sequence is not the one `lastSeen` came from: it started
+   * over (an instance without a shared forge restarted), so the integers after `lastSeen` from
+   * before cannot be replayed, and the ones that follow may repeat numbers already seen.
+   */
+  | { readonly _tag: "SequenceRestarted"; readonly lastSeen: number }
 
 export interface ClientOptions {
   readonly policy?: ReconnectPolicy
 }
 
 type Outcome =
-  | { readonly _tag: "Closed"; readonly code: number; readonly reason: string; readonly upForMs: number }
+  | { readonly _tag: "Closed"; readonly code: number; readonly reason: string; readonly delivered: boolean }
   | { readonly _tag: "Refused"; readonly status: number; readonly body: string }
   | { readonly _tag: "Unreachable"; readonly message: string }
 
@@ -71,10 +78,16 @@ const withSince = (url: URL, since: number | undefined): string => {
 }
 
 /** One connection, from the handshake to the close; integers go to `onInteger` as they come. */
-const connectOnce = (url: string, onOpen: () => void, onInteger: (n: number) => void) =>
+const connectOnce = (
+  url: string,
+  onOpen: (sequence: string | undefined) => void,
+  onInteger: (n: number) => void
+) =>
   Effect.async<Outcome>((resume) => {
     const ws = new WebSocket(url, { perMessageDeflate: false })
-    let openedAt: number | undefined
+    let opened = false
+    let sequence: string | undefined
+    let delivered = false
     let refused = false
     let done = false
     const finish = (outcome: Outcome) => {
@@ -82,13 +95,19 @@ const connectOnce = (url: string, onOpen: () => void, onInteger: (n: number) => 
       done = true
       resume(Effect.succeed(outcome))
     }
+    ws.on("upgrade", (response) => {
+      const header = response.headers[sequenceHeader]
+      sequence = typeof header === "string" ? header : undefined
+    })
     ws.on("open", () => {
-      openedAt = Date.now()
-      onOpen()
+      opened = true
+      onOpen(sequence)
     })
     ws.on("message", (data, isBinary) => {
       const n = isBinary ? undefined : parseWholeNumber(String(data))
-      if (n !== undefined) onInteger(n)
+      if (n === undefined) return
+      delivered = true
+      onInteger(n)
     })
     ws.on("unexpected-response", (_request, response) => {
       // The answer is the response; the socket's own error and close that follow are not news.
@@ -100,12 +119,12 @@ const connectOnce = (url: string, onOpen: () => void, onInteger: (n: number) => 
       ws.terminate()
     })
     ws.on("error", (error) => {
-      if (openedAt === undefined && !refused) finish({ _tag: "Unreachable", message: error.message })
+      if (!opened && !refused) finish({ _tag: "Unreachable", message: error.message })
     })
     ws.on("close", (code, reason) => {
       if (refused) return
-      if (openedAt === undefined) finish({ _tag: "Unreachable", message: `closed before opening (${code})` })
-      else finish({ _tag: "Closed", code, reason: String(reason), upForMs: Date.now() - openedAt })
+      if (!opened) finish({ _tag: "Unreachable", message: `closed before opening (${code})` })
+      else finish({ _tag: "Closed", code, reason: String(reason), delivered })
     })
     return Effect.sync(() => ws.terminate())
   })
@@ -118,13 +137,25 @@ export const events = (url: string, options: ClientOptions = {}): Stream.Stream<
       const target = yield* parseUrl(url)
       let last: number | undefined
       let attempt = 0
+      // The name of the sequence `last` belongs to, as the server said it (see `sequenceHeader`).
+      let sequence: string | undefined
       const loop = Effect.gen(function*() {
         while (true) {
           const href = withSince(target, last)
           const outcome = yield* connectOnce(
             href,
-            () => void emit.single({ _tag: "Connected", url: href }),
+            (named) => {
+              void emit.single({ _tag: "Connected", url: href })
+              if (last !== undefined && sequence !== undefined && named !== undefined && named !== sequence) {
+                void emit.single({ _tag: "SequenceRestarted", lastSeen: last })
+                last = undefined
+              }
+              if (named !== undefined) sequence = named
+            },
             (n) => {
+              // Within one sequence an integer at or below the last one is a repeat (an instance
+              // that is a moment behind the others): never handed on.
+              if (last !== undefined && n <= last) return
               last = n
               void emit.single({ _tag: "Integer", value: n })
             }
@@ -146,15 +177,12 @@ export const events = (url: string, options: ClientOptions = {}): Stream.Stream<
               break
             }
             case "Closed": {
-              attempt = attemptAfter(attempt, outcome.upForMs, policy)
-              const verdict = verdictForClose(outcome.code)
-              if (verdict === "stop") return yield* new ClosedForGood({ code: outcome.code, reason: outcome.reason })
+              if (verdictForClose(outcome.code) === "stop") {
+                return yield* new ClosedForGood({ code: outcome.code, reason: outcome.reason })
+              }
               why = `closed with ${outcome.code}${outcome.reason === "" ? "" : ` (${outcome.reason})`}`
-              // The server is restarting or going away: another instance is there now.
-              if (verdict === "retry-now" && attempt === 0) {
-                delayMs = 0
-                attempt = 1
-              } else delayMs = backoffDelay(attempt++, yield* Random.next, policy)
+              attempt = attemptAfter(attempt, outcome.delivered, outcome.code)
+              delayMs = backoffDelay(attempt++, yield* Random.next, policy)
               break
             }
           }

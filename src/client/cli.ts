@@ -1,17 +1,45 @@
 /**
- * `npm run client -- ws://localhost:3000/_ws/`: prints each integer on a line of its own, as
- * websocat does, and what the connection goes through (reconnects) on stderr. A bad URL or a
- * refused path ends it with one line and a non-zero exit; Ctrl-C ends it cleanly.
+ * `npm run -s client -- ws://localhost:3000/_ws/`: prints each integer on a line of its own, as
+ * websocat does, and what the connection goes through (reconnects, a restarted sequence) on
+ * stderr. A bad URL or a refused path ends it with one line and a non-zero exit; Ctrl-C ends it
+ * cleanly. `--retry-base-ms` and `--retry-cap-ms` set the reconnect policy.
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Stream } from "effect"
+import { parseArgs } from "node:util"
+import { parseWholeNumber } from "../wire/WholeNumber.js"
 import { events } from "./IntegerClient.js"
+import { defaultPolicy, type ReconnectPolicy } from "./ReconnectPolicy.js"
 
-const url = process.argv[2]
+const usage = "Usage: npm run -s client -- [--retry-base-ms N] [--retry-cap-ms N] ws://host:port/_ws/"
 
-const program = url === undefined
-  ? Console.error("Usage: npm run client -- ws://host:port/_ws/").pipe(Effect.zipRight(Effect.fail(2)))
-  : events(url).pipe(
+/** The URL and the policy from the command line, or the line that says what is wrong with it. */
+const parseCommandLine = (args: Array<string>): { url: string; policy: ReconnectPolicy } | string => {
+  try {
+    const { positionals, values } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { "retry-base-ms": { type: "string" }, "retry-cap-ms": { type: "string" } }
+    })
+    const milliseconds = (name: "retry-base-ms" | "retry-cap-ms", fallback: number) => {
+      const text = values[name]
+      if (text === undefined) return fallback
+      const n = parseWholeNumber(text)
+      if (n === undefined || n < 1) throw new Error(`--${name} takes a whole number of milliseconds, not ${text}`)
+      return n
+    }
+    const policy = {
+      baseMs: milliseconds("retry-base-ms", defaultPolicy.baseMs),
+      capMs: milliseconds("retry-cap-ms", defaultPolicy.capMs)
+    }
+    return positionals.length === 1 ? { url: positionals[0]!, policy } : usage
+  } catch (error) {
+    return `${error instanceof Error ? error.message : String(error)}\n${usage}`
+  }
+}
+
+const run = (url: string, policy: ReconnectPolicy) =>
+  events(url, { policy }).pipe(
     Stream.runForEach((event) => {
       switch (event._tag) {
         case "Integer":
@@ -20,11 +48,26 @@ const program = url === undefined
           return Console.error(`connected to ${event.url}`)
         case "Reconnecting":
           return Console.error(`connection ${event.why}; reconnecting in ${event.delayMs} ms`)
+        case "SequenceRestarted":
+          return Console.error(
+            `the service's sequence restarted: integers after ${event.lastSeen} from before it cannot be replayed`
+          )
       }
     }),
     Effect.catchAll((error) =>
       Console.error(error.message).pipe(Effect.zipRight(Effect.fail(error._tag === "InvalidUrl" ? 2 : 1)))
     )
+  )
+
+// npm prints its banner on stdout, into the integers, unless told to be silent.
+const npmBanner = process.env["npm_lifecycle_event"] === "client" && process.env["npm_config_loglevel"] !== "silent"
+
+const commandLine = parseCommandLine(process.argv.slice(2))
+const program = typeof commandLine === "string"
+  ? Console.error(commandLine).pipe(Effect.zipRight(Effect.fail(2)))
+  : Effect.zipRight(
+    npmBanner ? Console.error("(npm run -s client keeps npm's banner out of the integers)") : Effect.void,
+    run(commandLine.url, commandLine.policy)
   )
 
 program.pipe(

@@ -1,6 +1,8 @@
 /**
  * Shutdown at the edge, once `Listener` has started draining: ask every client to come back
- * later (1012), give the close handshakes a bounded time, then cut off whoever did not answer.
+ * later (1012), spread over `SHUTDOWN_SPREAD_MS` so that they do not all come back in the same
+ * moment, give the close handshakes a bounded time, then cut off whoever did not answer. Every
+ * close goes out within `SHUTDOWN_TIMEOUT_MS`.
  */
 import { Duration, Effect, Schedule } from "effect"
 import type { WebSocket } from "ws"
@@ -10,16 +12,37 @@ import { serviceRestart } from "../wire/CloseCodes.js"
 export interface DrainOptions {
   readonly openSockets: Set<WebSocket>
   readonly deadlineMs: number
+  /** Over how long the 1012 closes are spread (capped at half the deadline). */
+  readonly spreadMs: number
   /** Whether shutdown (rather than a failed start) is releasing the edge. */
   readonly draining: boolean
   /** Releases a socket's registrations now, without waiting for its close event. */
   readonly release: (socket: WebSocket) => Effect.Effect<void>
 }
 
-const closeAll = (openSockets: Set<WebSocket>) =>
-  Effect.sync(() => {
-    for (const ws of openSockets) closeBy(ws, "shutdown", serviceRestart)
-  })
+// Closes go out in small batches this far apart, so the spread is smooth without a timer per socket.
+const batchEveryMs = 20
+
+/**
+ * How many of `total` sockets to have closed after `step` batches, spread evenly over `spreadMs`:
+ * all of them by the last batch, never more than there are. Pure, for the tests.
+ */
+export const closedAfter = (step: number, total: number, spreadMs: number): number => {
+  const batches = Math.max(1, Math.floor(spreadMs / batchEveryMs))
+  return Math.min(total, Math.ceil((total * (step + 1)) / batches))
+}
+
+const closeAll = (openSockets: Set<WebSocket>, spreadMs: number) =>
+  Effect.gen(function*() {
+    // The sockets open when the drain began: no new one is admitted while draining.
+    const sockets = Array.from(openSockets)
+    let closed = 0
+    for (let step = 0; closed < sockets.length; step++) {
+      if (step > 0) yield* Effect.sleep(Duration.millis(batchEveryMs))
+      const upTo = closedAfter(step, sockets.length, spreadMs)
+      for (; closed < upTo; closed++) closeBy(sockets[closed]!, "shutdown", serviceRestart)
+    }
+  }).pipe(Effect.interruptible)
 
 // Finalizers run uninterruptibly; the wait must be interruptible for its deadline to work.
 const untilClosed = (openSockets: Set<WebSocket>, deadlineMs: number) =>
@@ -47,10 +70,20 @@ export const drain = (options: DrainOptions): Effect.Effect<void> =>
   Effect.gen(function*() {
     if (options.draining) {
       yield* Effect.logInfo(`draining: closing every socket with ${serviceRestart.code}`).pipe(
-        Effect.annotateLogs({ sockets: options.openSockets.size, deadlineMs: options.deadlineMs })
+        Effect.annotateLogs({
+          sockets: options.openSockets.size,
+          spreadMs: Math.min(options.spreadMs, Math.floor(options.deadlineMs / 2)),
+          deadlineMs: options.deadlineMs
+        })
       )
     }
-    yield* closeAll(options.openSockets)
-    yield* untilClosed(options.openSockets, options.deadlineMs)
+    const spreadMs = Math.min(options.spreadMs, Math.floor(options.deadlineMs / 2))
+    const started = Date.now()
+    // Finalizers run uninterruptibly; the spread may be cut short by the deadline like the wait.
+    yield* closeAll(options.openSockets, spreadMs).pipe(
+      Effect.timeout(Duration.millis(options.deadlineMs)),
+      Effect.ignore
+    )
+    yield* untilClosed(options.openSockets, Math.max(0, options.deadlineMs - (Date.now() - started)))
     yield* cutOffTheRest(options)
   })

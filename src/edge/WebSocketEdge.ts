@@ -10,6 +10,7 @@ import type { Duplex } from "node:stream"
 import { type WebSocket, WebSocketServer } from "ws"
 import { ServerConfig } from "../Config.js"
 import { type Audience, SocketRegistry } from "../fanout/SocketRegistry.js"
+import { IntegerForge } from "../forge/IntegerForge.js"
 import { Lifecycle } from "../http/Lifecycle.js"
 import { answerAndClose, NodeServer } from "../http/NodeServer.js"
 import { ConnectionLog } from "../ops/ConnectionLog.js"
@@ -17,7 +18,7 @@ import { markServerClose } from "../ops/ServerCloses.js"
 import { integerEvent } from "../socketio/SocketIoProtocol.js"
 import { SocketIoSessions } from "../socketio/SocketIoSessions.js"
 import { refusal } from "../wire/Handshake.js"
-import { originHeaders } from "../wire/HttpResponse.js"
+import { originHeaders, sequenceHeader } from "../wire/HttpResponse.js"
 import { requestPath } from "../wire/RequestTarget.js"
 import { plainIntegerFrame } from "../wire/WholeNumber.js"
 import { type Admission, admit } from "./Admission.js"
@@ -55,7 +56,7 @@ const socketCeiling = Effect.gen(function*() {
   return ceiling
 })
 
-const makeWebSocketServer = (maxPayload: number) => {
+const makeWebSocketServer = (maxPayload: number, sequence: string | undefined) => {
   const wss = new WebSocketServer({
     noServer: true,
     clientTracking: false,
@@ -66,8 +67,10 @@ const makeWebSocketServer = (maxPayload: number) => {
     autoPong: false
   })
   // The 101 response is a response too: it says it reached the origin like every other.
+  const extraHeaders = Object.entries(originHeaders).map(([name, value]) => `${name}: ${value}`)
+  if (sequence !== undefined) extraHeaders.push(`${sequenceHeader}: ${sequence}`)
   wss.on("headers", (headers) => {
-    for (const [name, value] of Object.entries(originHeaders)) headers.push(`${name}: ${value}`)
+    headers.push(...extraHeaders)
   })
   return wss
 }
@@ -84,7 +87,7 @@ export const make = Effect.gen(function*() {
   const maxConnections = yield* socketCeiling
   const runFork = Runtime.runFork(yield* Effect.runtime<never>())
   const scopes = yield* makeConnectionScopes((ws) => openSockets.delete(ws))
-  const wss = makeWebSocketServer(config.maxPayloadBytes)
+  const wss = makeWebSocketServer(config.maxPayloadBytes, (yield* IntegerForge).sequence)
   const policy = { allowedOrigins: config.allowedOrigins }
 
   const remoteOf = (request: IncomingMessage) =>
@@ -141,6 +144,7 @@ export const make = Effect.gen(function*() {
     drain({
       openSockets,
       deadlineMs: config.shutdownTimeoutMs,
+      spreadMs: config.shutdownSpreadMs,
       draining: lifecycle.isDraining(),
       release: scopes.release
     })
@@ -153,10 +157,7 @@ export const layer = Layer.scopedDiscard(Effect.gen(function*() {
   const server = yield* NodeServer
   const edge = yield* make
   server.on("upgrade", edge.onUpgrade)
-  yield* Effect.addFinalizer(() =>
-    edge.close.pipe(
-      // Only now: until here, upgrades that arrive while draining still get a 503, not a reset.
-      Effect.zipRight(Effect.sync(() => server.off("upgrade", edge.onUpgrade)))
-    )
-  )
+  // The upgrade listener stays until the Node server itself closes: an upgrade that arrives at
+  // any moment of the drain gets a 503, never a reset.
+  yield* Effect.addFinalizer(() => edge.close)
 }))

@@ -78,13 +78,48 @@ export class SocketRegistry extends Context.Tag("IntegerForge/SocketRegistry")<S
   static readonly layer = Layer.scoped(SocketRegistry, Effect.suspend(() => make))
 }
 
+/** The registered sockets, each with its audience's slot, and those that resumed ahead. */
+const makeMembers = () => {
+  const members = new Map<Recipient, Slot>()
+  const slots = new Map<Audience, Slot>()
+  // Sockets that resumed after an integer this instance has not delivered yet (it hears a shared
+  // sequence a moment after another instance did): they skip the live integers up to it, so that
+  // they see none twice. Empty nearly always, so the fan-out checks it only when it is not.
+  const resumedAhead = new Map<Recipient, number>()
+
+  const isAhead = (socket: Recipient, n: number) => {
+    const after = resumedAhead.get(socket)
+    if (after === undefined) return false
+    if (n <= after) return true
+    resumedAhead.delete(socket)
+    return false
+  }
+
+  const join = (socket: Recipient, audience: Audience) => {
+    let slot = slots.get(audience)
+    if (slot === undefined) slots.set(audience, slot = { audience, members: 0, frame: Buffer.alloc(0) })
+    slot.members++
+    members.set(socket, slot)
+  }
+
+  const leave = (socket: Recipient) => {
+    const slot = members.get(socket)
+    if (slot === undefined) return
+    members.delete(socket)
+    resumedAhead.delete(socket)
+    // An audience without members is not encoded for.
+    if (--slot.members === 0) slots.delete(slot.audience)
+  }
+
+  return { members, slots, resumedAhead, isAhead, join, leave }
+}
+
 const make = Effect.gen(function*() {
   const forge = yield* IntegerForge
   const metrics = yield* Metrics
   const { maxBufferedBytes } = yield* ServerConfig
   const { replayCapacity } = yield* ForgeConfig
-  const members = new Map<Recipient, Slot>()
-  const slots = new Map<Audience, Slot>()
+  const { isAhead, join, leave, members, resumedAhead, slots } = makeMembers()
   // The last integer written to the members, while the fan-out runs. When it does not, no
   // delivery is pending and the forge's own last integer is the one everyone has seen.
   let delivered: number | undefined
@@ -95,6 +130,7 @@ const make = Effect.gen(function*() {
     let sent = 0
     for (const [socket, slot] of members) {
       if (socket.readyState !== WebSocket.OPEN) continue
+      if (resumedAhead.size > 0 && isAhead(socket, n)) continue
       if (socket.bufferedAmount > maxBufferedBytes) shed(socket)
       else {
         socket.send(slot.frame, textFrame)
@@ -109,6 +145,9 @@ const make = Effect.gen(function*() {
   // the last replayed integer and the first live one.
   const replay = (socket: Recipient, audience: Audience, since: number) => {
     const upTo = delivered ?? Effect.runSync(forge.status).last
+    // Only a shared sequence can be ahead of this instance; an in-process one that is behind
+    // the client's has started over, and the client is told so by its name.
+    if (since > upTo && forge.sequence === undefined) resumedAhead.set(socket, since)
     const range = replayRange(since, upTo, replayCapacity)
     if (range === undefined) return
     for (let n = range.from; n <= range.to; n++) socket.send(audience.encode(n), textFrame)
@@ -132,21 +171,6 @@ const make = Effect.gen(function*() {
       )
     })
   })
-
-  const join = (socket: Recipient, audience: Audience) => {
-    let slot = slots.get(audience)
-    if (slot === undefined) slots.set(audience, slot = { audience, members: 0, frame: Buffer.alloc(0) })
-    slot.members++
-    members.set(socket, slot)
-  }
-
-  const leave = (socket: Recipient) => {
-    const slot = members.get(socket)
-    if (slot === undefined) return
-    members.delete(socket)
-    // An audience without members is not encoded for.
-    if (--slot.members === 0) slots.delete(slot.audience)
-  }
 
   const register = (socket: Recipient, audience: Audience, since?: number | undefined) =>
     Effect.acquireRelease(

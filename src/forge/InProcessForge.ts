@@ -4,6 +4,7 @@
  * counter lives outside the fiber so the sequence carries on across idle periods.
  */
 import { Effect, Layer, PubSub, Ref } from "effect"
+import { randomBytes } from "node:crypto"
 import { ForgeConfig } from "../Config.js"
 import { makeDemandDrivenPubSub } from "./DemandDrivenPubSub.js"
 import { IntegerForge } from "./IntegerForge.js"
@@ -31,6 +32,7 @@ export const layer = Layer.scoped(
 
     const status = Effect.all({ running, last: Ref.get(last), subscribers })
 
-    return { subscribe, status }
+    // 9 random bytes: 12 characters, and no two processes alike in practice.
+    return { subscribe, status, sequence: randomBytes(9).toString("base64url") }
   })
 )

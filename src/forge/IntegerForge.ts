@@ -28,4 +28,11 @@ export class IntegerForge extends Context.Tag("IntegerForge/IntegerForge")<Integ
    */
   readonly subscribe: Effect.Effect<Queue.Dequeue<number>, never, Scope.Scope>
   readonly status: Effect.Effect<ForgeStatus>
+  /**
+   * Names this sequence, for a forge whose sequence starts over when it does (the in-process
+   * one, with each process): a client that sees another name after a reconnect knows the
+   * integers it has are from a sequence that is gone. Undefined for the shared forge, whose
+   * sequence never starts over.
+   */
+  readonly sequence: string | undefined
 }>() {}

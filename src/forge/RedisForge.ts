@@ -3,7 +3,8 @@
  * in-process forge: the registry and the sockets cannot tell them apart.
  *
  * - Every instance holds one Redis subscription to the integers channel, always, and relays what
- *   it hears into its local PubSub: one Redis subscription per instance, not per socket.
+ *   it hears into its local PubSub: one Redis subscription per instance, not per socket. What a
+ *   dropped subscription missed is filled in from the consecutive sequence (`ChannelSequence`).
  * - An instance with local subscribers takes part: once per interval it runs `forgeScript`, which
  *   renews (or takes) a lease and, only if this instance holds it, increments the counter and
  *   publishes the new integer. Two instances that both believe they lead can never forge the
@@ -20,6 +21,7 @@ import { Duration, Effect, Layer, LogLevel, Option, PubSub, Runtime } from "effe
 import { Redis } from "ioredis"
 import { randomBytes } from "node:crypto"
 import { ForgeConfig } from "../Config.js"
+import { hear } from "./ChannelSequence.js"
 import { makeDemandDrivenPubSub } from "./DemandDrivenPubSub.js"
 import { IntegerForge } from "./IntegerForge.js"
 import { afterAttempt, type AttemptOutcome, type BeliefLine, initialBelief, lineLevel } from "./RedisOutage.js"
@@ -76,6 +78,18 @@ const readCounter = (commands: Redis, counter: string) =>
     Effect.map((value) => Option.isSome(value) && value.value !== null ? Number(value.value) : undefined)
   )
 
+const connections = (settings: SharedForgeSettings, me: string) =>
+  Effect.all({
+    // Commands fail at once while Redis is away, instead of queueing behind the outage.
+    commands: connect(settings, `integer-forge-commands-${me}`, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }),
+    // The subscription waits for Redis however long it takes (an instance may start during an
+    // outage), and ioredis subscribes again after every reconnect.
+    subscriber: connect(settings, `integer-forge-subscriber-${me}`, {
+      enableOfflineQueue: true,
+      maxRetriesPerRequest: null
+    })
+  })
+
 const logLines = (lines: ReadonlyArray<BeliefLine>, annotations: Record<string, unknown>) =>
   Effect.forEach(
     lines,
@@ -88,7 +102,7 @@ const logLines = (lines: ReadonlyArray<BeliefLine>, annotations: Record<string, 
 
 const make = (settings: SharedForgeSettings) =>
   Effect.gen(function*() {
-    const { bufferCapacity, intervalMs } = yield* ForgeConfig
+    const { bufferCapacity, intervalMs, replayCapacity } = yield* ForgeConfig
     yield* Effect.logInfo("forge: shared through Redis").pipe(
       Effect.annotateLogs({ redis: redactedUrl(settings.url), prefix: settings.prefix })
     )
@@ -98,17 +112,7 @@ const make = (settings: SharedForgeSettings) =>
     // A lease shorter than the interval would lapse between two renewals.
     const leaseMs = Math.max(settings.leaseMs, intervalMs * 3)
 
-    // Commands fail at once while Redis is away, instead of queueing behind the outage.
-    const commands = yield* connect(settings, `integer-forge-commands-${me}`, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1
-    })
-    // The subscription waits for Redis however long it takes (an instance may start during an
-    // outage), and ioredis subscribes again after every reconnect.
-    const subscriber = yield* connect(settings, `integer-forge-subscriber-${me}`, {
-      enableOfflineQueue: true,
-      maxRetriesPerRequest: null
-    })
+    const { commands, subscriber } = yield* connections(settings, me)
 
     let last = 0
     let belief = initialBelief
@@ -151,11 +155,21 @@ const make = (settings: SharedForgeSettings) =>
         )
     })
 
+    const onInteger = (n: number) => {
+      const heard = hear(last, n, replayCapacity)
+      if (heard.skipped > 0) {
+        runSync(
+          Effect.logWarning("forge: too many integers missed on the channel to fill the gap").pipe(
+            Effect.annotateLogs({ instance: me, lastHeard: last, heard: n, skipped: heard.skipped })
+          )
+        )
+      }
+      last = heard.last
+      for (const m of heard.deliver) runSync(PubSub.publish(pubsub, m))
+    }
     subscriber.on("message", (from: string, message: string) => {
       const n = Number(message)
-      if (from !== names.channel || !Number.isSafeInteger(n) || n <= last) return
-      last = n
-      runSync(PubSub.publish(pubsub, n))
+      if (from === names.channel && Number.isSafeInteger(n)) onInteger(n)
     })
     // Not awaited: during an outage the service still starts, and ioredis subscribes (and
     // resubscribes after every reconnect) as soon as Redis answers.
@@ -173,7 +187,7 @@ const make = (settings: SharedForgeSettings) =>
       }))
     )
 
-    return { subscribe, status }
+    return { subscribe, status, sequence: undefined }
   })
 
 /** The shared forge. Needs `ForgeConfig`. */

@@ -38,14 +38,20 @@ const show = (state, text) => {
 const connect = () => {
   show("connecting", "connecting");
   const ws = new WebSocket(url(last));
-  let openedAt;
-  ws.onopen = () => {
-    openedAt = Date.now();
-    show("live", "live");
-  };
+  let delivered = false;
+  // A browser cannot read the handshake's headers; an integer at or below the one it resumed
+  // after is how the page learns that the service's sequence started over.
+  let resumedAfter = last;
+  ws.onopen = () => show("live", "live");
   ws.onmessage = (event) => {
     const n = Number(event.data);
     if (!Number.isInteger(n)) return;
+    delivered = true;
+    if (resumedAfter !== undefined && n <= resumedAfter) {
+      $("notice").textContent = "The sequence restarted: integers after " + resumedAfter + " cannot be replayed.";
+      $("history").replaceChildren();
+    }
+    resumedAfter = undefined;
     last = n;
     $("value").textContent = String(n);
     const item = document.createElement("li");
@@ -54,12 +60,11 @@ const connect = () => {
     while ($("history").children.length > 12) $("history").lastChild.remove();
   };
   ws.onclose = (event) => {
-    attempt = attemptAfter(attempt, openedAt === undefined ? undefined : Date.now() - openedAt, defaultPolicy);
-    const verdict = verdictForClose(event.code);
-    if (verdict === "stop") return show("stopped", "closed by the server (" + event.code + "); reload to retry");
-    let delay;
-    if (verdict === "retry-now" && attempt === 0) { delay = 0; attempt = 1; }
-    else delay = backoffDelay(attempt++, Math.random(), defaultPolicy);
+    if (verdictForClose(event.code) === "stop") {
+      return show("stopped", "closed by the server (" + event.code + "); reload to retry");
+    }
+    attempt = attemptAfter(attempt, delivered, event.code);
+    const delay = backoffDelay(attempt++, Math.random(), defaultPolicy);
     const retryAt = Date.now() + delay;
     const tick = () => {
       const left = Math.max(0, retryAt - Date.now());
@@ -91,6 +96,7 @@ export const demoPage = `<!doctype html>
   body[data-state="stopped"] #state { color: #e66; }
   #history { list-style: none; padding: 0; display: flex; gap: .6rem; justify-content: center; color: #888;
              font-variant-numeric: tabular-nums; }
+  #notice { margin-top: .6rem; color: #db3; font-size: .95rem; min-height: 1.2em; }
   footer { margin-top: 2rem; color: #777; font-size: .9rem; }
   code { color: #bbb; }
 </style>
@@ -99,6 +105,7 @@ export const demoPage = `<!doctype html>
 <main>
   <div id="value">–</div>
   <div id="state">connecting</div>
+  <div id="notice" role="status"></div>
   <ol id="history" aria-label="latest integers"></ol>
   <footer>Integers as a service. Try <code>websocat ws://HOST/_ws/</code> too.</footer>
 </main>

@@ -1,10 +1,11 @@
 /**
  * The one Node HTTP server of the process. Routes and the WebSocket edge attach their listeners
  * to it; `Listener` makes it listen once they have. Its own release is the last step of shutdown:
- * by then the sockets are gone, and it waits for the remaining HTTP connections to end.
+ * by then the sockets are gone; it stops listening and lets the remaining HTTP connections end.
  */
 import { Cause, Context, Effect, Layer, Runtime } from "effect"
 import * as Http from "node:http"
+import * as Net from "node:net"
 import type { Duplex } from "node:stream"
 import { maxTimerMs, ServerConfig } from "../Config.js"
 import { makeLogGate } from "../ops/RateLimitedLog.js"
@@ -35,6 +36,26 @@ export const answerAndClose = (socket: Duplex, response: RawResponse) => {
 
 const answerClientError = (error: NodeJS.ErrnoException, socket: Duplex) =>
   answerAndClose(socket, { status: clientErrorStatus(error) })
+
+// How long connections still in the middle of a request (a refused upgrade being answered, a
+// scrape) may take to finish once the server stops listening.
+const closeGraceMs = 1000
+
+/**
+ * The last step of shutdown. New connections are refused by the OS from here on. A connection
+ * that was accepted a moment before still gets its answer (an upgrade its 503) before it closes:
+ * no client is accepted and then cut off without one. Node's own `close` would also drop every
+ * connection that has not sent its request yet, which is exactly such a client, so only the
+ * listening socket is closed here (`net.Server`'s `close`), and whatever is left open is ended
+ * after a grace.
+ */
+const stopListening = (server: Http.Server) =>
+  Effect.async<void>((resume) => {
+    if (!server.listening) return resume(Effect.void)
+    Net.Server.prototype.close.call(server, () => resume(Effect.void))
+    const cutOff = setTimeout(() => server.closeAllConnections(), closeGraceMs)
+    return Effect.sync(() => clearTimeout(cutOff))
+  })
 
 export class NodeServer extends Context.Tag("IntegerForge/NodeServer")<NodeServer, Http.Server>() {
   static readonly layer = Layer.scoped(
@@ -68,12 +89,7 @@ export class NodeServer extends Context.Tag("IntegerForge/NodeServer")<NodeServe
           })
           return server
         }),
-        (server) =>
-          Effect.async<void>((resume) => {
-            if (!server.listening) return resume(Effect.void)
-            server.close(() => resume(Effect.void))
-            server.closeAllConnections()
-          })
+        (server) => stopListening(server)
       )
     })
   )

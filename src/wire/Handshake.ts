@@ -66,11 +66,31 @@ export const hostProblem = (
   return hostSyntax.test(value) ? undefined : "Invalid Host header"
 }
 
+const defaultPorts: Record<string, string> = { "http:": "80", "https:": "443", "ws:": "80", "wss:": "443" }
+
+/**
+ * Whether a browser's `Origin` names the host the request was sent to: a page the service served
+ * itself (its demo page), which `ALLOWED_ORIGINS` cannot mean to lock out. The scheme is not
+ * compared, as a proxy in front may end TLS; host names and ports are, with the scheme's default
+ * port where none is written.
+ */
+export const isSameOrigin = (origin: string, host: string | undefined): boolean => {
+  if (host === undefined) return false
+  try {
+    const from = new URL(origin)
+    const to = new URL(`${from.protocol}//${host.trim()}`)
+    const port = (url: URL) => url.port === "" ? defaultPorts[url.protocol] ?? "" : url.port
+    return from.hostname !== "" && from.hostname === to.hostname && port(from) === port(to)
+  } catch {
+    return false
+  }
+}
+
 /** What the operator configured about who may connect. */
 export interface UpgradePolicy {
   /**
    * When set, a request carrying an `Origin` header must name one of these (compared without
-   * regard to case). Browsers always send `Origin`; a request without one comes from a
+   * regard to case) or the host the request was sent to (same origin). Browsers always send `Origin`; a request without one comes from a
    * non-browser client (websocat, a server), which cross-site WebSocket hijacking cannot use, so
    * it is let through.
    */
@@ -106,7 +126,8 @@ export const judgeUpgrade = (request: UpgradeRequest, policy: UpgradePolicy = {}
   const origin = single(headers["origin"])?.trim().toLowerCase()
   if (
     policy.allowedOrigins !== undefined && origin !== undefined &&
-    !policy.allowedOrigins.some((allowed) => allowed.toLowerCase() === origin)
+    !policy.allowedOrigins.some((allowed) => allowed.toLowerCase() === origin) &&
+    !isSameOrigin(origin, single(headers["host"]))
   ) {
     return refuse("origin", 403, "Origin not allowed")
   }

@@ -8,6 +8,13 @@ import { STATUS_CODES } from "node:http"
 /** Headers every response of the service carries, raw ones included. */
 export const originHeaders = { "x-vip-reached-origin": "true" } as const
 
+/**
+ * On a WebSocket's 101 response, the name of the sequence it will receive (see
+ * `IntegerForge.sequence`): a resuming client that is told another name than before knows the
+ * sequence restarted.
+ */
+export const sequenceHeader = "x-forge-sequence"
+
 export interface RawResponse {
   readonly status: number
   /** Sent as is; no body when absent. */

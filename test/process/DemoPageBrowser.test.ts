@@ -31,11 +31,36 @@ describe("the live demo page", () => {
         yield* waitFor(`${stateInPage} !== "live"`)
         assert.match((yield* state()) ?? "", /^(reconnecting in \d+\.\d s|connecting)$/)
 
+        const lastSeen = yield* value()
+        assert.strictEqual(yield* Effect.promise(() => page.locator("#notice").textContent()), "")
         yield* server.restart
         yield* waitFor(`${stateInPage} === "live"`)
         const before = yield* value()
         yield* waitFor(`${valueInPage} !== ${before}`)
         assert.strictEqual(yield* state(), "live")
+        // The new instance counts from 1 again: the page says so rather than hiding it.
+        yield* waitFor(`document.getElementById('notice').textContent !== ""`)
+        assert.strictEqual(
+          yield* Effect.promise(() => page.locator("#notice").textContent()),
+          `The sequence restarted: integers after ${lastSeen} cannot be replayed.`
+        )
+      }),
+    60_000
+  )
+
+  it.scopedLive.skipIf(chromium.skip)(
+    "goes live with ALLOWED_ORIGINS set to other sites: the service's own page is same-origin",
+    () =>
+      Effect.gen(function*() {
+        const server = yield* restartableServer({ intervalMs: 50, allowedOrigins: ["https://elsewhere.example"] })
+        const page = yield* browserPage
+        yield* Effect.promise(() => page.goto(server.url("/")))
+        yield* Effect.promise(() =>
+          page.waitForFunction("Number(document.getElementById('value').textContent) >= 2", undefined, {
+            timeout: 15_000
+          })
+        )
+        assert.strictEqual(yield* Effect.promise(() => page.locator("#state").textContent()), "live")
       }),
     60_000
   )

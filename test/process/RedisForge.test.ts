@@ -1,11 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect, FastCheck as fc } from "effect"
-import { Redis } from "ioredis"
 import { WebSocket } from "ws"
 import { ensure, eventually } from "../support/Eventually.js"
 import { httpUrl, wsUrl } from "../support/LocalUrls.js"
 import { scrapeMetrics } from "../support/Metrics.js"
-import { redisServer, redisServerBinary } from "../support/RedisServer.js"
+import { redisClient, redisServer, redisServerBinary } from "../support/RedisServer.js"
 import { consecutive } from "../support/Sequences.js"
 import { spawnService, waitForPort } from "../support/ServiceProcess.js"
 import { connect } from "../support/WebSocketClient.js"
@@ -36,6 +35,17 @@ const gauge = (port: number, name: string) =>
 const increasing = (values: ReadonlyArray<number>) => values.every((v, i) => i === 0 || v > values[i - 1]!)
 const numbers = (received: ReadonlyArray<string>) => received.map(Number)
 const uniquePrefix = () => `test-${Math.random().toString(36).slice(2)}`
+
+/** A redis-server, two instances on it with a client each receiving, and a client of the test's. */
+const twoInstancesWithClients = Effect.gen(function*() {
+  const redis = yield* redisServer
+  const prefix = uniquePrefix()
+  const instances = yield* Effect.all([1, 2].map(() => instance(redis.url, prefix)), { concurrency: 2 })
+  const clients = yield* Effect.forEach(instances, (i) => connect(i.ws()))
+  yield* eventually(ensure(() => clients.every((c) => c.received.length >= 5), "integers"), Duration.seconds(15))
+  const admin = yield* redisClient(redis.url)
+  return { redis, prefix, instances, clients, admin }
+})
 
 describe.skipIf(redisServerBinary.skip)("the shared forge over Redis (REDIS_URL)", () => {
   it.scopedLive(
@@ -104,16 +114,8 @@ describe.skipIf(redisServerBinary.skip)("the shared forge over Redis (REDIS_URL)
     "Redis stops and comes back: clients stay, integers pause, then resume with no duplicate",
     () =>
       Effect.gen(function*() {
-        const redis = yield* redisServer
-        const prefix = uniquePrefix()
-        const instances = yield* Effect.all([1, 2].map(() => instance(redis.url, prefix)), { concurrency: 2 })
-        const clients = yield* Effect.forEach(instances, (i) => connect(i.ws()))
-        yield* eventually(ensure(() => clients.every((c) => c.received.length >= 5), "integers"), Duration.seconds(15))
+        const { admin, clients, instances, prefix, redis } = yield* twoInstancesWithClients
         // Far ahead, so that a sequence that restarted from 1 could not catch up during the test.
-        const admin = yield* Effect.acquireRelease(
-          Effect.sync(() => new Redis(redis.url)),
-          (r) => Effect.sync(() => r.disconnect())
-        )
         yield* Effect.promise(() => admin.set(`${prefix}:counter`, 100_000))
         yield* eventually(ensure(() => clients.every((c) => Number(c.received.at(-1)) > 100_000), "far ahead"))
         yield* redis.kill
@@ -168,10 +170,7 @@ describe.skipIf(redisServerBinary.skip)("the shared forge over Redis (REDIS_URL)
         const redis = yield* redisServer
         const prefix = uniquePrefix()
         const [one, two] = yield* Effect.all([1, 2].map(() => instance(redis.url, prefix)), { concurrency: 2 })
-        const counter = yield* Effect.acquireRelease(
-          Effect.sync(() => new Redis(redis.url)),
-          (r) => Effect.sync(() => r.disconnect())
-        )
+        const counter = yield* redisClient(redis.url)
         const read = Effect.promise(() => counter.get(`${prefix}:counter`)).pipe(Effect.map(Number))
         const last = yield* Effect.scoped(Effect.gen(function*() {
           const client = yield* connect(one!.ws())
@@ -266,5 +265,45 @@ describe.skipIf(redisServerBinary.skip)("the shared forge over Redis (REDIS_URL)
         }
       }),
     120_000
+  )
+
+  it.scopedLive(
+    "killed pub/sub connections cost no client an integer: the gap is filled from the consecutive sequence",
+    () =>
+      Effect.gen(function*() {
+        const { admin, clients } = yield* twoInstancesWithClients
+        for (let kill = 0; kill < 5; kill++) {
+          const killed = yield* Effect.promise(() => admin.call("CLIENT", "KILL", "TYPE", "pubsub"))
+          assert.strictEqual(Number(killed), 2, "both instances' subscriptions were cut")
+          const mark = clients.map((c) => c.received.length)
+          yield* eventually(
+            ensure(() => clients.every((c, k) => c.received.length >= mark[k]! + 10), "integers after the kill"),
+            Duration.seconds(10)
+          )
+        }
+        for (const client of clients) assert.isTrue(consecutive(client.received), client.received.join(","))
+      }),
+    60_000
+  )
+
+  it.scopedLive(
+    "a Redis stall longer than the lease: the leader says it lost the lease, and the sequence goes on",
+    () =>
+      Effect.gen(function*() {
+        const redis = yield* redisServer
+        const leader = yield* instance(redis.url, uniquePrefix())
+        const client = yield* connect(leader.ws())
+        yield* eventually(ensure(() => client.received.length >= 5, "integers"))
+        const admin = yield* redisClient(redis.url)
+        yield* Effect.promise(() => admin.call("CLIENT", "PAUSE", String(leaseMs * 3)))
+        yield* eventually(
+          ensure(() => /"message":"forge lease lost"/.test(leader.service.output()), "the loss is logged"),
+          Duration.seconds(10)
+        )
+        const mark = client.received.length
+        yield* eventually(ensure(() => client.received.length >= mark + 10, "integers again"), Duration.seconds(15))
+        assert.isTrue(consecutive(client.received), client.received.join(","))
+      }),
+    60_000
   )
 })

@@ -1,12 +1,95 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect } from "effect"
+import * as Net from "node:net"
+import { WebSocket } from "ws"
 import { ensure, eventually } from "../support/Eventually.js"
 import { wsUrl } from "../support/LocalUrls.js"
 import { silentWebSocket } from "../support/RawSocket.js"
+import { freePort } from "../support/RedisServer.js"
 import { spawnService, waitForPort } from "../support/ServiceProcess.js"
 import { connect } from "../support/WebSocketClient.js"
 
+type Comeback = "503 with x-vip-reached-origin" | "refused" | string
+
+/** One immediate reconnect, as a client told 1012 makes: what did it get? */
+const comeBack = (url: string) =>
+  Effect.async<Comeback>((resume) => {
+    const ws = new WebSocket(url)
+    ws.on("unexpected-response", (_request, response) => {
+      const ours = response.headers["x-vip-reached-origin"] === "true"
+      resume(
+        Effect.succeed(
+          response.statusCode === 503 && ours ? "503 with x-vip-reached-origin" : `HTTP ${response.statusCode}`
+        )
+      )
+      ws.terminate()
+    })
+    ws.on("open", () => {
+      resume(Effect.succeed("accepted while draining"))
+      ws.terminate()
+    })
+    ws.on("error", (error: NodeJS.ErrnoException) => {
+      resume(Effect.succeed(error.code === "ECONNREFUSED" ? "refused" : `error ${error.code ?? error.message}`))
+    })
+    return Effect.sync(() => ws.terminate())
+  })
+
+/** A free loopback port: connecting to it is refused. */
+const refusesConnections = (port: number) =>
+  Effect.async<boolean>((resume) => {
+    const socket = Net.connect({ port, host: "127.0.0.1" })
+    socket.on("connect", () => {
+      socket.destroy()
+      resume(Effect.succeed(false))
+    })
+    socket.on("error", (error: NodeJS.ErrnoException) => resume(Effect.succeed(error.code === "ECONNREFUSED")))
+  })
+
 describe("shutdown of the service process", () => {
+  it.scopedLive(
+    "SIGTERM to npm start's PID: 200 clients get 1012 spread out, come straight back to a 503 or a refused connection, never a reset, and nothing is left running",
+    () =>
+      Effect.gen(function*() {
+        const port = yield* freePort
+        const service = yield* spawnService(
+          {
+            PORT: String(port),
+            HOST: "127.0.0.1",
+            FORGE_INTERVAL_MS: "50",
+            SHUTDOWN_TIMEOUT_MS: "3000",
+            SHUTDOWN_SPREAD_MS: "500"
+          },
+          [],
+          { viaNpm: true }
+        )
+        yield* waitForPort(service)
+        const url = wsUrl(port, "/_ws/")
+        const clients = yield* Effect.forEach(Array.from({ length: 200 }), () => connect(url), { concurrency: 20 })
+        yield* eventually(ensure(() => clients.every((c) => c.received.length > 0), "every client has integers"))
+        const signalled = Date.now()
+        // What a container runtime does: the signal goes to the process it started, npm.
+        process.kill(service.pid, "SIGTERM")
+        const outcomes = yield* Effect.forEach(clients, (c) =>
+          Deferred.await(c.closed).pipe(
+            Effect.map(({ code }) => ({ code, at: Date.now() - signalled })),
+            Effect.zip(comeBack(url))
+          ), { concurrency: "unbounded" })
+        const exit = yield* Deferred.await(service.exited).pipe(Effect.timeout(Duration.seconds(10)))
+        assert.deepStrictEqual(exit, { code: 0, signal: null }, service.output())
+        assert.deepStrictEqual(new Set(outcomes.map(([closed]) => closed.code)), new Set([1012]))
+        const comebacks = outcomes.map(([, comeback]) => comeback)
+        const tally = Object.fromEntries(
+          [...new Set(comebacks)].map((c) => [c, comebacks.filter((x) => x === c).length])
+        )
+        console.log(`200 clients back at once after 1012: ${JSON.stringify(tally)}`)
+        for (const comeback of comebacks) assert.include(["503 with x-vip-reached-origin", "refused"], comeback)
+        const closedAt = outcomes.map(([closed]) => closed.at).sort((a, b) => a - b)
+        assert.isAbove(closedAt.at(-1)! - closedAt[0]!, 200, "the closes are spread out, not one wave")
+        assert.isTrue(yield* refusesConnections(port), "npm exited and the service with it: nothing listens")
+      }),
+    30_000
+  )
+
   it.scopedLive("SIGTERM: 50 clients all see 1012, and the process exits 0 well within the deadline", () =>
     Effect.gen(function*() {
       const service = yield* spawnService({

@@ -3,6 +3,7 @@ import { Deferred, Duration, Effect } from "effect"
 import { readFileSync } from "node:fs"
 import * as Http from "node:http"
 import { WebSocket } from "ws"
+import { dependency } from "../support/Dependency.js"
 import { ensure, eventually } from "../support/Eventually.js"
 import { repoPath } from "../support/RepoPaths.js"
 import { spawnService, waitForPort } from "../support/ServiceProcess.js"
@@ -66,8 +67,26 @@ const request = (url: string, headers: Record<string, string>) =>
 /** Runs an npm script's `node <file>` command line as a process, as `npm run` would. */
 const scriptCommand = (name: string): string => {
   const script = pkg.scripts[name]!
-  assert.match(script, /^node \S+$/, `the ${name} script is a plain node command`)
-  return repoPath(script.slice("node ".length))
+  assert.match(script, /^exec node \S+$/, `the ${name} script execs a plain node command`)
+  return repoPath(script.slice("exec node ".length))
+}
+
+/**
+ * The clients the walkthrough offers besides websocat, as the reader would run them: wscat from
+ * this project's development dependencies, and Debian's python3 with its websockets package.
+ */
+const pythonWebsockets = dependency(
+  "the walkthrough's python3 -m websockets step",
+  ["/usr/lib/python3/dist-packages/websockets/__main__.py"],
+  "Debian's python3-websockets is missing: install it with `apt-get install -y python3-websockets`"
+)
+
+const alternativeClient = (command: string) => {
+  const wscat = /^npx wscat -c (\S+)$/.exec(command)?.[1]
+  if (wscat !== undefined) return { program: repoPath("node_modules/.bin/wscat"), args: ["-c"], url: wscat }
+  const python = /^python3 -m websockets (\S+)$/.exec(command)?.[1]
+  if (python !== undefined) return { program: "/usr/bin/python3", args: ["-m", "websockets"], url: python }
+  return undefined
 }
 
 describe("docs/walkthrough.md, run as written", () => {
@@ -76,7 +95,8 @@ describe("docs/walkthrough.md, run as written", () => {
       const [start, ...rest] = steps as [Step, ...Array<Step>]
       // `npm start` at a terminal: pretty logs. The interval is shorter than a second, to be quick.
       assert.strictEqual(start.command, "npm start")
-      assert.strictEqual(pkg.scripts["start"], "node dist/main.js")
+      // exec: npm's PID, which a container runtime signals, passes the signal to the service.
+      assert.strictEqual(pkg.scripts["start"], "exec node dist/main.js")
       const service = yield* spawnService({
         PORT: "0",
         HOST: "127.0.0.1",
@@ -114,7 +134,8 @@ describe("docs/walkthrough.md, run as written", () => {
           section = step.section
         }
         const websocatUrl = /^websocat (\S+)$/.exec(step.command)?.[1]
-        const clientUrl = /^npm run client -- (\S+)$/.exec(step.command)?.[1]
+        const clientUrl = /^npm run -s client -- (\S+)$/.exec(step.command)?.[1]
+        const alternative = alternativeClient(step.command)
         const curl = parseCurl(step.command)
         if (websocatUrl !== undefined) {
           const integers = integerLines(step.expected)
@@ -151,6 +172,31 @@ describe("docs/walkthrough.md, run as written", () => {
             yield* Deferred.await(cli.exited)
             return cli.stdout().trim().split("\n")
           }).pipe(Effect.scoped, Effect.timeout(Duration.seconds(15)))
+          assert.deepStrictEqual(printed.slice(0, expected.length), expected, what)
+        } else if (alternative !== undefined) {
+          yield* finishAll
+          if (alternative.program === "/usr/bin/python3") {
+            if (pythonWebsockets.skip) continue
+            yield* pythonWebsockets.required
+          }
+          // What it prints at a terminal, less the prompt: "< N" for each integer.
+          const expected = step.expected.split("\n").flatMap((line) => /^< (\d+)$/.exec(line)?.[1] ?? []).map(Number)
+          const printed = yield* Effect.gen(function*() {
+            const client = yield* spawnProcess(alternative.program, [...alternative.args, local(alternative.url)], {
+              openStdin: true
+            })
+            const integersPrinted = () =>
+              client.stdout().replace(/\x1b(?:\[[0-9;]*[A-Za-z]|[78])/g, "").split(/\r?\n/).flatMap((line) =>
+                /^(?:< )?(\d+)$/.exec(line.trim())?.[1] ?? []
+              ).map(Number)
+            yield* eventually(
+              ensure(() => integersPrinted().length >= expected.length, `${what}: integers`),
+              Duration.seconds(15)
+            )
+            client.kill("SIGINT")
+            yield* Deferred.await(client.exited)
+            return integersPrinted()
+          }).pipe(Effect.scoped, Effect.timeout(Duration.seconds(20)))
           assert.deepStrictEqual(printed.slice(0, expected.length), expected, what)
         } else if (curl !== undefined) {
           yield* finishAll

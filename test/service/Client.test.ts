@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Fiber, Stream } from "effect"
 import { WebSocketServer } from "ws"
-import { events, integers } from "../../src/client/IntegerClient.js"
+import { type ClientEvent, events, integers } from "../../src/client/IntegerClient.js"
 import { ensure, eventually } from "../support/Eventually.js"
 import { wsUrl } from "../support/LocalUrls.js"
 import { restartableServer } from "../support/RestartableServer.js"
@@ -10,7 +10,7 @@ import { socketIoClient } from "../support/SocketIoClient.js"
 import { startServer } from "../support/TestServer.js"
 import { connect, refusedUpgrade } from "../support/WebSocketClient.js"
 
-const fastPolicy = { policy: { baseMs: 20, capMs: 200, stableAfterMs: 1000 } }
+const fastPolicy = { policy: { baseMs: 20, capMs: 200 } }
 
 /** Runs the client's integer stream in the background, collecting what it yields. */
 const collect = (url: string) =>
@@ -23,16 +23,44 @@ const collect = (url: string) =>
     return { seen, fiber }
   })
 
+/** Runs the client's event stream in the background, collecting every event. */
+const collectEvents = (url: string) =>
+  Effect.gen(function*() {
+    const seen: Array<ClientEvent> = []
+    yield* events(url, fastPolicy).pipe(
+      Stream.runForEach((event) => Effect.sync(() => seen.push(event))),
+      Effect.forkScoped
+    )
+    return seen
+  })
+
 describe("the reconnecting client", () => {
-  it.scopedLive("keeps receiving across a server restart on the same port", () =>
+  it.scopedLive("keeps receiving across a server restart on the same port, and says the sequence restarted", () =>
     Effect.gen(function*() {
       const server = yield* restartableServer({ intervalMs: 20 })
-      const client = yield* collect(server.wsUrl("/_ws/"))
-      yield* eventually(ensure(() => client.seen.length >= 3, "integers from the first server"))
+      const seen = yield* collectEvents(server.wsUrl("/_ws/"))
+      const integersSeen = () => seen.flatMap((e) => e._tag === "Integer" ? [e.value] : [])
+      yield* eventually(ensure(() => integersSeen().length >= 10, "integers from the first server"))
       yield* server.stop
-      const before = client.seen.length
+      const lastSeen = integersSeen().at(-1)!
       yield* server.restart
-      yield* eventually(ensure(() => client.seen.length >= before + 3, "integers from the second server"))
+      yield* eventually(ensure(() => integersSeen().length >= 13, "integers from the second server"))
+      const restarts = seen.filter((e) => e._tag === "SequenceRestarted")
+      assert.deepStrictEqual(restarts, [{ _tag: "SequenceRestarted", lastSeen }])
+      const after = seen.slice(seen.indexOf(restarts[0]!)).flatMap((e) => e._tag === "Integer" ? [e.value] : [])
+      assert.isTrue(consecutive(after), after.join(","))
+      assert.isAtMost(after[0]!, lastSeen, "the new sequence starts over below what was seen")
+    }))
+
+  it.scopedLive("a lost connection that resumes on the same sequence is no restart", () =>
+    Effect.gen(function*() {
+      const server = yield* startServer({ intervalMs: 20 })
+      const seen = yield* collectEvents(server.wsUrl("/_ws/"))
+      yield* eventually(ensure(() => seen.filter((e) => e._tag === "Integer").length >= 5, "integers"))
+      for (const ws of server.openSockets) ws.terminate()
+      yield* eventually(ensure(() => seen.filter((e) => e._tag === "Connected").length === 2, "reconnected"))
+      yield* eventually(ensure(() => seen.filter((e) => e._tag === "Integer").length >= 10, "integers again"))
+      assert.isFalse(seen.some((e) => e._tag === "SequenceRestarted"))
     }))
 
   it.scopedLive("resumes without a gap after its socket is cut off, thanks to since=", () =>
@@ -94,7 +122,7 @@ describe("the reconnecting client", () => {
       assert.strictEqual(connections, 1)
     }))
 
-  it.scopedLive("retries at once after 1012, and with backoff after an abnormal close", () =>
+  it.scopedLive("retries within the base after 1012, and with backoff after an abnormal close", () =>
     Effect.gen(function*() {
       const server = yield* startServer({ intervalMs: 20 })
       const seen: Array<{ readonly _tag: "Reconnecting"; readonly why: string; readonly delayMs: number }> = []
@@ -114,9 +142,11 @@ describe("the reconnecting client", () => {
       yield* eventually(ensure(() => seen.length === 1 && server.openSockets.size === 1, "reconnected"))
       for (const ws of server.openSockets) ws.terminate()
       yield* Deferred.await(done)
-      assert.deepStrictEqual(seen[0], { _tag: "Reconnecting", why: "closed with 1012 (server restarting)", delayMs: 0 })
+      assert.strictEqual(seen[0]!.why, "closed with 1012 (server restarting)")
+      assert.isBelow(seen[0]!.delayMs, 20, "the first retry after a restart waits under baseMs")
       assert.match(seen[1]!.why, /closed with 1006/)
-      assert.isAtMost(seen[1]!.delayMs, 200)
+      // Retry 0 or 1, whether or not the connection after the 1012 had delivered an integer yet.
+      assert.isBelow(seen[1]!.delayMs, 40)
     }))
 })
 

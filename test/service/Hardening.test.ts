@@ -121,6 +121,10 @@ describe("Hardening", () => {
       yield* connect(server.wsUrl("/_ws/"), { origin: "https://GOOD.example" })
       // Non-browser clients send no Origin and are not what the list protects against.
       yield* connect(server.wsUrl("/_ws/"))
+      // The service's own page is same-origin, whatever the list says.
+      yield* connect(server.wsUrl("/_ws/"), { origin: `http://127.0.0.1:${server.port}` })
+      const otherPort = yield* refusedUpgrade(server.wsUrl("/_ws/"), { origin: `http://127.0.0.1:${server.port + 1}` })
+      assert.strictEqual(otherPort.status, 403)
     }))
 
   const violations: ReadonlyArray<[string, Buffer, number]> = [

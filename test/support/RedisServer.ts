@@ -2,6 +2,7 @@
  * A real `redis-server` of the test's own, on a free port, stopped by its PID.
  */
 import { Deferred, Duration, Effect, Schedule, Scope } from "effect"
+import { Redis } from "ioredis"
 import * as Net from "node:net"
 import { dependency } from "./Dependency.js"
 import { type SpawnedProcess, spawnProcess } from "./SpawnedProcess.js"
@@ -73,3 +74,18 @@ export const redisServer = Effect.gen(function*() {
     restart: start.pipe(Effect.mapError((e) => new Error(String(e))))
   } satisfies RedisProcess
 })
+
+/**
+ * A Redis client for the test itself (to read keys, kill connections, pause the server), closed
+ * with the scope. Its connection errors, while the test kills or pauses the server on purpose,
+ * surface through the commands that fail; unhandled, ioredis would print each one.
+ */
+export const redisClient = (url: string) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const client = new Redis(url)
+      client.on("error", () => {})
+      return client
+    }),
+    (client) => Effect.sync(() => client.disconnect())
+  )

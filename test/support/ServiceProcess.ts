@@ -15,12 +15,22 @@ export interface ServiceProcess extends SpawnedProcess {
 
 /**
  * Starts `node dist/main.js` with the given environment. `wrapper` runs it under another command
- * that execs it (such as `prlimit --nofile=… --`), so the PID is still the service's.
+ * that execs it (such as `prlimit --nofile=… --`), so the PID is still the service's. With
+ * `viaNpm` it is `npm start` instead, as the platform runs it: the PID is then npm's, and the
+ * scope stops it with SIGTERM so that npm passes the signal on.
  */
-export const spawnService = (env: Record<string, string>, wrapper: ReadonlyArray<string> = []) =>
+export const spawnService = (
+  env: Record<string, string>,
+  wrapper: ReadonlyArray<string> = [],
+  options: { readonly viaNpm?: boolean } = {}
+) =>
   Effect.gen(function*() {
-    const [command, ...args] = [...wrapper, process.execPath, mainScript]
-    const service = yield* spawnProcess(command!, args, { env: { NODE_ENV: "test", ...env } })
+    const [command, ...args] = options.viaNpm ? ["npm", "start"] : [...wrapper, process.execPath, mainScript]
+    const service = yield* spawnProcess(command!, args, {
+      env: { NODE_ENV: "test", ...env },
+      cwd: repoPath("."),
+      ...(options.viaNpm ? { stopSignal: "SIGTERM" as const } : {})
+    })
     const port = Effect.suspend(() => {
       // The second start line, so that both are in the output once the port is known.
       const match = /Try it: websocat ws:\/\/\S+:(\d+)\/_ws\//.exec(service.output())

@@ -28,12 +28,16 @@ export interface SpawnOptions {
   readonly env?: Record<string, string>
   /** How the scope stops it: SIGKILL, unless it must get to stop processes of its own. */
   readonly stopSignal?: NodeJS.Signals
+  /** Where it runs; this process's working directory unless said. */
+  readonly cwd?: string
+  /** Gives it a standard input that stays open (an interactive client quits at end of input). */
+  readonly openStdin?: boolean
 }
 
 export const spawnProcess = (
   command: string,
   args: ReadonlyArray<string>,
-  { env = {}, stopSignal = "SIGKILL" }: SpawnOptions = {}
+  { cwd, env = {}, openStdin = false, stopSignal = "SIGKILL" }: SpawnOptions = {}
 ) =>
   Effect.gen(function*() {
     const exited = yield* Deferred.make<ProcessExit>()
@@ -42,13 +46,17 @@ export const spawnProcess = (
     let output = ""
     const child = yield* Effect.acquireRelease(
       Effect.sync(() => {
-        const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] })
+        const child = spawn(command, args, {
+          env: { ...process.env, ...env },
+          stdio: [openStdin ? "pipe" : "ignore", "pipe", "pipe"],
+          ...(cwd === undefined ? {} : { cwd })
+        })
         // Listening from the start: a short-lived process may be gone before the fiber resumes.
-        child.stdout.on("data", (chunk) => {
+        child.stdout!.on("data", (chunk) => {
           stdout += String(chunk)
           output += String(chunk)
         })
-        child.stderr.on("data", (chunk) => {
+        child.stderr!.on("data", (chunk) => {
           stderr += String(chunk)
           output += String(chunk)
         })
@@ -65,8 +73,8 @@ export const spawnProcess = (
       exited,
       kill: (signal) => kill(child, signal),
       closeOutput: () => {
-        child.stdout.destroy()
-        child.stderr.destroy()
+        child.stdout!.destroy()
+        child.stderr!.destroy()
       }
     } satisfies SpawnedProcess
   })

@@ -12,8 +12,7 @@ import {
 
 const policy: fc.Arbitrary<ReconnectPolicy> = fc.record({
   baseMs: fc.integer({ min: 1, max: 5000 }),
-  capMs: fc.integer({ min: 1, max: 600_000 }),
-  stableAfterMs: fc.integer({ min: 1, max: 600_000 })
+  capMs: fc.integer({ min: 1, max: 600_000 })
 })
 const unit = fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true })
 
@@ -42,14 +41,22 @@ describe("ReconnectPolicy", () => {
     }
   )
 
-  it.prop("a connection that stayed up long enough resets the count; a short one keeps it", [
-    policy,
+  it.prop("the count starts over once a connection delivered an integer, or after 1012/1001; else it stays", [
     fc.nat(100),
-    fc.option(fc.nat(1_000_000), { nil: undefined })
-  ], ([p, attempt, upFor]) => {
-    const next = attemptAfter(attempt, upFor, p)
-    if (upFor !== undefined && upFor >= p.stableAfterMs) assert.strictEqual(next, 0)
+    fc.boolean(),
+    fc.integer({ min: 1000, max: 4999 })
+  ], ([attempt, delivered, code]) => {
+    const next = attemptAfter(attempt, delivered, code)
+    if (delivered || code === 1012 || code === 1001) assert.strictEqual(next, 0)
     else assert.strictEqual(next, attempt)
+  })
+
+  it.prop("with the defaults, a deploy's first retry comes within 250 ms and none waits 5 s or more", [
+    fc.nat(200),
+    unit
+  ], ([attempt, random]) => {
+    assert.isBelow(backoffDelay(attemptAfter(attempt, false, 1012), random), 250)
+    assert.isBelow(backoffDelay(attempt, random), 5000)
   })
 
   it.prop("close codes: restart and going-away retry at once, policy and 4xxx stop, the rest back off", [
@@ -64,6 +71,6 @@ describe("ReconnectPolicy", () => {
   it("refusals: 4xx stop (except 408 and 429), the rest back off", () => {
     for (const status of [400, 401, 403, 404]) assert.strictEqual(verdictForStatus(status), "stop")
     for (const status of [408, 429, 500, 502, 503]) assert.strictEqual(verdictForStatus(status), "backoff")
-    assert.strictEqual(defaultPolicy.capMs, 30_000)
+    assert.deepStrictEqual(defaultPolicy, { baseMs: 250, capMs: 5000 })
   })
 })

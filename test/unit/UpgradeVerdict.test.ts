@@ -1,6 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
-import { judgeUpgrade, refusalResponse, type UpgradeRequest, type UpgradeVerdict } from "../../src/wire/Handshake.js"
+import {
+  isSameOrigin,
+  judgeUpgrade,
+  refusalResponse,
+  type UpgradeRequest,
+  type UpgradeVerdict
+} from "../../src/wire/Handshake.js"
 
 const key = fc.uint8Array({ minLength: 16, maxLength: 16 }).map((bytes) => Buffer.from(bytes).toString("base64"))
 const target = fc.tuple(fc.constantFrom("/_ws/", "/socket.io/"), fc.stringMatching(/^[a-z0-9/_-]{0,10}$/)).map(
@@ -95,4 +101,41 @@ describe("UpgradeVerdict", () => {
       assert.strictEqual(body, reason + "\n")
     }
   )
+
+  const hostName = fc.stringMatching(/^[a-z][a-z0-9-]{0,12}(\.[a-z]{2,5})?$/)
+  const port = fc.option(fc.integer({ min: 1, max: 65535 }), { nil: undefined })
+
+  it.prop(
+    "same origin: a page from the host the request went to, whatever ALLOWED_ORIGINS lists",
+    [hostName, port, fc.constantFrom("http", "https")],
+    ([name, p, scheme]) => {
+      const host = p === undefined ? name : `${name}:${p}`
+      const request: UpgradeRequest = {
+        method: "GET",
+        target: "/_ws/",
+        httpVersion: "1.1",
+        headers: {
+          host,
+          upgrade: "websocket",
+          connection: "Upgrade",
+          "sec-websocket-version": "13",
+          "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+          origin: `${scheme}://${host}`
+        }
+      }
+      assert.strictEqual(judgeUpgrade(request, { allowedOrigins: ["https://elsewhere.example"] })._tag, "Accept")
+      const other = { ...request, headers: { ...request.headers, origin: `${scheme}://x${name}` } }
+      assert.strictEqual(status(judgeUpgrade(other, { allowedOrigins: ["https://elsewhere.example"] })), 403)
+    }
+  )
+
+  it("same origin compares host and effective port, not the scheme", () => {
+    assert.isTrue(isSameOrigin("https://example.com", "example.com:443"))
+    assert.isTrue(isSameOrigin("http://example.com", "EXAMPLE.com:80"))
+    assert.isTrue(isSameOrigin("https://example.com:8443", "example.com:8443"))
+    assert.isFalse(isSameOrigin("https://example.com", "example.com:8443"))
+    assert.isFalse(isSameOrigin("null", "example.com"))
+    assert.isFalse(isSameOrigin("https://example.com", undefined))
+    assert.isFalse(isSameOrigin("https://example.com.evil.test", "example.com"))
+  })
 })
