@@ -1,7 +1,7 @@
 /**
  * The service: the layers of App.ts, configured from the environment, run until a signal.
  */
-import { NodeRuntime } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Effect, Layer } from "effect"
 import { serverOn } from "./App.js"
 import { ForgeConfig, ServerConfig } from "./Config.js"

@@ -1,14 +1,13 @@
 /**
- * Builds dist/ once before the tests, so that the tests which run the service as a process
- * (`node dist/main.js`, as `npm start` does) always run the code under test.
+ * Builds dist/ once before the tests, exactly as `npm run build` does (from clean, with the
+ * bundled dist/main.js), so that the tests which run the service as a process (`npm start`,
+ * `node dist/main.js`) always run the code under test, as it ships.
  */
 import { execFileSync } from "node:child_process"
-import { rmSync } from "node:fs"
-import { createRequire } from "node:module"
+import { fileURLToPath } from "node:url"
 
 export default function setup() {
-  const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc")
-  // From clean, as `npm run build` does: a module moved in src/ must not live on in dist/.
-  rmSync(new URL("../dist", import.meta.url), { recursive: true, force: true })
-  execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { stdio: "inherit" })
+  execFileSync(process.execPath, [fileURLToPath(new URL("../scripts/build.mjs", import.meta.url))], {
+    stdio: "inherit"
+  })
 }

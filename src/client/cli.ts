@@ -4,7 +4,7 @@
  * stderr. A bad URL or a refused path ends it with one line and a non-zero exit; Ctrl-C ends it
  * cleanly. `--retry-base-ms` and `--retry-cap-ms` set the reconnect policy.
  */
-import { NodeRuntime } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Console, Effect, Stream } from "effect"
 import { parseArgs } from "node:util"
 import { parseWholeNumber } from "../wire/WholeNumber.js"

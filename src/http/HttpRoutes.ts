@@ -3,8 +3,13 @@
  * page at `/`, a clear 400 for plain requests on WebSocket paths, 404 for the rest. Every
  * response, errors included, carries `x-vip-reached-origin: true`.
  */
-import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { NodeHttpServer, NodeHttpServerRequest } from "@effect/platform-node"
+// Each module by its own path: the packages' indexes pull in clients, clusters and RPC that the
+// service never runs, and loading them was most of its start-up.
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
+import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Effect, Layer } from "effect"
 import { ForgeConfig } from "../Config.js"
 import { Metrics } from "../ops/Metrics.js"

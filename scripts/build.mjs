@@ -1,0 +1,64 @@
+/**
+ * `npm run build`: dist/ from src/, from clean.
+ *
+ * 1. `tsc` compiles every module (the client library that `integer-forge/client` exports, the
+ *    CLI, the declarations' checks).
+ * 2. esbuild then writes dist/main.js again as one bundle of the service and what it uses of its
+ *    dependencies. Node loads one file instead of about a thousand modules, most of which the
+ *    service never runs (importing `effect`'s index alone took about 0.35 s here): start-up and
+ *    resident memory are what a fresh instance pays at every deploy.
+ *
+ * esbuild is a production dependency, like typescript: the platform installs with
+ * `npm ci --omit=dev` and then builds.
+ */
+import * as esbuild from "esbuild"
+import { execFileSync } from "node:child_process"
+import { rmSync } from "node:fs"
+import { createRequire } from "node:module"
+import { fileURLToPath } from "node:url"
+
+const root = fileURLToPath(new URL("../", import.meta.url))
+const require = createRequire(import.meta.url)
+
+/**
+ * `@effect/platform-node`'s HTTP server module imports its HTTP client for a test layer, and with
+ * it undici (over a megabyte). The service makes no HTTP request, and that module only touches
+ * undici inside functions it never calls, so undici is left out: an empty module stands in. Were a
+ * release to use undici as it loads, the service would fail to start, and the tests, which run
+ * this bundle, would say so.
+ */
+const withoutHttpClient = {
+  name: "without-http-client",
+  setup(build) {
+    build.onResolve({ filter: /^undici$/ }, () => ({ path: "undici", namespace: "left-out" }))
+    build.onLoad({ filter: /.*/, namespace: "left-out" }, () => ({ contents: "export default {}", loader: "js" }))
+  }
+}
+
+rmSync(new URL("../dist", import.meta.url), { recursive: true, force: true })
+execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", "tsconfig.build.json"], {
+  cwd: root,
+  stdio: "inherit"
+})
+await esbuild.build({
+  absWorkingDir: root,
+  entryPoints: ["src/main.ts"],
+  outfile: "dist/main.js",
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  sourcemap: "linked",
+  // Less to parse at every start; the source map keeps stack traces readable (--enable-source-maps).
+  minify: true,
+  // The CommonJS packages bundled here (ws, ioredis, prom-client) call require() for Node's own
+  // modules; an ES module has no require of its own.
+  banner: {
+    js:
+      "import { createRequire as __createRequire } from \"node:module\"; const require = __createRequire(import.meta.url);"
+  },
+  // ws uses these native helpers when they are installed; this project installs neither.
+  external: ["bufferutil", "utf-8-validate"],
+  plugins: [withoutHttpClient],
+  logLevel: "warning"
+})
