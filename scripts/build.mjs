@@ -50,7 +50,7 @@ await esbuild.build({
   target: "node20",
   sourcemap: "linked",
   // Less to parse at every start; the source map keeps stack traces readable (--enable-source-maps).
-  minify: true,
+  minify: process.env["BUILD_MINIFY"] !== "0",
   // The CommonJS packages bundled here (ws, ioredis, prom-client) call require() for Node's own
   // modules; an ES module has no require of its own.
   banner: {

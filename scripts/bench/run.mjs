@@ -183,9 +183,13 @@ const measureIn = (scenario, common) => {
 const measureStartups = async (kinds) => {
   const samples = Object.fromEntries(kinds.map((kind) => [kind, []]))
   for (let i = 0; i < settings.startup.starts; i++) {
-    for (const kind of kinds) samples[kind].push((await measureStartup({ kind, service })).startupMs)
+    for (const kind of kinds) samples[kind].push(await measureStartup({ kind, service }))
   }
-  return Object.fromEntries(kinds.map((kind) => [kind, { startupMs: median(samples[kind]), samples: samples[kind] }]))
+  return Object.fromEntries(kinds.map((kind) => [kind, {
+    startupMs: median(samples[kind].map((s) => s.startupMs)),
+    startupRssMiB: median(samples[kind].map((s) => s.startupRssMiB)),
+    samples: samples[kind].map((s) => s.startupMs)
+  }]))
 }
 
 const describeMachine = () => {

@@ -243,12 +243,15 @@ export const measureStartup = async ({ kind, service }) => {
         const client = await connectOnce(port)
         const startupMs = monotonicMs() - spawnedAt
         client.destroy()
-        return { startupMs }
+        // What a fresh instance holds before its clients come back: after its first upgrade
+        // and half a second for whatever start-up left behind to settle.
+        await sleep(500)
+        return { startupMs, startupRssMiB: server.rssKiB() / 1024 }
       } catch {
         await sleep(2)
       }
     }
-    return { startupMs: NaN }
+    return { startupMs: NaN, startupRssMiB: NaN }
   } finally {
     await server.stop()
   }

@@ -1,10 +1,10 @@
 /**
  * Where HTTP becomes WebSocket. The edge owns the Node server's `upgrade` event: it decides on
  * each request with `admit`, answers refusals with a real HTTP response, and hands accepted
- * sockets to the registry (plain clients at once, Socket.IO clients once they join "/") inside
- * a connection scope of their own. Its release is the drain of `Drain.ts`.
+ * sockets to the registry (plain clients at once, Socket.IO clients once they join "/"); a
+ * socket's close event takes it out again. Its release is the drain of `Drain.ts`.
  */
-import { Cause, Effect, Layer, Runtime, Scope } from "effect"
+import { Cause, Effect, Layer, Runtime } from "effect"
 import type { IncomingMessage } from "node:http"
 import type { Duplex } from "node:stream"
 import { type WebSocket, WebSocketServer } from "ws"
@@ -24,7 +24,6 @@ import { plainIntegerFrame } from "../wire/WholeNumber.js"
 import { type Admission, admit } from "./Admission.js"
 import { clientAddress } from "./ClientAddress.js"
 import { connectionCeiling, readOpenFilesLimit } from "./ConnectionLimit.js"
-import { makeConnectionScopes } from "./ConnectionScopes.js"
 import { drain } from "./Drain.js"
 import { Heartbeat } from "./Heartbeat.js"
 import { OpenSockets } from "./OpenSockets.js"
@@ -86,7 +85,11 @@ export const make = Effect.gen(function*() {
   const connectionLog = yield* ConnectionLog
   const maxConnections = yield* socketCeiling
   const runFork = Runtime.runFork(yield* Effect.runtime<never>())
-  const scopes = yield* makeConnectionScopes((ws) => openSockets.delete(ws))
+  // Shared by every socket: ws calls it with the socket as `this`, so no closure per connection.
+  function onClose(this: WebSocket) {
+    openSockets.delete(this)
+    registry.leave(this)
+  }
   const wss = makeWebSocketServer(config.maxPayloadBytes, (yield* IntegerForge).sequence)
   const policy = { allowedOrigins: config.allowedOrigins }
 
@@ -105,10 +108,9 @@ export const make = Effect.gen(function*() {
       remote: remoteOf(request),
       protocol: socketIoClient ? "socket.io" : "plain"
     })
-    const scope = scopes.open(ws)
-    const join = (audience: Audience) => runFork(Scope.extend(registry.register(ws, audience, admission.since), scope))
-    if (socketIoClient) socketIo.start(ws, () => join(socketIoAudience))
-    else join(plainAudience)
+    ws.on("close", onClose)
+    if (socketIoClient) socketIo.start(ws, () => registry.join(ws, socketIoAudience, admission.since))
+    else registry.join(ws, plainAudience, admission.since)
   }
 
   const admissionOf = (request: IncomingMessage) =>
@@ -146,7 +148,7 @@ export const make = Effect.gen(function*() {
       deadlineMs: config.shutdownTimeoutMs,
       spreadMs: config.shutdownSpreadMs,
       draining: lifecycle.isDraining(),
-      release: scopes.release
+      release: (ws) => Effect.sync(() => registry.leave(ws))
     })
   ).pipe(Effect.zipRight(Effect.sync(() => wss.close())))
 

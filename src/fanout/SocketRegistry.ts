@@ -4,9 +4,9 @@
  * While at least one socket is registered, the registry holds a single subscription to the forge
  * and a single fiber that takes each integer, encodes it once per audience, and writes those
  * frames to every open socket. There is no fiber per socket: a socket is an entry in a map, added
- * and removed by its connection scope.
+ * when it is accepted (or joins "/") and removed by its close event.
  */
-import { Context, Effect, Layer, Queue, RcRef, type Scope } from "effect"
+import { Context, Effect, Exit, Layer, Queue, RcRef, Runtime, Scope } from "effect"
 import { WebSocket } from "ws"
 import { ForgeConfig, ServerConfig } from "../Config.js"
 import { IntegerForge } from "../forge/IntegerForge.js"
@@ -63,10 +63,14 @@ interface Slot {
 
 export class SocketRegistry extends Context.Tag("IntegerForge/SocketRegistry")<SocketRegistry, {
   /**
-   * Adds an accepted socket for the life of the caller's scope: from now on it receives every
-   * integer forged, in its audience's encoding. Closing the scope removes it; the last removal
-   * stops the fan-out.
+   * Adds an accepted socket: from now on it receives every integer forged, in its audience's
+   * encoding, after the ones it missed since `since`. Synchronous, as accepting a socket is: no
+   * fiber and no scope per connection. The first member starts the fan-out.
    */
+  readonly join: (socket: Recipient, audience: Audience, since?: number | undefined) => void
+  /** Removes a socket, if it is a member; the last one to leave stops the fan-out. */
+  readonly leave: (socket: Recipient) => void
+  /** `join` for the life of the caller's scope, and `leave` when it closes. */
   readonly register: (
     socket: Recipient,
     audience: Audience,
@@ -114,12 +118,30 @@ const makeMembers = () => {
   return { members, slots, resumedAhead, isAhead, join, leave }
 }
 
+/** A scoped resource held from `take` until `giveBack`, from synchronous code. */
+const makeLease = (runtime: Runtime.Runtime<never>, acquire: Effect.Effect<unknown, never, Scope.Scope>) => {
+  let held: Scope.CloseableScope | undefined
+  return {
+    take: () => {
+      const scope = Runtime.runSync(runtime)(Scope.make())
+      held = scope
+      Runtime.runFork(runtime)(Scope.extend(acquire, scope))
+    },
+    giveBack: () => {
+      const scope = held
+      held = undefined
+      if (scope !== undefined) Runtime.runFork(runtime)(Scope.close(scope, Exit.void))
+    }
+  }
+}
+
 const make = Effect.gen(function*() {
   const forge = yield* IntegerForge
   const metrics = yield* Metrics
   const { maxBufferedBytes } = yield* ServerConfig
   const { replayCapacity } = yield* ForgeConfig
-  const { isAhead, join, leave, members, resumedAhead, slots } = makeMembers()
+  const { isAhead, join: add, leave: remove, members, resumedAhead, slots } = makeMembers()
+  const runtime = yield* Effect.runtime<never>()
   // The last integer written to the members, while the fan-out runs. When it does not, no
   // delivery is pending and the forge's own last integer is the one everyone has seen.
   let delivered: number | undefined
@@ -172,14 +194,27 @@ const make = Effect.gen(function*() {
     })
   })
 
-  const register = (socket: Recipient, audience: Audience, since?: number | undefined) =>
-    Effect.acquireRelease(
-      Effect.sync(() => {
-        if (since !== undefined && socket.readyState === WebSocket.OPEN) replay(socket, audience, since)
-        join(socket, audience)
-      }),
-      () => Effect.sync(() => leave(socket))
-    ).pipe(Effect.zipRight(RcRef.get(fanOut)))
+  // The fan-out runs while there are members: the first to join takes a lease on it, the last
+  // to leave gives it back. Two fibers per such change, none per connection.
+  const lease = makeLease(runtime, RcRef.get(fanOut))
+  const takeLease = lease.take
+  const giveLeaseBack = lease.giveBack
+  const join = (socket: Recipient, audience: Audience, since?: number | undefined) => {
+    if (members.has(socket)) return
+    if (since !== undefined && socket.readyState === WebSocket.OPEN) replay(socket, audience, since)
+    add(socket, audience)
+    if (members.size === 1) takeLease()
+  }
+  const leave = (socket: Recipient) => {
+    if (!members.has(socket)) return
+    remove(socket)
+    if (members.size === 0) giveLeaseBack()
+  }
+  // Whatever is left when the registry itself goes (a failed start): the fan-out stops with it.
+  yield* Effect.addFinalizer(() => Effect.sync(giveLeaseBack))
 
-  return { register, size: () => members.size }
+  const register = (socket: Recipient, audience: Audience, since?: number | undefined) =>
+    Effect.acquireRelease(Effect.sync(() => join(socket, audience, since)), () => Effect.sync(() => leave(socket)))
+
+  return { join, leave, register, size: () => members.size }
 })

@@ -1,11 +1,12 @@
 /**
- * One log line when a connection opens and one when it closes (with how long it lasted, its
- * close code and who closed it), refused upgrades with their reason, and the matching metrics.
+ * One log line when a connection closes (with its path, its client, how long it lasted, its close
+ * code and who closed it; at debug level one when it opens too), refused upgrades with their
+ * reason, and the matching metrics.
  * Nothing here runs per message.
  *
  * Refusals are what a flood is made of, so each reason goes through `RateLimitedLog`.
  */
-import { Context, Effect, Layer, Runtime } from "effect"
+import { Context, Effect, FiberRef, Layer, LogLevel, Runtime } from "effect"
 import type { WebSocket } from "ws"
 import { Metrics, type Protocol } from "./Metrics.js"
 import { makeLogGate } from "./RateLimitedLog.js"
@@ -30,6 +31,11 @@ export class ConnectionLog extends Context.Tag("IntegerForge/ConnectionLog")<Con
       const runSync = Runtime.runSync(yield* Effect.runtime<never>())
       const log = (message: string, fields: Record<string, unknown>) =>
         runSync(Effect.logInfo(message).pipe(Effect.annotateLogs(fields)))
+      // The opening of a connection is logged only when asked for: its close line says all of it
+      // (path, remote, protocol, how long it lasted), and a line per handshake was the largest
+      // single cost of a reconnect wave. Decided once, so that nothing at all runs per
+      // handshake when it is not wanted.
+      const logOpenings = LogLevel.lessThanEqual(yield* FiberRef.get(FiberRef.currentMinimumLogLevel), LogLevel.Debug)
 
       // One shared close listener, and the connection's details beside the socket rather than in
       // a closure per connection.
@@ -51,7 +57,7 @@ export class ConnectionLog extends Context.Tag("IntegerForge/ConnectionLog")<Con
       const opened = (socket: WebSocket, info: ConnectionInfo) => {
         details.set(socket, { info, openedAt: Date.now() })
         metrics.connectionOpened(info.protocol)
-        log("connection opened", { ...info })
+        if (logOpenings) runSync(Effect.logDebug("connection opened").pipe(Effect.annotateLogs({ ...info })))
         socket.on("close", onClose)
       }
 

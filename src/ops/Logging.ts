@@ -6,6 +6,7 @@
  * `NODE_ENV=production`, pretty otherwise. `LOG_LEVEL` (default Info) sets the minimum level.
  */
 import { Config, Effect, Layer, Logger, LogLevel, Option } from "effect"
+import { makeBatchedOutput } from "./LogOutput.js"
 
 export const LoggingConfig = Config.all({
   format: Config.literal("pretty", "json")("LOG_FORMAT").pipe(Config.option),
@@ -29,8 +30,26 @@ const survivableOutput = Layer.scopedDiscard(Effect.acquireRelease(
     })
 ))
 
+// JSON lines, as Effect's JSON logger writes them, through one batched stdout for the process.
+const batchedJson = Layer.unwrapScoped(Effect.gen(function*() {
+  const output = yield* Effect.acquireRelease(
+    Effect.sync(() => {
+      const output = makeBatchedOutput((text) => process.stdout.write(text))
+      process.on("exit", output.flush)
+      return output
+    }),
+    (output) =>
+      Effect.sync(() => {
+        output.flush()
+        process.off("exit", output.flush)
+      })
+  )
+  return Logger.replace(Logger.defaultLogger, Logger.map(Logger.jsonLogger, output.write))
+}))
+
 export const layer = Layer.unwrapEffect(Effect.gen(function*() {
   const { format, level, production } = yield* LoggingConfig
   const json = Option.getOrElse(format, () => production || !process.stdout.isTTY ? "json" : "pretty") === "json"
-  return Layer.mergeAll(json ? Logger.json : Logger.pretty, Logger.minimumLogLevel(level), survivableOutput)
+  // A person at a terminal reads lines as they come; a collector reads batches.
+  return Layer.mergeAll(json ? batchedJson : Logger.pretty, Logger.minimumLogLevel(level), survivableOutput)
 }))
