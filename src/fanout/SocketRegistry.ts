@@ -13,6 +13,7 @@ import { IntegerForge } from "../forge/IntegerForge.js"
 import { Metrics } from "../ops/Metrics.js"
 import { closeBy } from "../ops/ServerCloses.js"
 import { slowConsumer } from "../wire/CloseCodes.js"
+import { textFrame as wholeFrame } from "../wire/Frames.js"
 import { replayRange } from "./Resume.js"
 
 /**
@@ -58,7 +59,21 @@ export const shed = (socket: Recipient) => {
 interface Slot {
   readonly audience: Audience
   members: number
+  payload: Buffer
+  /** The payload as a whole WebSocket frame, for the sockets written to directly. */
   frame: Buffer
+}
+
+/**
+ * The TCP socket under a ws `WebSocket`. Writing a whole frame built once per integer straight to
+ * it leaves nothing per socket but the write, which `send` does not (it frames every message
+ * again). ws keeps the socket in a private field, so ws is pinned to one version in package.json
+ * and test/service/FramePath.test.ts fails if the field is gone; a recipient without it (a
+ * test's) is sent to with `send`. Safe beside ws's own writes because every write is a whole
+ * frame and, without compression, ws queues nothing of its own.
+ */
+interface WithTcpSocket {
+  readonly _socket?: { write(data: Buffer): boolean } | null
 }
 
 export class SocketRegistry extends Context.Tag("IntegerForge/SocketRegistry")<SocketRegistry, {
@@ -101,7 +116,9 @@ const makeMembers = () => {
 
   const join = (socket: Recipient, audience: Audience) => {
     let slot = slots.get(audience)
-    if (slot === undefined) slots.set(audience, slot = { audience, members: 0, frame: Buffer.alloc(0) })
+    if (slot === undefined) {
+      slots.set(audience, slot = { audience, members: 0, payload: Buffer.alloc(0), frame: Buffer.alloc(0) })
+    }
     slot.members++
     members.set(socket, slot)
   }
@@ -148,14 +165,19 @@ const make = Effect.gen(function*() {
 
   // Each integer is encoded once per audience, and the same bytes go to every member of it.
   const deliver = (n: number) => {
-    for (const slot of slots.values()) slot.frame = slot.audience.encode(n)
+    for (const slot of slots.values()) {
+      slot.payload = slot.audience.encode(n)
+      slot.frame = wholeFrame(slot.payload)
+    }
     let sent = 0
     for (const [socket, slot] of members) {
       if (socket.readyState !== WebSocket.OPEN) continue
       if (resumedAhead.size > 0 && isAhead(socket, n)) continue
       if (socket.bufferedAmount > maxBufferedBytes) shed(socket)
       else {
-        socket.send(slot.frame, textFrame)
+        const tcp = (socket as WithTcpSocket)._socket
+        if (tcp) tcp.write(slot.frame)
+        else socket.send(slot.payload, textFrame)
         sent++
       }
     }
