@@ -6,7 +6,7 @@
  *
  *   npm run bench                          full run, about 8 minutes on 2 cores
  *   npm run bench -- --quick               fewer clients, shorter windows, 2 rounds (2–3 min)
- *   npm run bench -- --only fanout,memory  some scenarios (fanout timer latency memory capacity startup)
+ *   npm run bench -- --only fanout,memory  some scenarios (fanout timer latency memory capacity startup wave)
  *   npm run bench -- --rounds 5 --no-write --json /tmp/bench.json
  *   npm run bench -- --quiet-budget 0      never wait for other work on the machine to calm down
  *   npm run bench -- --from-json /tmp/bench.json   rewrite the document and chart from saved results
@@ -28,6 +28,7 @@ import { resultsSection, writeResults } from "./markdownReport.mjs"
 import { openFilesLimit } from "./processStats.mjs"
 import { quietBudget } from "./quietMachine.mjs"
 import { ratioChart } from "./ratioChart.mjs"
+import { measureReconnectWave } from "./reconnectWave.mjs"
 import { combineRuns, measureCapacity, measureMemory, measureStartup, measureStream } from "./scenarios.mjs"
 import { defaultService, killRunningServers, serverKinds } from "./serverProcess.mjs"
 import { median } from "./statistics.mjs"
@@ -45,7 +46,8 @@ const presets = {
     memory: { clients: 10_000, settleMs: 2000 },
     // 20,000 descriptors minus the service's margin of 500: the most it can hold here.
     capacity: { clients: 19_500, extra: 100, intervalMs: 500, windowMs: 4000 },
-    startup: { starts: 5 }
+    startup: { starts: 5 },
+    wave: { clients: 5000 }
   },
   quick: {
     rounds: 2,
@@ -54,7 +56,8 @@ const presets = {
     latency: { clients: 2000, intervalMs: 250, warmupMs: 1000, windowMs: 5000, settleMs: 500 },
     memory: { clients: 2000, settleMs: 1000 },
     capacity: { clients: 3000, extra: 20, intervalMs: 500, windowMs: 2000 },
-    startup: { starts: 2 }
+    startup: { starts: 2 },
+    wave: { clients: 1000 }
   },
   // For the test suite: proves the harness still works end to end, measures nothing worth keeping.
   smoke: {
@@ -64,11 +67,12 @@ const presets = {
     latency: { clients: 3, intervalMs: 250, warmupMs: 200, windowMs: 600, settleMs: 300 },
     memory: { clients: 3, settleMs: 200 },
     capacity: { clients: 3, extra: 1, intervalMs: 100, windowMs: 500 },
-    startup: { starts: 1 }
+    startup: { starts: 1 },
+    wave: { clients: 3 }
   }
 }
 
-const allScenarios = ["startup", "fanout", "timer", "latency", "memory", "capacity"]
+const allScenarios = ["startup", "fanout", "timer", "latency", "memory", "capacity", "wave"]
 
 const { values: options } = parseArgs({
   options: {
@@ -168,6 +172,8 @@ const measureIn = (scenario, common) => {
   switch (scenario) {
     case "fanout":
       return measureStream({ ...common, ...settings.fanout })
+    case "wave":
+      return measureReconnectWave({ ...common, ...settings.wave })
     case "timer":
       return measureStream({ ...common, ...settings.timer })
     case "latency":
