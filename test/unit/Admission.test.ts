@@ -1,21 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
 import { admit, atCapacity, draining, invalidSince } from "../../src/edge/Admission.js"
-import type { UpgradeRequest } from "../../src/wire/Handshake.js"
+import { upgradeRequestTo } from "../support/UpgradeRequests.js"
 
-const request = (target: string, headers: UpgradeRequest["headers"] = {}): UpgradeRequest => ({
-  method: "GET",
-  target,
-  httpVersion: "1.1",
-  headers: {
-    host: "localhost",
-    upgrade: "websocket",
-    connection: "Upgrade",
-    "sec-websocket-version": "13",
-    "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
-    ...headers
-  }
-})
+const request = upgradeRequestTo
 
 const target = fc.oneof(
   fc.constantFrom("/_ws/", "/_ws/x", "/socket.io/", "/socket.io/?EIO=4&transport=websocket", "/nope", "/"),

@@ -7,6 +7,7 @@ import {
   type UpgradeRequest,
   type UpgradeVerdict
 } from "../../src/wire/Handshake.js"
+import { upgradeRequestTo } from "../support/UpgradeRequests.js"
 
 const key = fc.uint8Array({ minLength: 16, maxLength: 16 }).map((bytes) => Buffer.from(bytes).toString("base64"))
 const target = fc.tuple(fc.constantFrom("/_ws/", "/socket.io/"), fc.stringMatching(/^[a-z0-9/_-]{0,10}$/)).map(
@@ -60,19 +61,7 @@ describe("UpgradeVerdict", () => {
   })
 
   it("accepts a well-formed subprotocol list", () => {
-    const verdict = judgeUpgrade({
-      method: "GET",
-      target: "/_ws/",
-      httpVersion: "1.1",
-      headers: {
-        host: "localhost",
-        upgrade: "websocket",
-        connection: "Upgrade",
-        "sec-websocket-version": "13",
-        "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
-        "sec-websocket-protocol": "chat, superchat"
-      }
-    })
+    const verdict = judgeUpgrade(upgradeRequestTo("/_ws/", { "sec-websocket-protocol": "chat, superchat" }))
     assert.strictEqual(verdict._tag, "Accept")
   })
 
@@ -110,19 +99,7 @@ describe("UpgradeVerdict", () => {
     [hostName, port, fc.constantFrom("http", "https")],
     ([name, p, scheme]) => {
       const host = p === undefined ? name : `${name}:${p}`
-      const request: UpgradeRequest = {
-        method: "GET",
-        target: "/_ws/",
-        httpVersion: "1.1",
-        headers: {
-          host,
-          upgrade: "websocket",
-          connection: "Upgrade",
-          "sec-websocket-version": "13",
-          "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
-          origin: `${scheme}://${host}`
-        }
-      }
+      const request = upgradeRequestTo("/_ws/", { host, origin: `${scheme}://${host}` })
       assert.strictEqual(judgeUpgrade(request, { allowedOrigins: ["https://elsewhere.example"] })._tag, "Accept")
       const other = { ...request, headers: { ...request.headers, origin: `${scheme}://x${name}` } }
       assert.strictEqual(status(judgeUpgrade(other, { allowedOrigins: ["https://elsewhere.example"] })), 403)
