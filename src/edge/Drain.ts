@@ -20,6 +20,9 @@ export interface DrainOptions {
   readonly release: (socket: WebSocket) => Effect.Effect<void>
 }
 
+/** How long the server stays listening, answering 503, once its last socket has closed. */
+export const lingerMs = 500
+
 // Closes go out in small batches this far apart, so the spread is smooth without a timer per socket.
 const batchEveryMs = 20
 
@@ -79,6 +82,7 @@ export const drain = (options: DrainOptions): Effect.Effect<void> =>
     }
     const spreadMs = Math.min(options.spreadMs, Math.floor(options.deadlineMs / 2))
     const started = Date.now()
+    const hadClients = options.openSockets.size > 0
     // Finalizers run uninterruptibly; the spread may be cut short by the deadline like the wait.
     yield* closeAll(options.openSockets, spreadMs).pipe(
       Effect.timeout(Duration.millis(options.deadlineMs)),
@@ -86,4 +90,11 @@ export const drain = (options: DrainOptions): Effect.Effect<void> =>
     )
     yield* untilClosed(options.openSockets, Math.max(0, options.deadlineMs - (Date.now() - started)))
     yield* cutOffTheRest(options)
+    // The last clients come straight back as their sockets close: still listening, the server
+    // answers them 503 instead of racing them with the listening socket's close (a connection
+    // the OS had queued but Node not yet accepted is reset when it closes).
+    if (hadClients) {
+      yield* Effect.sleep(Duration.millis(Math.min(lingerMs, Math.max(0, options.deadlineMs - (Date.now() - started)))))
+        .pipe(Effect.interruptible)
+    }
   })
