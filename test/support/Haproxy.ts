@@ -71,14 +71,14 @@ export const haproxy = (backends: ReadonlyArray<number>) =>
     const config = join(dir, "haproxy.cfg")
     writeFileSync(config, haproxyConfig(port, backends))
     // -db: stay in the foreground, so that the PID the scope stops is HAProxy's own.
-    const process = yield* spawnProcess(path, ["-db", "-f", config])
+    const proxy = yield* spawnProcess(path, ["-db", "-f", config])
     yield* accepts(port).pipe(
       Effect.retry(Schedule.spaced(Duration.millis(20))),
       Effect.timeoutFail({
         duration: Duration.seconds(10),
-        onTimeout: () => new Error(`haproxy did not start:\n${process.output()}`)
+        onTimeout: () => new Error(`haproxy did not start:\n${proxy.output()}`)
       }),
       Effect.orDie
     )
-    return { port, process }
+    return { port, process: proxy }
   })
