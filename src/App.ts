@@ -4,16 +4,15 @@
  *
  *   ForgeConfig ─▶ IntegerForge ─▶ Metrics ─▶ SocketRegistry ─┐
  *   NodeServer, Lifecycle, OpenSockets ───────────────────────┤
- *                                                             ├─▶ HttpRoutes ──────────────────────────┐
- *                                                             └─▶ Heartbeat ────────┐                  ├─▶ Listener
- *                                                                 SocketIoSessions ─┼─▶ WebSocketEdge ─┘
- *                                                                 ConnectionLog ────┘
+ *                                                             └─▶ ConnectionLog ─▶ EventStreams ─┬─▶ HttpRoutes ─────────────────────────────────────┐
+ *                                                                                                └─▶ Heartbeat, SocketIoSessions ─▶ WebSocketEdge ─┴─▶ Listener
  *   (ServerConfig is read by most of them; main.ts adds the logger and StartupLog)
  *
  * Layers release in the reverse order: the listener starts draining, the edge closes the sockets
  * (which stops the fan-out and then the forge), the Node server closes last.
  */
 import { Layer } from "effect"
+import * as EventStreams from "./edge/EventStreams.js"
 import { Heartbeat } from "./edge/Heartbeat.js"
 import { OpenSockets } from "./edge/OpenSockets.js"
 import * as WebSocketEdge from "./edge/WebSocketEdge.js"
@@ -39,8 +38,11 @@ export const serverOn = <E, R>(forge: Layer.Layer<IntegerForge, E, R>) =>
   Listener.layer.pipe(
     Layer.provide([
       HttpRoutes.layer,
-      WebSocketEdge.layer.pipe(Layer.provide([Heartbeat.layer, SocketIoSessions.layer, ConnectionLog.layer]))
+      WebSocketEdge.layer.pipe(Layer.provide([Heartbeat.layer, SocketIoSessions.layer]))
     ]),
+    // Event streams are released after the WebSocket edge's drain, before the Node server closes.
+    Layer.provideMerge(EventStreams.layer),
+    Layer.provideMerge(ConnectionLog.layer),
     Layer.provideMerge(Layer.mergeAll(NodeServer.layer, Lifecycle.layer, OpenSockets.layer)),
     Layer.provideMerge(FanOutLive.pipe(Layer.provideMerge(forge)))
   )

@@ -5,7 +5,15 @@
  */
 import { type Since, sinceOf } from "../fanout/Resume.js"
 import { type Dialect, dialectOf } from "../socketio/SocketIoProtocol.js"
-import { judgeUpgrade, type UpgradePolicy, type UpgradeRequest, type UpgradeVerdict } from "../wire/Handshake.js"
+import { lastEventIdOf } from "../wire/EventStream.js"
+import {
+  isSameOrigin,
+  judgeUpgrade,
+  originAllowed,
+  type UpgradePolicy,
+  type UpgradeRequest,
+  type UpgradeVerdict
+} from "../wire/Handshake.js"
 
 export type Refusal = Extract<UpgradeVerdict, { _tag: "Refuse" }>
 
@@ -66,4 +74,43 @@ export const admit = (request: UpgradeRequest, policy: UpgradePolicy, state: Edg
   if (since._tag === "Invalid") return invalidSince
   if (state.openSockets >= state.maxConnections) return atCapacity
   return { _tag: "Accept", dialect, since: sinceValue(since) }
+}
+
+/** A request for an event stream (Server-Sent Events) on a WebSocket path. */
+export interface StreamRequest {
+  readonly target: string
+  readonly headers: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
+}
+
+export type StreamAdmission =
+  | Refusal
+  | {
+    readonly _tag: "Accept"
+    readonly since: number | undefined
+    /** The origin to allow in CORS headers: a cross-origin page the policy lets in. */
+    readonly corsOrigin: string | undefined
+  }
+
+const originNotAllowed: Refusal = { _tag: "Refuse", key: "origin", status: 403, reason: "Origin not allowed" }
+
+/**
+ * The decision on an event stream, in the order of `admit`: draining, origin, the resume point
+ * (`Last-Event-ID`, else `?since=`), capacity. Streams count toward the same connection limit as
+ * WebSockets.
+ */
+export const admitStream = (request: StreamRequest, policy: UpgradePolicy, state: EdgeState): StreamAdmission => {
+  if (state.draining) return draining
+  const origin = typeof request.headers["origin"] === "string" ? request.headers["origin"].trim() : undefined
+  const host = typeof request.headers["host"] === "string" ? request.headers["host"] : undefined
+  const sameOrigin = origin !== undefined && isSameOrigin(origin.toLowerCase(), host)
+  if (origin !== undefined && !sameOrigin && !originAllowed(origin, policy)) return originNotAllowed
+  const fromHeader = lastEventIdOf(request.headers["last-event-id"])
+  const resume = fromHeader._tag === "Absent" ? sinceOf(request.target) : fromHeader
+  if (resume._tag === "Invalid") return invalidSince
+  if (state.openSockets >= state.maxConnections) return atCapacity
+  return {
+    _tag: "Accept",
+    since: resume._tag === "Since" ? resume.after : undefined,
+    corsOrigin: origin !== undefined && !sameOrigin ? origin : undefined
+  }
 }

@@ -25,6 +25,7 @@ import { type Admission, admit } from "./Admission.js"
 import { clientAddress } from "./ClientAddress.js"
 import { connectionCeiling, readOpenFilesLimit } from "./ConnectionLimit.js"
 import { drain } from "./Drain.js"
+import { EventStreams } from "./EventStreams.js"
 import { Heartbeat } from "./Heartbeat.js"
 import { OpenSockets } from "./OpenSockets.js"
 
@@ -83,6 +84,7 @@ export const make = Effect.gen(function*() {
   const openSockets = yield* OpenSockets
   const socketIo = yield* SocketIoSessions
   const connectionLog = yield* ConnectionLog
+  const streams = yield* EventStreams
   const maxConnections = yield* socketCeiling
   const runFork = Runtime.runFork(yield* Effect.runtime<never>())
   // Shared by every socket: ws calls it with the socket as `this`, so no closure per connection.
@@ -122,7 +124,7 @@ export const make = Effect.gen(function*() {
         headers: request.headers
       },
       policy,
-      { draining: lifecycle.isDraining(), openSockets: openSockets.size, maxConnections }
+      { draining: lifecycle.isDraining(), openSockets: openSockets.size + streams.size(), maxConnections }
     )
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {

@@ -20,6 +20,7 @@ import { allowedPrefixes } from "../wire/RequestTarget.js"
 import { demoPage } from "./DemoPage.js"
 import { Lifecycle } from "./Lifecycle.js"
 import { NodeServer } from "./NodeServer.js"
+import { RequestHandoff } from "./RequestHandoff.js"
 
 const text = (body: string, options?: HttpServerResponse.Options.WithContentType) =>
   HttpServerResponse.text(body, { contentType: "text/plain; charset=utf-8", ...options })
@@ -136,5 +137,10 @@ export const app = withValidHost.pipe(
 // health check must still answer (503) so the load balancer stops routing here.
 export const layer = Layer.effectDiscard(Effect.gen(function*() {
   const server = yield* NodeServer
-  server.on("request", yield* NodeHttpServer.makeHandler(app))
+  const handoff = yield* RequestHandoff
+  const route = yield* NodeHttpServer.makeHandler(app)
+  server.on("request", (request, response) => {
+    if (handoff.claims(request)) handoff.take(request, response)
+    else route(request, response)
+  })
 }))

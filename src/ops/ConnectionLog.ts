@@ -7,10 +7,16 @@
  * Refusals are what a flood is made of, so each reason goes through `RateLimitedLog`.
  */
 import { Context, Effect, FiberRef, Layer, LogLevel, Runtime } from "effect"
-import type { WebSocket } from "ws"
 import { Metrics, type Protocol } from "./Metrics.js"
 import { makeLogGate } from "./RateLimitedLog.js"
 import { serverCloseReason } from "./ServerCloses.js"
+
+/** A connection the log follows: a WebSocket, or an event stream that behaves like one. */
+export interface LoggedConnection {
+  on(event: "close", listener: (this: LoggedConnection, code: number) => void): unknown
+  close(code: number, reason: string): void
+  terminate(): void
+}
 
 export interface ConnectionInfo {
   /** The request path, without its query (which may carry tokens). */
@@ -21,7 +27,7 @@ export interface ConnectionInfo {
 
 export class ConnectionLog extends Context.Tag("IntegerForge/ConnectionLog")<ConnectionLog, {
   /** Records an accepted socket, and its close when it comes. */
-  readonly opened: (socket: WebSocket, info: ConnectionInfo) => void
+  readonly opened: (socket: LoggedConnection, info: ConnectionInfo) => void
   readonly refused: (refusal: { readonly key: string; readonly status: number }, path: string, remote: string) => void
 }>() {
   static readonly layer = Layer.effect(
@@ -39,8 +45,8 @@ export class ConnectionLog extends Context.Tag("IntegerForge/ConnectionLog")<Con
 
       // One shared close listener, and the connection's details beside the socket rather than in
       // a closure per connection.
-      const details = new WeakMap<WebSocket, { readonly info: ConnectionInfo; readonly openedAt: number }>()
-      function onClose(this: WebSocket, code: number) {
+      const details = new WeakMap<LoggedConnection, { readonly info: ConnectionInfo; readonly openedAt: number }>()
+      function onClose(this: LoggedConnection, code: number) {
         const entry = details.get(this)
         if (entry === undefined) return
         details.delete(this)
@@ -54,7 +60,7 @@ export class ConnectionLog extends Context.Tag("IntegerForge/ConnectionLog")<Con
           ...(reason === undefined ? {} : { reason })
         })
       }
-      const opened = (socket: WebSocket, info: ConnectionInfo) => {
+      const opened = (socket: LoggedConnection, info: ConnectionInfo) => {
         details.set(socket, { info, openedAt: Date.now() })
         metrics.connectionOpened(info.protocol)
         if (logOpenings) runSync(Effect.logDebug("connection opened").pipe(Effect.annotateLogs({ ...info })))

@@ -9,7 +9,7 @@ import * as Prometheus from "prom-client"
 import { type ForgeStatus, IntegerForge } from "../forge/IntegerForge.js"
 import { closeCodes } from "../wire/CloseCodes.js"
 
-export type Protocol = "plain" | "socket.io"
+export type Protocol = "plain" | "socket.io" | "sse"
 
 export class Metrics extends Context.Tag("IntegerForge/Metrics")<Metrics, {
   readonly connectionOpened: (protocol: Protocol) => void
@@ -135,7 +135,7 @@ const make = Effect.gen(function*() {
   Prometheus.collectDefaultMetrics({ register })
   const { closed, open, opened, refused, sent, slow } = eventMetrics(registers)
   registerForgeMetrics(registers, () => Effect.runSync(forge.status))
-  for (const protocol of ["plain", "socket.io"] as const) open.set({ protocol }, 0)
+  for (const protocol of ["plain", "socket.io", "sse"] as const) open.set({ protocol }, 0)
 
   return {
     connectionOpened: (protocol: Protocol) => {

@@ -86,6 +86,11 @@ export const isSameOrigin = (origin: string, host: string | undefined): boolean 
   }
 }
 
+/** Whether the policy lets a cross-origin page in: no list, or the origin on it (any case). */
+export const originAllowed = (origin: string, policy: UpgradePolicy): boolean =>
+  policy.allowedOrigins === undefined ||
+  policy.allowedOrigins.some((allowed) => allowed.toLowerCase() === origin.toLowerCase())
+
 /** What the operator configured about who may connect. */
 export interface UpgradePolicy {
   /**
@@ -124,11 +129,7 @@ export const judgeUpgrade = (request: UpgradeRequest, policy: UpgradePolicy = {}
     return refuse("subprotocol", 400, "Invalid Sec-WebSocket-Protocol: expected a comma-separated list of tokens")
   }
   const origin = single(headers["origin"])?.trim().toLowerCase()
-  if (
-    policy.allowedOrigins !== undefined && origin !== undefined &&
-    !policy.allowedOrigins.some((allowed) => allowed.toLowerCase() === origin) &&
-    !isSameOrigin(origin, single(headers["host"]))
-  ) {
+  if (origin !== undefined && !originAllowed(origin, policy) && !isSameOrigin(origin, single(headers["host"]))) {
     return refuse("origin", 403, "Origin not allowed")
   }
   return accept

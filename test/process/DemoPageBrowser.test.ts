@@ -2,6 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { browserPage, chromium } from "../support/Browser.js"
 import { restartableServer } from "../support/RestartableServer.js"
+import { consecutive } from "../support/Sequences.js"
 
 describe("the live demo page", () => {
   it.scopedLive.skipIf(chromium.skip)(
@@ -61,6 +62,37 @@ describe("the live demo page", () => {
           })
         )
         assert.strictEqual(yield* Effect.promise(() => page.locator("#state").textContent()), "live")
+      }),
+    60_000
+  )
+
+  it.scopedLive.skipIf(chromium.skip)(
+    "EventSource receives the integers as events, and after a restart reconnects by itself",
+    () =>
+      Effect.gen(function*() {
+        const server = yield* restartableServer({ intervalMs: 50 })
+        const page = yield* browserPage
+        yield* Effect.promise(() => page.goto(server.url("/")))
+        const waitFor = (expression: string) =>
+          Effect.promise(() => page.waitForFunction(expression, undefined, { timeout: 15_000 }))
+        // Runs in the page: the browser's own EventSource, on the same origin.
+        yield* Effect.promise(() =>
+          page.evaluate(`
+            window.seen = []; window.opens = 0;
+            const source = new EventSource("/_ws/events");
+            source.onopen = () => { window.opens++; };
+            source.onmessage = (event) => { window.seen.push([Number(event.lastEventId), Number(event.data)]); };
+          `)
+        )
+        yield* waitFor("window.seen.length >= 5")
+        const seen = (yield* Effect.promise(() => page.evaluate("window.seen"))) as Array<[number, number]>
+        assert.isTrue(consecutive(seen.map(([, n]) => n)), JSON.stringify(seen))
+        for (const [id, n] of seen) assert.strictEqual(id, n, "each event's id is its integer")
+        yield* server.stop
+        yield* server.restart
+        yield* waitFor("window.opens >= 2")
+        const before = (yield* Effect.promise(() => page.evaluate("window.seen.length"))) as number
+        yield* waitFor(`window.seen.length >= ${before + 3}`)
       }),
     60_000
   )

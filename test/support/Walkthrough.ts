@@ -48,12 +48,14 @@ export const integerLines = (expected: string): Array<number> | undefined => {
   return lines.every((l) => /^\d+$/.test(l)) ? lines.map(Number) : undefined
 }
 
-/** `curl [-i] [-s] [-H 'Name: value']… URL [| grep 'pattern']`, as far as the walkthrough uses it. */
+/** `curl [-i] [-s] [-N] [-H 'Name: value']… URL [| grep 'pattern']`, as far as the walkthrough uses it. */
 export interface CurlCommand {
   readonly url: string
   readonly includeHeaders: boolean
   readonly headers: Record<string, string>
   readonly grep: RegExp | undefined
+  /** `-N`: a stream that does not end by itself; read as much as the document shows. */
+  readonly stream: boolean
 }
 
 const words = (command: string): Array<string> =>
@@ -66,10 +68,12 @@ export const parseCurl = (command: string): CurlCommand | undefined => {
   const headers: Record<string, string> = {}
   let url: string | undefined
   let includeHeaders = false
+  let stream = false
   for (let i = 1; i < args.length; i++) {
     const arg = args[i]!
     if (arg === "-i") includeHeaders = true
     else if (arg === "-s") continue
+    else if (arg === "-N") stream = true
     else if (arg === "-H") {
       const [name, ...value] = args[++i]!.split(":")
       headers[name!.trim()] = value.join(":").trim()
@@ -82,5 +86,5 @@ export const parseCurl = (command: string): CurlCommand | undefined => {
     else if (tool === "grep") grep = new RegExp(rest[0]!)
     else return undefined
   }
-  return url === undefined ? undefined : { url, includeHeaders, headers, grep }
+  return url === undefined ? undefined : { url, includeHeaders, headers, grep, stream }
 }
