@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect, FastCheck as fc } from "effect"
 import { WebSocket } from "ws"
+import { openEventStream } from "../support/EventStreamClient.js"
 import { ensure, eventually } from "../support/Eventually.js"
 import { httpUrl, wsUrl } from "../support/LocalUrls.js"
 import { scrapeMetrics } from "../support/Metrics.js"
@@ -303,6 +304,22 @@ describe.skipIf(redisServerBinary.skip)("the shared forge over Redis (REDIS_URL)
         const mark = client.received.length
         yield* eventually(ensure(() => client.received.length >= mark + 10, "integers again"), Duration.seconds(15))
         assert.isTrue(consecutive(client.received), client.received.join(","))
+      }),
+    60_000
+  )
+
+  it.scopedLive(
+    "an event stream on one instance gets the same shared sequence as a WebSocket on another",
+    () =>
+      Effect.gen(function*() {
+        const { clients: [onA], instances: [, b] } = yield* twoInstancesWithClients
+        const stream = yield* openEventStream(httpUrl(b!.port, "/_ws/"))
+        yield* eventually(ensure(() => stream.ids().length >= 10, "events"), Duration.seconds(15))
+        const ids = stream.ids()
+        assert.isTrue(consecutive(ids), ids.join(","))
+        yield* eventually(ensure(() => onA!.received.map(Number).includes(ids.at(-1)!), "the same integers on A"))
+        const fromA = onA!.received.map(Number).filter((n) => n >= ids[0]! && n <= ids.at(-1)!)
+        assert.deepStrictEqual(fromA, ids)
       }),
     60_000
   )
