@@ -33,7 +33,7 @@ export const retryMs = 1000
 /** How often a quiet stream gets a comment, so that idle proxies (often 30–60 s) keep it open. */
 export const keepAliveMs = 15_000
 
-const streamAudience: Audience = { encode: integerEvent }
+const streamAudience: Audience = { encode: integerEvent, selfDelimiting: true }
 
 /**
  * A response that streams events, seen by the fan-out, the drain and the log as a connection like

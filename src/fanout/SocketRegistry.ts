@@ -34,7 +34,14 @@ export interface Recipient {
  */
 export interface Audience {
   readonly encode: (n: number) => Buffer
+  /** Whether encoded integers stay apart when written back to back (events of a stream do). */
+  readonly selfDelimiting?: boolean
 }
+
+// A replay is written in pieces of at most this many integers: one write per integer would queue
+// up to REPLAY_CAPACITY buffers on a socket that is not reading, and Node 24 fails such a socket's
+// writev (EINVAL) and destroys it.
+const replayBatch = 1024
 
 const textFrame = { binary: false, compress: false, fin: true } as const
 
@@ -152,6 +159,20 @@ const makeLease = (runtime: Runtime.Runtime<never>, acquire: Effect.Effect<unkno
   }
 }
 
+/** The integers of a replay, in as few writes as their encoding allows. */
+const writeReplay = (socket: Recipient, audience: Audience, range: { readonly from: number; readonly to: number }) => {
+  const tcp = (socket as WithTcpSocket)._socket
+  for (let from = range.from; from <= range.to; from += replayBatch) {
+    const pieces: Array<Buffer> = []
+    for (let n = from; n <= Math.min(range.to, from + replayBatch - 1); n++) {
+      pieces.push(tcp ? wholeFrame(audience.encode(n)) : audience.encode(n))
+    }
+    if (tcp) tcp.write(Buffer.concat(pieces))
+    else if (audience.selfDelimiting) socket.send(Buffer.concat(pieces), textFrame)
+    else for (const piece of pieces) socket.send(piece, textFrame)
+  }
+}
+
 const make = Effect.gen(function*() {
   const forge = yield* IntegerForge
   const metrics = yield* Metrics
@@ -194,7 +215,7 @@ const make = Effect.gen(function*() {
     if (since > upTo && forge.sequence === undefined) resumedAhead.set(socket, since)
     const range = replayRange(since, upTo, replayCapacity)
     if (range === undefined) return
-    for (let n = range.from; n <= range.to; n++) socket.send(audience.encode(n), textFrame)
+    writeReplay(socket, audience, range)
   }
 
   const fanOut = yield* RcRef.make({
