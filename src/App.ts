@@ -12,6 +12,7 @@
  * (which stops the fan-out and then the forge), the Node server closes last.
  */
 import { Layer } from "effect"
+import { MaxConnections } from "./edge/ConnectionLimit.js"
 import * as EventStreams from "./edge/EventStreams.js"
 import { Heartbeat } from "./edge/Heartbeat.js"
 import { OpenSockets } from "./edge/OpenSockets.js"
@@ -43,7 +44,7 @@ export const serverOn = <E, R>(forge: Layer.Layer<IntegerForge, E, R>) =>
     // Event streams are released after the WebSocket edge's drain, before the Node server closes.
     Layer.provideMerge(EventStreams.layer),
     Layer.provideMerge(ConnectionLog.layer),
-    Layer.provideMerge(Layer.mergeAll(NodeServer.layer, Lifecycle.layer, OpenSockets.layer)),
+    Layer.provideMerge(Layer.mergeAll(NodeServer.layer, Lifecycle.layer, OpenSockets.layer, MaxConnections.layer)),
     Layer.provideMerge(FanOutLive.pipe(Layer.provideMerge(forge)))
   )
 

@@ -3,8 +3,9 @@
  * configured maximum is capped below the process's descriptor limit, keeping a margin for the
  * listening socket, HTTP requests, handshakes in flight, stdio and the runtime's own.
  */
-import { Effect } from "effect"
+import { Context, Effect, Layer } from "effect"
 import { readFile } from "node:fs/promises"
+import { ServerConfig } from "../Config.js"
 
 /** Descriptors kept free: 2.5 % of the limit, and never fewer than 64. */
 export const descriptorMargin = (fdLimit: number): number => Math.max(64, Math.ceil(fdLimit * 0.025))
@@ -26,3 +27,25 @@ export const readOpenFilesLimit: Effect.Effect<number | undefined> = Effect.tryP
   Effect.map(parseOpenFilesLimit),
   Effect.orElseSucceed(() => undefined)
 )
+
+/**
+ * The most connections (WebSockets and event streams together) this process holds: the
+ * configured maximum under the descriptor ceiling, read once at start and said once in the log
+ * when the descriptors lower it.
+ */
+export class MaxConnections extends Context.Tag("IntegerForge/MaxConnections")<MaxConnections, number>() {
+  static readonly layer = Layer.effect(
+    MaxConnections,
+    Effect.gen(function*() {
+      const { maxConnections } = yield* ServerConfig
+      const fdLimit = yield* readOpenFilesLimit
+      const ceiling = connectionCeiling(maxConnections, fdLimit)
+      if (ceiling < maxConnections) {
+        yield* Effect.logWarning(
+          `MAX_CONNECTIONS=${maxConnections} is above what ${fdLimit} file descriptors allow; using ${ceiling}`
+        )
+      }
+      return ceiling
+    })
+  )
+}

@@ -24,7 +24,7 @@ import { originHeaders, sequenceHeader } from "../wire/HttpResponse.js"
 import { isAllowedTarget, requestPath } from "../wire/RequestTarget.js"
 import { admitStream } from "./Admission.js"
 import { clientAddress } from "./ClientAddress.js"
-import { connectionCeiling, readOpenFilesLimit } from "./ConnectionLimit.js"
+import { MaxConnections } from "./ConnectionLimit.js"
 import { OpenSockets } from "./OpenSockets.js"
 
 /** How long `EventSource` waits before it reconnects, as the stream's first line tells it. */
@@ -81,7 +81,7 @@ const make = Effect.gen(function*() {
   const connectionLog = yield* ConnectionLog
   const config = yield* ServerConfig
   const { sequence } = yield* IntegerForge
-  const maxConnections = connectionCeiling(config.maxConnections, yield* readOpenFilesLimit)
+  const maxConnections = yield* MaxConnections
   const streams = new Set<EventStreamConnection>()
   const policy = { allowedOrigins: config.allowedOrigins }
 

@@ -23,7 +23,7 @@ import { requestPath } from "../wire/RequestTarget.js"
 import { plainIntegerFrame } from "../wire/WholeNumber.js"
 import { type Admission, admit } from "./Admission.js"
 import { clientAddress } from "./ClientAddress.js"
-import { connectionCeiling, readOpenFilesLimit } from "./ConnectionLimit.js"
+import { MaxConnections } from "./ConnectionLimit.js"
 import { drain } from "./Drain.js"
 import { EventStreams } from "./EventStreams.js"
 import { Heartbeat } from "./Heartbeat.js"
@@ -42,19 +42,6 @@ const ignore = () => {}
 function onSocketError(this: WebSocket, error: NodeJS.ErrnoException) {
   if (error.code?.startsWith("WS_ERR_")) markServerClose(this, "protocol-error")
 }
-
-/** The most sockets this process may hold, said once in the log when the descriptors lower it. */
-const socketCeiling = Effect.gen(function*() {
-  const { maxConnections } = yield* ServerConfig
-  const fdLimit = yield* readOpenFilesLimit
-  const ceiling = connectionCeiling(maxConnections, fdLimit)
-  if (ceiling < maxConnections) {
-    yield* Effect.logWarning(
-      `MAX_CONNECTIONS=${maxConnections} is above what ${fdLimit} file descriptors allow; using ${ceiling}`
-    )
-  }
-  return ceiling
-})
 
 const makeWebSocketServer = (maxPayload: number, sequence: string | undefined) => {
   const wss = new WebSocketServer({
@@ -85,7 +72,7 @@ export const make = Effect.gen(function*() {
   const socketIo = yield* SocketIoSessions
   const connectionLog = yield* ConnectionLog
   const streams = yield* EventStreams
-  const maxConnections = yield* socketCeiling
+  const maxConnections = yield* MaxConnections
   const runFork = Runtime.runFork(yield* Effect.runtime<never>())
   // Shared by every socket: ws calls it with the socket as `this`, so no closure per connection.
   function onClose(this: WebSocket) {
