@@ -13,7 +13,7 @@ import { IntegerForge } from "../forge/IntegerForge.js"
 import { Metrics } from "../ops/Metrics.js"
 import { closeBy } from "../ops/ServerCloses.js"
 import { slowConsumer } from "../wire/CloseCodes.js"
-import { textFrame as wholeFrame } from "../wire/Frames.js"
+import { wholeTextFrame } from "../wire/Frames.js"
 import { replayRange } from "./Resume.js"
 
 /**
@@ -165,7 +165,7 @@ const writeReplay = (socket: Recipient, audience: Audience, range: { readonly fr
   for (let from = range.from; from <= range.to; from += replayBatch) {
     const pieces: Array<Buffer> = []
     for (let n = from; n <= Math.min(range.to, from + replayBatch - 1); n++) {
-      pieces.push(tcp ? wholeFrame(audience.encode(n)) : audience.encode(n))
+      pieces.push(tcp ? wholeTextFrame(audience.encode(n)) : audience.encode(n))
     }
     if (tcp) tcp.write(Buffer.concat(pieces))
     else if (audience.selfDelimiting) socket.send(Buffer.concat(pieces), textFrame)
@@ -188,7 +188,7 @@ const make = Effect.gen(function*() {
   const deliver = (n: number) => {
     for (const slot of slots.values()) {
       slot.payload = slot.audience.encode(n)
-      slot.frame = wholeFrame(slot.payload)
+      slot.frame = wholeTextFrame(slot.payload)
     }
     let sent = 0
     for (const [socket, slot] of members) {

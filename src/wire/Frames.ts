@@ -5,7 +5,7 @@
  * write itself.
  */
 
-export const textFrame = (payload: Buffer): Buffer => {
+export const wholeTextFrame = (payload: Buffer): Buffer => {
   const length = payload.length
   const headerLength = length < 126 ? 2 : length < 65536 ? 4 : 10
   const frame = Buffer.allocUnsafe(headerLength + length)
