@@ -65,6 +65,22 @@ class EventStreamConnection extends EventEmitter {
   }
 }
 
+/**
+ * The answer to a stream asked for while the server drains: a stream that ends at once, on a
+ * connection that closes. `EventSource` gives up for good on any status but 200 (a 503 would end
+ * a browser's stream forever); an ended stream it reopens after `retry`, on a new connection,
+ * which reaches another instance or, once this one has gone, its successor.
+ */
+const comeBackLater = (response: ServerResponse) => {
+  response.writeHead(200, {
+    ...originHeaders,
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache, no-transform",
+    connection: "close"
+  })
+  response.end(streamPreamble(retryMs))
+}
+
 const claims = (request: IncomingMessage): boolean =>
   request.method === "GET" && wantsEventStream(request.headers.accept) &&
   (requestPath(request.url ?? "")?.startsWith("/_ws/") ?? false) && isAllowedTarget(request.url ?? "")
@@ -100,6 +116,7 @@ const make = Effect.gen(function*() {
     })
     if (admission._tag === "Refuse") {
       connectionLog.refused(admission, path, remote)
+      if (admission.key === "draining") return comeBackLater(response)
       const { body, contentType, headers, status } = refusal(admission)
       response.writeHead(status, {
         ...originHeaders,

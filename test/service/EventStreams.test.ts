@@ -3,6 +3,7 @@ import { Deferred, Duration, Effect } from "effect"
 import { openEventStream } from "../support/EventStreamClient.js"
 import { ensure, eventually } from "../support/Eventually.js"
 import { scrapeMetrics } from "../support/Metrics.js"
+import { silentWebSocket } from "../support/RawSocket.js"
 import { restartableServer } from "../support/RestartableServer.js"
 import { consecutive } from "../support/Sequences.js"
 import { startServer } from "../support/TestServer.js"
@@ -68,5 +69,25 @@ describe("Server-Sent Events on the WebSocket paths", () => {
       yield* eventually(ensure(() => stream.ids().length >= 3, "events"))
       yield* server.stop
       yield* Deferred.await(stream.ended).pipe(Effect.timeout(Duration.seconds(5)))
+    }))
+
+  it.scopedLive("a stream asked for while the server drains ends at once with 200, so that EventSource comes back", () =>
+    Effect.gen(function*() {
+      const server = yield* restartableServer({ intervalMs: 20, shutdownTimeoutMs: 2000 })
+      // A client that never answers the close handshake holds the drain open.
+      yield* silentWebSocket(server.port)
+      yield* Effect.forkScoped(server.stop)
+      yield* eventually(
+        Effect.promise(() => fetch(server.url("/cache-healthcheck"))).pipe(
+          Effect.flatMap((response) => ensure(() => response.status === 503, "draining"))
+        )
+      )
+      const late = yield* openEventStream(server.url("/_ws/"))
+      yield* Deferred.await(late.ended).pipe(Effect.timeout(Duration.seconds(1)))
+      // Any other status would make a browser's EventSource give up for good.
+      assert.strictEqual(late.status, 200)
+      assert.match(String(late.headers["content-type"]), /^text\/event-stream/)
+      assert.strictEqual(late.headers["connection"], "close")
+      assert.strictEqual(late.text(), "retry: 1000\n\n")
     }))
 })
