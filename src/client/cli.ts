@@ -4,9 +4,9 @@
  * stderr. A bad URL or a refused path ends it with one line and a non-zero exit; Ctrl-C ends it
  * cleanly. `--retry-base-ms` and `--retry-cap-ms` set the reconnect policy.
  */
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Console, Effect, Stream } from "effect"
 import { parseArgs } from "node:util"
+import * as ShutdownSignals from "../ops/ShutdownSignals.js"
 import { parseWholeNumber } from "../wire/WholeNumber.js"
 import { events } from "./IntegerClient.js"
 import { defaultPolicy, type ReconnectPolicy } from "./ReconnectPolicy.js"
@@ -70,7 +70,10 @@ const program = typeof commandLine === "string"
     run(commandLine.url, commandLine.policy)
   )
 
+// Ctrl-C reaches npm and the client alike, and npm passes its copy on: the second must not
+// kill the client by Node's default action.
 program.pipe(
   Effect.catchAll((code) => Effect.sync(() => (process.exitCode = code))),
-  NodeRuntime.runMain({ disableErrorReporting: true, disablePrettyLogger: true })
+  ShutdownSignals.untilSignal(ShutdownSignals.silent),
+  ShutdownSignals.runMain
 )

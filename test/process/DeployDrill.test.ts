@@ -42,8 +42,7 @@ describe("a rolling deploy behind HAProxy", () => {
           SHUTDOWN_TIMEOUT_MS: "3000",
           SHUTDOWN_SPREAD_MS: "1000"
         })
-        const start = (port: number) =>
-          spawnService(env(port), [], { viaNpm: true }).pipe(Effect.tap((service) => waitForPort(service)))
+        const start = (port: number) => spawnService(env(port)).pipe(Effect.tap((service) => waitForPort(service)))
         const running: Array<ServiceProcess> = yield* Effect.all(ports.map(start))
         const proxy = yield* haproxy(ports)
 

@@ -16,7 +16,7 @@ describe("operability", () => {
       yield* Deferred.await(client.closed)
       for (let i = 0; i < 30; i++) yield* refusedUpgrade(wsUrl(port, "/flood"))
       type LogLine = Record<string, unknown> & { readonly annotations: Record<string, unknown> }
-      const lines = () => service.output().trim().split("\n").map((line) => JSON.parse(line) as LogLine)
+      const lines = () => service.log().trim().split("\n").map((line) => JSON.parse(line) as LogLine)
       yield* eventually(ensure(() => lines().some((l) => l["message"] === "connection closed"), "close logged"))
       for (const line of lines()) {
         assert.containsAllKeys(line, ["message", "logLevel", "timestamp", "annotations"])
@@ -47,8 +47,8 @@ describe("operability", () => {
       })
       const port = yield* waitForPort(service)
       yield* connect(wsUrl(port, "/_ws/"), { headers: { "x-forwarded-for": "6.6.6.6, 203.0.113.7" } })
-      yield* eventually(ensure(() => service.output().includes("connection opened"), "logged"))
-      const opened = service.output().split("\n").find((line) => line.includes("connection opened"))!
+      yield* eventually(ensure(() => service.log().includes("connection opened"), "logged"))
+      const opened = service.log().split("\n").find((line) => line.includes("connection opened"))!
       assert.deepStrictEqual(JSON.parse(opened)["annotations"], {
         path: "/_ws/",
         remote: "203.0.113.7",

@@ -1,14 +1,19 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect } from "effect"
+import { openEventStream } from "../support/EventStreamClient.js"
 import { ensure, eventually } from "../support/Eventually.js"
 import { httpUrl, wsUrl } from "../support/LocalUrls.js"
+import { consecutive } from "../support/Sequences.js"
 import { spawnService, waitForPort } from "../support/ServiceProcess.js"
-import { connect } from "../support/WebSocketClient.js"
+import { socketIoClient } from "../support/SocketIoClient.js"
+import { connect, refusedUpgrade } from "../support/WebSocketClient.js"
 
-describe("the service as a process (node dist/main.js)", () => {
+describe("the service as a process (npm start, or node dist/main.js where a test signals it)", () => {
   it.scopedLive("starts, says where it listens, serves integers, and exits 0 on SIGTERM with clients told 1012", () =>
     Effect.gen(function*() {
-      const service = yield* spawnService({ PORT: "0", HOST: "127.0.0.1", FORGE_INTERVAL_MS: "20" })
+      const service = yield* spawnService({ PORT: "0", HOST: "127.0.0.1", FORGE_INTERVAL_MS: "20" }, [], {
+        direct: true
+      })
       const port = yield* waitForPort(service)
       assert.match(service.output(), new RegExp(`websocat ws://127\\.0\\.0\\.1:${port}/_ws/`))
       const client = yield* connect(wsUrl(port, "/_ws/"))
@@ -20,6 +25,31 @@ describe("the service as a process (node dist/main.js)", () => {
       const exit = yield* Deferred.await(service.exited).pipe(Effect.timeout(Duration.seconds(10)))
       assert.deepStrictEqual(exit, { code: 0, signal: null })
     }))
+
+  it.scopedLive(
+    "npm start serves every transport: plain WebSocket, Socket.IO, an event stream, the health check, refusals",
+    () =>
+      Effect.gen(function*() {
+        const service = yield* spawnService({ PORT: "0", HOST: "127.0.0.1", FORGE_INTERVAL_MS: "20" })
+        const port = yield* waitForPort(service)
+        const plain = yield* connect(wsUrl(port, "/_ws/"))
+        const socketIo = yield* socketIoClient(httpUrl(port, "/"))
+        const stream = yield* openEventStream(httpUrl(port, "/_ws/events"))
+        yield* eventually(ensure(
+          () => plain.received.length >= 5 && socketIo.integers.length >= 5 && stream.ids().length >= 5,
+          "integers on every transport"
+        ))
+        assert.isTrue(consecutive(plain.received.map(Number)), plain.received.join(","))
+        assert.isTrue(consecutive(socketIo.integers), socketIo.integers.join(","))
+        assert.isTrue(consecutive(stream.ids()), stream.ids().join(","))
+        const health = yield* Effect.promise(() => fetch(httpUrl(port, "/cache-healthcheck?")))
+        assert.strictEqual(health.status, 200)
+        assert.strictEqual(health.headers.get("x-vip-reached-origin"), "true")
+        const refused = yield* refusedUpgrade(wsUrl(port, "/elsewhere"))
+        assert.strictEqual(refused.status, 404)
+        assert.strictEqual(refused.headers["x-vip-reached-origin"], "true")
+      })
+  )
 
   it.scopedLive("keeps serving when whoever reads its log goes away (EPIPE on stdout)", () =>
     Effect.gen(function*() {
@@ -40,7 +70,7 @@ describe("the service as a process (node dist/main.js)", () => {
 
   it.scopedLive("exits 0 on SIGINT", () =>
     Effect.gen(function*() {
-      const service = yield* spawnService({ PORT: "0", HOST: "127.0.0.1" })
+      const service = yield* spawnService({ PORT: "0", HOST: "127.0.0.1" }, [], { direct: true })
       yield* waitForPort(service)
       process.kill(service.pid, "SIGINT")
       const exit = yield* Deferred.await(service.exited).pipe(Effect.timeout(Duration.seconds(10)))
@@ -60,12 +90,13 @@ describe("the service as a process (node dist/main.js)", () => {
       ["HOST", " "]
     ] as const
   ) {
-    it.scopedLive(`refuses to start with ${variable}=${JSON.stringify(value)}: one line naming it, exit 1`, () =>
+    it.scopedLive(`npm start refuses to start with ${variable}=${JSON.stringify(value)}: one line naming it, exit 1`, () =>
       Effect.gen(function*() {
         const service = yield* spawnService({ PORT: "0", [variable]: value })
         const exit = yield* Deferred.await(service.exited).pipe(Effect.timeout(Duration.seconds(10)))
         assert.deepStrictEqual(exit, { code: 1, signal: null })
-        const lines = service.output().trim().split("\n")
+        // npm prints its banner, then only what the service says.
+        const lines = service.log().trim().split("\n")
         assert.strictEqual(lines.length, 1, service.output())
         assert.include(lines[0], variable)
       }))

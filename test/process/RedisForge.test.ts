@@ -92,7 +92,7 @@ describe.skipIf(redisServerBinary.skip)("the shared forge over Redis (REDIS_URL)
         survivors[0]!.ws.on("message", () => arrivals.push(Date.now()))
         const before = survivors.map((c) => c.received.length)
         const killedAt = Date.now()
-        process.kill(instances[leaderIndex]!.service.pid, "SIGKILL")
+        instances[leaderIndex]!.service.killGroup("SIGKILL")
         yield* eventually(
           ensure(() => survivors.every((c, i) => c.received.length >= before[i]! + 10), "integers after the takeover"),
           Duration.seconds(15)
@@ -249,7 +249,7 @@ describe.skipIf(redisServerBinary.skip)("the shared forge over Redis (REDIS_URL)
                   break
                 case "Kill":
                   if (alive[step.at] && alive.filter(Boolean).length > 1) {
-                    process.kill(instances[step.at]!.service.pid, "SIGKILL")
+                    instances[step.at]!.service.killGroup("SIGKILL")
                     alive[step.at] = false
                   }
                   break

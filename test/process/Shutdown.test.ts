@@ -58,9 +58,7 @@ describe("shutdown of the service process", () => {
             FORGE_INTERVAL_MS: "50",
             SHUTDOWN_TIMEOUT_MS: "3000",
             SHUTDOWN_SPREAD_MS: "500"
-          },
-          [],
-          { viaNpm: true }
+          }
         )
         yield* waitForPort(service)
         const url = wsUrl(port, "/_ws/")
@@ -92,12 +90,16 @@ describe("shutdown of the service process", () => {
 
   it.scopedLive("SIGTERM: 50 clients all see 1012, and the process exits 0 well within the deadline", () =>
     Effect.gen(function*() {
-      const service = yield* spawnService({
-        PORT: "0",
-        HOST: "127.0.0.1",
-        FORGE_INTERVAL_MS: "50",
-        SHUTDOWN_TIMEOUT_MS: "3000"
-      })
+      const service = yield* spawnService(
+        {
+          PORT: "0",
+          HOST: "127.0.0.1",
+          FORGE_INTERVAL_MS: "50",
+          SHUTDOWN_TIMEOUT_MS: "3000"
+        },
+        [],
+        { direct: true }
+      )
       const port = yield* waitForPort(service)
       const clients = yield* Effect.forEach(
         Array.from({ length: 50 }),
@@ -118,12 +120,16 @@ describe("shutdown of the service process", () => {
 
   it.scopedLive("SIGTERM with a client that never answers the close handshake: exit 0 by the deadline", () =>
     Effect.gen(function*() {
-      const service = yield* spawnService({
-        PORT: "0",
-        HOST: "127.0.0.1",
-        FORGE_INTERVAL_MS: "50",
-        SHUTDOWN_TIMEOUT_MS: "1000"
-      })
+      const service = yield* spawnService(
+        {
+          PORT: "0",
+          HOST: "127.0.0.1",
+          FORGE_INTERVAL_MS: "50",
+          SHUTDOWN_TIMEOUT_MS: "1000"
+        },
+        [],
+        { direct: true }
+      )
       const port = yield* waitForPort(service)
       yield* silentWebSocket(port)
       const polite = yield* connect(wsUrl(port, "/_ws/"))
