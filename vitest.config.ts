@@ -1,6 +1,15 @@
-import { defineConfig } from "vitest/config"
+import { defineConfig, type Plugin } from "vitest/config"
+import { demoPageScriptModule, demoPageScriptSource } from "./scripts/demoPageScript.mjs"
+
+/** The demo page's script for the in-process server, bundled exactly as scripts/build.mjs does. */
+const demoPageScript: Plugin = {
+  name: "demo-page-script",
+  resolveId: (id) => id === demoPageScriptModule ? `\0${id}` : undefined,
+  load: (id) => id === `\0${demoPageScriptModule}` ? demoPageScriptSource() : undefined
+}
 
 export default defineConfig({
+  plugins: [demoPageScript],
   test: {
     include: ["test/**/*.test.ts"],
     globalSetup: ["test/globalSetup.ts"],

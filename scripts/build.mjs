@@ -16,6 +16,7 @@ import { execFileSync } from "node:child_process"
 import { rmSync } from "node:fs"
 import { createRequire } from "node:module"
 import { fileURLToPath } from "node:url"
+import { demoPageScriptModule, demoPageScriptSource } from "./demoPageScript.mjs"
 
 const root = fileURLToPath(new URL("../", import.meta.url))
 const require = createRequire(import.meta.url)
@@ -32,6 +33,21 @@ const withoutHttpClient = {
   setup(build) {
     build.onResolve({ filter: /^undici$/ }, () => ({ path: "undici", namespace: "left-out" }))
     build.onLoad({ filter: /.*/, namespace: "left-out" }, () => ({ contents: "export default {}", loader: "js" }))
+  }
+}
+
+/** The demo page's script, bundled for browsers, as the module src/http/DemoPage.ts imports. */
+const withDemoPageScript = {
+  name: "demo-page-script",
+  setup(build) {
+    build.onResolve({ filter: /^integer-forge:demo-page-script$/ }, () => ({
+      path: demoPageScriptModule,
+      namespace: "demo-page-script"
+    }))
+    build.onLoad({ filter: /.*/, namespace: "demo-page-script" }, async () => ({
+      contents: await demoPageScriptSource(),
+      loader: "js"
+    }))
   }
 }
 
@@ -59,6 +75,6 @@ await esbuild.build({
   },
   // ws uses these native helpers when they are installed; this project installs neither.
   external: ["bufferutil", "utf-8-validate"],
-  plugins: [withoutHttpClient],
+  plugins: [withoutHttpClient, withDemoPageScript],
   logLevel: "warning"
 })

@@ -1,7 +1,7 @@
 /**
  * When a client should try again, and how long it should wait first. Pure, so the schedule's
  * bounds are tested without a clock; the client and the demo page follow the same rules (the
- * page carries these very functions' source).
+ * page's script imports this module, and the build bundles it for the browser).
  *
  * Built for deploys, where every connection is dropped and another instance is already there:
  * - Exponential backoff with full jitter: retry number n waits a uniformly random time in
@@ -28,20 +28,13 @@ export const defaultPolicy: ReconnectPolicy = { baseMs: 250, capMs: 5000 }
 /** What a close code asks of the client. */
 export type CloseVerdict = "retry-now" | "backoff" | "stop"
 
-/**
- * Which close codes ask for what. Plain data, so that the demo page can carry the same table
- * (its script is `verdictForClose`'s own source).
- */
-export const closeRules = {
-  retryNow: [closeCodes.serviceRestart, closeCodes.goingAway],
-  stop: [closeCodes.policyViolation],
-  stopRange: applicationCodes
-}
+const retryNowCodes: ReadonlyArray<number> = [closeCodes.serviceRestart, closeCodes.goingAway]
+const stopCodes: ReadonlyArray<number> = [closeCodes.policyViolation]
 
-export const verdictForClose = (code: number, rules: typeof closeRules = closeRules): CloseVerdict => {
-  if ((rules.retryNow as ReadonlyArray<number>).includes(code)) return "retry-now"
-  if ((rules.stop as ReadonlyArray<number>).includes(code)) return "stop"
-  return code >= rules.stopRange.from && code <= rules.stopRange.to ? "stop" : "backoff"
+export const verdictForClose = (code: number): CloseVerdict => {
+  if (retryNowCodes.includes(code)) return "retry-now"
+  if (stopCodes.includes(code)) return "stop"
+  return code >= applicationCodes.from && code <= applicationCodes.to ? "stop" : "backoff"
 }
 
 /** What a refused handshake's HTTP status asks of the client. */

@@ -1,90 +1,27 @@
 /**
  * The live demo at `GET /` for browsers: the latest integer, large; the connection's state
- * (connecting / live / reconnecting in N s); and the last few integers. It connects to the same
- * origin's `/_ws/demo` (wss: on an https: page), resumes with `?since=`, and reconnects by the
- * very functions of `ReconnectPolicy` that the Node client uses: their source is written into
- * the page, so the two cannot drift apart.
+ * (connecting / live / reconnecting in N s); and the last few integers. Its script is
+ * src/client/DemoPageScript.ts as the build bundles it for browsers, carried inline; it
+ * reconnects by the same `ReconnectPolicy` as the Node client.
  */
-import {
-  attemptAfter,
-  backoffCeiling,
-  backoffDelay,
-  closeRules,
-  defaultPolicy,
-  verdictForClose
-} from "../client/ReconnectPolicy.js"
+import script from "integer-forge:demo-page-script"
 
-const policySource = [
-  `const defaultPolicy = ${JSON.stringify(defaultPolicy)};`,
-  `const closeRules = ${JSON.stringify(closeRules)};`,
-  `const verdictForClose = ${verdictForClose.toString()};`,
-  `const backoffCeiling = ${backoffCeiling.toString()};`,
-  `const backoffDelay = ${backoffDelay.toString()};`,
-  `const attemptAfter = ${attemptAfter.toString()};`
-].join("\n")
+// An icon of its own, so that the browser does not ask for /favicon.ico (a 404, and an error in
+// the console) on every load.
+const icon = "data:image/svg+xml," + encodeURIComponent(
+  "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'><rect width='16' height='16' rx='3' fill='#111'/>" +
+    "<text x='8' y='12.5' font-size='12' text-anchor='middle' fill='#6c6' font-family='sans-serif'>1</text></svg>"
+)
 
-const script = `
-${policySource}
-const url = (since) => {
-  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  return scheme + "//" + location.host + "/_ws/demo" + (since === undefined ? "" : "?since=" + since);
-};
-const $ = (id) => document.getElementById(id);
-let last, attempt = 0, countdown;
-const show = (state, text) => {
-  document.body.dataset.state = state;
-  $("state").textContent = text;
-};
-const connect = () => {
-  show("connecting", "connecting");
-  const ws = new WebSocket(url(last));
-  let delivered = false;
-  // A browser cannot read the handshake's headers; an integer at or below the one it resumed
-  // after is how the page learns that the service's sequence started over.
-  let resumedAfter = last;
-  ws.onopen = () => show("live", "live");
-  ws.onmessage = (event) => {
-    const n = Number(event.data);
-    if (!Number.isInteger(n)) return;
-    delivered = true;
-    if (resumedAfter !== undefined && n <= resumedAfter) {
-      $("notice").textContent = "The sequence restarted: integers after " + resumedAfter + " cannot be replayed.";
-      $("history").replaceChildren();
-    }
-    resumedAfter = undefined;
-    last = n;
-    $("value").textContent = String(n);
-    const item = document.createElement("li");
-    item.textContent = String(n);
-    $("history").prepend(item);
-    while ($("history").children.length > 12) $("history").lastChild.remove();
-  };
-  ws.onclose = (event) => {
-    if (verdictForClose(event.code) === "stop") {
-      return show("stopped", "closed by the server (" + event.code + "); reload to retry");
-    }
-    attempt = attemptAfter(attempt, delivered, event.code);
-    const delay = backoffDelay(attempt++, Math.random(), defaultPolicy);
-    const retryAt = Date.now() + delay;
-    const tick = () => {
-      const left = Math.max(0, retryAt - Date.now());
-      show("reconnecting", "reconnecting in " + (left / 1000).toFixed(1) + " s");
-      if (left === 0) { clearInterval(countdown); connect(); }
-    };
-    clearInterval(countdown);
-    countdown = setInterval(tick, 100);
-    tick();
-  };
-};
-connect();
-`
-
-export const demoPage = `<!doctype html>
+/** The page, with `host` in the command it suggests (a host name the caller has checked). */
+export const demoPage = (host: string) =>
+  `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Integer Forge</title>
+<link rel="icon" href="${icon}">
 <style>
   body { font-family: system-ui, sans-serif; margin: 0; min-height: 100vh; display: grid; place-items: center;
          background: #111; color: #eee; }
@@ -107,7 +44,7 @@ export const demoPage = `<!doctype html>
   <div id="state">connecting</div>
   <div id="notice" role="status"></div>
   <ol id="history" aria-label="latest integers"></ol>
-  <footer>Integers as a service. Try <code>websocat ws://HOST/_ws/</code> too.</footer>
+  <footer>Integers as a service. Try <code>websocat ws://${host}/_ws/</code> too.</footer>
 </main>
 <script type="module">${script}</script>
 </body>

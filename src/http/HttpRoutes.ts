@@ -58,7 +58,7 @@ const home = Effect.gen(function*() {
   const request = yield* HttpServerRequest.HttpServerRequest
   const host = hostForExample(request.headers["host"])
   if (wantsHtml(request.headers["accept"])) {
-    return HttpServerResponse.text(demoPage.replace("HOST", host), {
+    return HttpServerResponse.text(demoPage(host), {
       contentType: "text/html; charset=utf-8",
       headers: { vary: "accept" }
     })

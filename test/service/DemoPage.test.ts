@@ -10,6 +10,12 @@ describe("the live demo page", () => {
       assert.match(text.headers.get("content-type") ?? "", /^text\/plain/)
       const html = yield* Effect.promise(() => fetch(server.url("/"), { headers: { accept: "text/html" } }))
       assert.match(html.headers.get("content-type") ?? "", /^text\/html/)
-      assert.include(yield* Effect.promise(() => html.text()), "/_ws/demo")
+      const page = yield* Effect.promise(() => html.text())
+      assert.include(page, "/_ws/demo")
+      // The script is carried inline: one element, ended once, at its end.
+      assert.lengthOf(page.match(/<\/script/g) ?? [], 1)
+      assert.include(page, `websocat ws://127.0.0.1:${server.port}/_ws/`)
+      // An icon of its own: the browser does not ask for /favicon.ico, which would be a 404.
+      assert.match(page, /<link rel="icon" href="data:image\/svg\+xml,/)
     }))
 })
