@@ -7,7 +7,7 @@
  * demoPageScript.mjs), and the page carries that bundle, so the page runs the policy's code as
  * compiled, whatever the service's own bundle does to its names.
  */
-import { attemptAfter, backoffDelay, defaultPolicy, verdictForClose } from "./ReconnectPolicy.js"
+import { decide, initialRetryState } from "./ReconnectPolicy.js"
 
 // How many integers the history line shows.
 const historyLength = 12
@@ -42,7 +42,7 @@ const record = (n: number) => {
 }
 
 let last: number | undefined
-let attempt = 0
+let retry = initialRetryState
 let countdown: ReturnType<typeof setInterval> | undefined
 
 const retryLater = (delayMs: number) => {
@@ -63,11 +63,15 @@ const retryLater = (delayMs: number) => {
 const connect = () => {
   show("connecting", "connecting")
   const ws = new WebSocket(socketUrl(last))
+  let opened = false
   let delivered = false
   // A browser cannot read the handshake's headers; an integer at or below the one it resumed
   // after is how the page learns that the service's sequence started over.
   let resumedAfter = last
-  ws.onopen = () => show("live", "live")
+  ws.onopen = () => {
+    opened = true
+    show("live", "live")
+  }
   ws.onmessage = (event: MessageEvent) => {
     const n = Number(event.data)
     if (!Number.isInteger(n)) return
@@ -81,11 +85,12 @@ const connect = () => {
     record(n)
   }
   ws.onclose = (event: CloseEvent) => {
-    if (verdictForClose(event.code) === "stop") {
-      return show("stopped", `closed by the server (${event.code}); reload to retry`)
-    }
-    attempt = attemptAfter(attempt, delivered, event.code)
-    retryLater(backoffDelay(attempt++, Math.random(), defaultPolicy))
+    // A refused handshake shows only as a close before opening: the page cannot read the status.
+    const ending = opened ? { _tag: "Closed", code: event.code, delivered } as const : { _tag: "Failed" } as const
+    const decision = decide(retry, ending, Math.random())
+    if (decision._tag === "Stop") return show("stopped", `closed by the server (${event.code}); reload to retry`)
+    retry = decision.state
+    retryLater(decision.delayMs)
   }
 }
 

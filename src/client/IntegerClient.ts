@@ -8,16 +8,9 @@
  */
 import { Data, Duration, Effect, Option, Random, Stream } from "effect"
 import { WebSocket } from "ws"
-import { sequenceHeader } from "../wire/HttpResponse.js"
+import { refusalHeader, sequenceHeader } from "../wire/HttpResponse.js"
 import { parseWholeNumber } from "../wire/WholeNumber.js"
-import {
-  attemptAfter,
-  backoffDelay,
-  defaultPolicy,
-  type ReconnectPolicy,
-  verdictForClose,
-  verdictForStatus
-} from "./ReconnectPolicy.js"
+import { decide, defaultPolicy, type Ending, initialRetryState, type ReconnectPolicy } from "./ReconnectPolicy.js"
 
 /** The URL is not a ws:// or wss:// URL. */
 export class InvalidUrl extends Data.TaggedError("InvalidUrl")<{ readonly url: string }> {
@@ -62,7 +55,7 @@ export interface ClientOptions {
 
 type Outcome =
   | { readonly _tag: "Closed"; readonly code: number; readonly reason: string; readonly delivered: boolean }
-  | { readonly _tag: "Refused"; readonly status: number; readonly body: string }
+  | { readonly _tag: "Refused"; readonly status: number; readonly body: string; readonly draining: boolean }
   | { readonly _tag: "Unreachable"; readonly message: string }
 
 const parseUrl = (url: string): Effect.Effect<URL, InvalidUrl> =>
@@ -115,19 +108,59 @@ const connectOnce = (
       let body = ""
       response.setEncoding("utf8")
       response.on("data", (chunk: string) => (body += chunk).length > 1000 && response.destroy())
-      response.on("close", () => finish({ _tag: "Refused", status: response.statusCode ?? 0, body: body.trim() }))
+      // The service says so when this instance is going away (and another may take the client).
+      const draining = response.headers[refusalHeader] === "draining"
+      response.on("close", () =>
+        finish({ _tag: "Refused", status: response.statusCode ?? 0, body: body.trim(), draining }))
       ws.terminate()
     })
     ws.on("error", (error) => {
-      if (!opened && !refused) finish({ _tag: "Unreachable", message: error.message })
+      if (!opened && !refused) {
+        finish({ _tag: "Unreachable", message: error.message })
+      }
     })
     ws.on("close", (code, reason) => {
-      if (refused) return
-      if (!opened) finish({ _tag: "Unreachable", message: `closed before opening (${code})` })
-      else finish({ _tag: "Closed", code, reason: String(reason), delivered })
+      if (refused) {
+        return
+      }
+      if (!opened) {
+        finish({ _tag: "Unreachable", message: `closed before opening (${code})` })
+      } else finish({ _tag: "Closed", code, reason: String(reason), delivered })
     })
-    return Effect.sync(() => ws.terminate())
+    return Effect.sync(() =>
+      ws.terminate()
+    )
   })
+
+const endingOf = (outcome: Outcome): Ending => {
+  switch (outcome._tag) {
+    case "Closed":
+      return { _tag: "Closed", code: outcome.code, delivered: outcome.delivered }
+    case "Refused":
+      return { _tag: "Refused", status: outcome.status, draining: outcome.draining }
+    case "Unreachable":
+      return { _tag: "Failed" }
+  }
+}
+
+// Only a refusal or a close can say "do not come back".
+const stopped = (outcome: Outcome): ClientError =>
+  outcome._tag === "Refused"
+    ? new Refused({ status: outcome.status, body: outcome.body })
+    : new ClosedForGood(
+      outcome._tag === "Closed" ? { code: outcome.code, reason: outcome.reason } : { code: 0, reason: "" }
+    )
+
+const describe = (outcome: Outcome): string => {
+  switch (outcome._tag) {
+    case "Closed":
+      return `closed with ${outcome.code}${outcome.reason === "" ? "" : ` (${outcome.reason})`}`
+    case "Refused":
+      return `refused with HTTP ${outcome.status}${outcome.draining ? " (draining)" : ""}`
+    case "Unreachable":
+      return `unreachable: ${outcome.message}`
+  }
+}
 
 /** Everything the client goes through: connections, integers, reconnects. */
 export const events = (url: string, options: ClientOptions = {}): Stream.Stream<ClientEvent, ClientError> =>
@@ -136,7 +169,7 @@ export const events = (url: string, options: ClientOptions = {}): Stream.Stream<
       const policy = options.policy ?? defaultPolicy
       const target = yield* parseUrl(url)
       let last: number | undefined
-      let attempt = 0
+      let retry = initialRetryState
       // The name of the sequence `last` belongs to, as the server said it (see `sequenceHeader`).
       let sequence: string | undefined
       const loop = Effect.gen(function*() {
@@ -160,33 +193,11 @@ export const events = (url: string, options: ClientOptions = {}): Stream.Stream<
               void emit.single({ _tag: "Integer", value: n })
             }
           )
-          let delayMs: number
-          let why: string
-          switch (outcome._tag) {
-            case "Refused": {
-              if (verdictForStatus(outcome.status) === "stop") {
-                return yield* new Refused({ status: outcome.status, body: outcome.body })
-              }
-              why = `refused with HTTP ${outcome.status}`
-              delayMs = backoffDelay(attempt++, yield* Random.next, policy)
-              break
-            }
-            case "Unreachable": {
-              why = `unreachable: ${outcome.message}`
-              delayMs = backoffDelay(attempt++, yield* Random.next, policy)
-              break
-            }
-            case "Closed": {
-              if (verdictForClose(outcome.code) === "stop") {
-                return yield* new ClosedForGood({ code: outcome.code, reason: outcome.reason })
-              }
-              why = `closed with ${outcome.code}${outcome.reason === "" ? "" : ` (${outcome.reason})`}`
-              attempt = attemptAfter(attempt, outcome.delivered, outcome.code)
-              delayMs = backoffDelay(attempt++, yield* Random.next, policy)
-              break
-            }
-          }
-          yield* Effect.promise(() => emit.single({ _tag: "Reconnecting", why, delayMs }))
+          const decision = decide(retry, endingOf(outcome), yield* Random.next, policy)
+          if (decision._tag === "Stop") return yield* stopped(outcome)
+          retry = decision.state
+          const { delayMs } = decision
+          yield* Effect.promise(() => emit.single({ _tag: "Reconnecting", why: describe(outcome), delayMs }))
           yield* Effect.sleep(Duration.millis(delayMs))
         }
       })

@@ -33,11 +33,16 @@ export interface EdgeState {
   readonly maxConnections: number
 }
 
+/**
+ * The answer to an upgrade while the server drains. `Retry-After: 0` (RFC 9110): come back at
+ * once, as another instance can take the client now; the refusal header says `draining`.
+ */
 export const draining: Refusal = {
   _tag: "Refuse",
   key: "draining",
   status: 503,
-  reason: "Server is shutting down; reconnect shortly"
+  reason: "Server is shutting down; reconnect shortly",
+  headers: { "retry-after": "0" }
 }
 
 export const atCapacity: Refusal = {

@@ -5,7 +5,7 @@
  * Pure: the same function judges raw `upgrade` events and plain GETs on WebSocket paths, and
  * its refusals are rendered to bytes by `refusalResponse`.
  */
-import { type RawResponse, rawResponse } from "./HttpResponse.js"
+import { type RawResponse, rawResponse, refusalHeader } from "./HttpResponse.js"
 import { allowedPrefixes, isAllowedTarget } from "./RequestTarget.js"
 
 export interface UpgradeRequest {
@@ -144,5 +144,5 @@ export const refusal = (verdict: Extract<UpgradeVerdict, { _tag: "Refuse" }>): R
   status: verdict.status,
   body: verdict.reason + "\n",
   contentType: verdict.contentType,
-  headers: verdict.headers
+  headers: { [refusalHeader]: verdict.key, ...verdict.headers }
 })

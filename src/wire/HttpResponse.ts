@@ -15,6 +15,13 @@ export const originHeaders = { "x-vip-reached-origin": "true" } as const
  */
 export const sequenceHeader = "x-forge-sequence"
 
+/**
+ * On every refusal of ours, why, as the refusal's key (`draining`, `capacity`, `origin`, …): a
+ * client told `draining` knows that this instance is going away and that another one may take
+ * it at once, which a bare 503 (overloaded? down?) does not say.
+ */
+export const refusalHeader = "x-forge-refusal"
+
 export interface RawResponse {
   readonly status: number
   /** Sent as is; no body when absent. */

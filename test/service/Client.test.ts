@@ -2,8 +2,10 @@ import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Fiber, Stream } from "effect"
 import { WebSocketServer } from "ws"
 import { type ClientEvent, events, integers } from "../../src/client/IntegerClient.js"
+import { defaultPolicy } from "../../src/client/ReconnectPolicy.js"
 import { ensure, eventually } from "../support/Eventually.js"
 import { wsUrl } from "../support/LocalUrls.js"
+import { silentWebSocket } from "../support/RawSocket.js"
 import { restartableServer } from "../support/RestartableServer.js"
 import { consecutive } from "../support/Sequences.js"
 import { socketIoClient } from "../support/SocketIoClient.js"
@@ -147,6 +149,25 @@ describe("the reconnecting client", () => {
       assert.match(seen[1]!.why, /closed with 1006/)
       // Retry 0 or 1, whether or not the connection after the 1012 had delivered an integer yet.
       assert.isBelow(seen[1]!.delayMs, 40)
+    }))
+
+  it.scopedLive("after 1012, a few 503s that say the instance drains are retried quickly, then the backoff grows", () =>
+    Effect.gen(function*() {
+      const server = yield* restartableServer({ intervalMs: 20, shutdownTimeoutMs: 2000 })
+      // A client that never answers the close handshake keeps the instance draining for 2 s.
+      yield* silentWebSocket(server.port)
+      const seen = yield* collectEvents(server.wsUrl("/_ws/"))
+      yield* eventually(ensure(() => seen.some((e) => e._tag === "Integer"), "integers"))
+      yield* Effect.forkScoped(server.stop)
+      const retries = () => seen.filter((e) => e._tag === "Reconnecting")
+      yield* eventually(ensure(() => retries().length >= 8, "retries"))
+      const [afterClose, ...refusals] = retries()
+      assert.strictEqual(afterClose!.why, "closed with 1012 (server restarting)")
+      for (const refusal of refusals.slice(0, 7)) assert.strictEqual(refusal.why, "refused with HTTP 503 (draining)")
+      const quick = defaultPolicy.quickRetries!
+      for (const { delayMs } of refusals.slice(0, quick)) assert.isBelow(delayMs, 10, "quick: under baseMs / 2")
+      // Then the backoff counts again from where the close left it: retry 1, 2, …
+      refusals.slice(quick, 7).forEach(({ delayMs }, k) => assert.isBelow(delayMs, 20 * 2 ** (k + 1)))
     }))
 })
 
