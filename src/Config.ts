@@ -61,6 +61,12 @@ export class ServerConfig extends Context.Tag("IntegerForge/ServerConfig")<Serve
   readonly host: string | undefined
   /** Largest message a client may send; the service reads nothing from clients, so it is small. */
   readonly maxPayloadBytes: number
+  /**
+   * How long shutdown keeps serving, its health check already answering 503, before it lets the
+   * sockets go: the time a proxy with active health checks needs to take the instance out
+   * (interval × failures). Skipped when nobody is connected.
+   */
+  readonly shutdownNoticeMs: number
   /** How long shutdown waits for clients to answer the close handshake before cutting them off. */
   readonly shutdownTimeoutMs: number
   /**
@@ -95,6 +101,7 @@ export class ServerConfig extends Context.Tag("IntegerForge/ServerConfig")<Serve
       "HOST"
     ).pipe(Config.option, Config.map(Option.getOrUndefined)),
     maxPayloadBytes: decimal("MAX_PAYLOAD_BYTES", { min: 125, max: 1024 * 1024 }, 4096),
+    shutdownNoticeMs: decimal("SHUTDOWN_NOTICE_MS", { min: 0, max: maxTimerMs }, 2000),
     shutdownTimeoutMs: milliseconds("SHUTDOWN_TIMEOUT_MS", 5000),
     shutdownSpreadMs: decimal("SHUTDOWN_SPREAD_MS", { min: 0, max: maxTimerMs }, 1000),
     heartbeatIntervalMs: milliseconds("HEARTBEAT_INTERVAL_MS", 30_000),
@@ -124,6 +131,7 @@ export class ServerConfig extends Context.Tag("IntegerForge/ServerConfig")<Serve
       port: 0,
       host: "127.0.0.1",
       maxPayloadBytes: 4096,
+      shutdownNoticeMs: 0,
       shutdownTimeoutMs: 2000,
       shutdownSpreadMs: 0,
       heartbeatIntervalMs: 30_000,

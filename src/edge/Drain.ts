@@ -1,8 +1,10 @@
 /**
- * Shutdown at the edge, once `Listener` has started draining: ask every client to come back
- * later (1012), spread over `SHUTDOWN_SPREAD_MS` so that they do not all come back in the same
- * moment, give the close handshakes a bounded time, then cut off whoever did not answer. Every
- * close goes out within `SHUTDOWN_TIMEOUT_MS`.
+ * Shutdown at the edge, once `Listener` has begun it (the health check answers 503): keep
+ * serving for `SHUTDOWN_NOTICE_MS` while anyone is connected, so that a proxy with active health
+ * checks stops routing here before the clients come back; then refuse new upgrades and streams,
+ * ask every client to come back later (1012), spread over `SHUTDOWN_SPREAD_MS` so that they do
+ * not all come back in the same moment, give the close handshakes a bounded time, then cut off
+ * whoever did not answer. Every close goes out within `SHUTDOWN_TIMEOUT_MS` of the notice's end.
  */
 import { Duration, Effect, Schedule } from "effect"
 import type { WebSocket } from "ws"
@@ -15,7 +17,13 @@ export interface DrainOptions {
   /** Over how long the 1012 closes are spread (capped at half the deadline). */
   readonly spreadMs: number
   /** Whether shutdown (rather than a failed start) is releasing the edge. */
-  readonly draining: boolean
+  readonly shutdown: boolean
+  /** How long to keep serving, the health check already answering 503, before letting go. */
+  readonly noticeMs: number
+  /** Connections of every kind open now; with none, there is nobody to give notice to. */
+  readonly connections: () => number
+  /** From here on, new upgrades and streams are refused. */
+  readonly refuseNew: Effect.Effect<void>
   /** Releases a socket's registrations now, without waiting for its close event. */
   readonly release: (socket: WebSocket) => Effect.Effect<void>
 }
@@ -69,9 +77,22 @@ const cutOffTheRest = (options: DrainOptions) =>
     for (const ws of openSockets) yield* options.release(ws)
   })
 
+// While the health check answers 503, a proxy that probes it takes this instance out; until then
+// it keeps sending clients here, and they are served as before.
+const giveNotice = (options: DrainOptions) =>
+  Effect.gen(function*() {
+    if (!options.shutdown || options.noticeMs <= 0 || options.connections() === 0) return
+    yield* Effect.logInfo(`leaving: the health check answers 503; closing sockets in ${options.noticeMs} ms`).pipe(
+      Effect.annotateLogs({ connections: options.connections(), noticeMs: options.noticeMs })
+    )
+    yield* Effect.sleep(Duration.millis(options.noticeMs)).pipe(Effect.interruptible)
+  })
+
 export const drain = (options: DrainOptions): Effect.Effect<void> =>
   Effect.gen(function*() {
-    if (options.draining) {
+    yield* giveNotice(options)
+    yield* options.refuseNew
+    if (options.shutdown) {
       yield* Effect.logInfo(`draining: closing every socket with ${serviceRestart.code}`).pipe(
         Effect.annotateLogs({
           sockets: options.openSockets.size,

@@ -110,7 +110,7 @@ const make = Effect.gen(function*() {
       config.trustProxyHops
     )
     const admission = admitStream({ target, headers: request.headers }, policy, {
-      draining: lifecycle.isDraining(),
+      draining: lifecycle.phase() === "draining",
       openSockets: openSockets.size + streams.size,
       maxConnections
     })

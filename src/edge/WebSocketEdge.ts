@@ -111,7 +111,7 @@ export const make = Effect.gen(function*() {
         headers: request.headers
       },
       policy,
-      { draining: lifecycle.isDraining(), openSockets: openSockets.size + streams.size(), maxConnections }
+      { draining: lifecycle.phase() === "draining", openSockets: openSockets.size + streams.size(), maxConnections }
     )
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -136,7 +136,10 @@ export const make = Effect.gen(function*() {
       openSockets,
       deadlineMs: config.shutdownTimeoutMs,
       spreadMs: config.shutdownSpreadMs,
-      draining: lifecycle.isDraining(),
+      shutdown: lifecycle.phase() !== "serving",
+      noticeMs: config.shutdownNoticeMs,
+      connections: () => openSockets.size + streams.size(),
+      refuseNew: lifecycle.beginDraining,
       release: (ws) => Effect.sync(() => registry.leave(ws))
     })
   ).pipe(Effect.zipRight(Effect.sync(() => wss.close())))

@@ -26,11 +26,12 @@ const text = (body: string, options?: HttpServerResponse.Options.WithContentType
   HttpServerResponse.text(body, { contentType: "text/plain; charset=utf-8", ...options })
 
 // The platform probes `/cache-healthcheck?`; the router matches the path, whatever the query.
-// It reads one flag and nothing else, so it answers at once even when the forge is busy.
+// It reads one flag and nothing else, so it answers at once even when the forge is busy. It
+// turns 503 as soon as shutdown begins, before the sockets are let go (SHUTDOWN_NOTICE_MS).
 const healthCheck = Effect.map(Lifecycle, (lifecycle) =>
-  lifecycle.isDraining()
-    ? text("draining\n", { status: 503 })
-    : text("ok\n"))
+  lifecycle.phase() === "serving"
+    ? text("ok\n")
+    : text("draining\n", { status: 503 }))
 
 // Only characters that can appear in a host name or address, so a hostile Host header cannot
 // inject anything into the page.

@@ -1,20 +1,29 @@
 /**
- * Whether the server is still taking work or draining for shutdown. Read synchronously by the
- * upgrade gate and the health check, flipped once when shutdown begins.
+ * Where the server is in its life: serving, leaving (shutdown has begun: the health check answers
+ * 503 so that proxies take the instance out, while it still serves and admits as before), or
+ * draining (new upgrades and streams are refused, and the sockets are let go). Read
+ * synchronously by the health check and the admission gates; each step is taken once.
  */
 import { Context, Effect, Layer } from "effect"
 
+export type Phase = "serving" | "leaving" | "draining"
+
 export class Lifecycle extends Context.Tag("IntegerForge/Lifecycle")<Lifecycle, {
-  /** True from the moment shutdown begins: new upgrades get 503, the health check 503. */
-  readonly isDraining: () => boolean
+  readonly phase: () => Phase
+  /** Shutdown begins: the health check answers 503 from now on. */
+  readonly beginLeaving: Effect.Effect<void>
+  /** New upgrades and streams are refused (503) from now on. */
   readonly beginDraining: Effect.Effect<void>
 }>() {
   static readonly layer = Layer.sync(Lifecycle, () => {
-    let draining = false
+    let phase: Phase = "serving"
     return {
-      isDraining: () => draining,
+      phase: () => phase,
+      beginLeaving: Effect.sync(() => {
+        if (phase === "serving") phase = "leaving"
+      }),
       beginDraining: Effect.sync(() => {
-        draining = true
+        phase = "draining"
       })
     }
   })

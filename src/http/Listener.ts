@@ -1,7 +1,7 @@
 /**
  * Makes the Node server listen on the configured address and tells the rest of the program where.
  * Built after every listener is attached, so that no request can arrive before its handler.
- * Releasing it starts draining: the server keeps answering (503) while the sockets are closed.
+ * Releasing it begins the shutdown: the health check answers 503 while the edge lets the sockets go.
  */
 import { Context, Data, Effect, Layer } from "effect"
 import type { AddressInfo } from "node:net"
@@ -47,7 +47,7 @@ export const layer = Layer.scoped(
         resume(Effect.void)
       })
     })
-    yield* Effect.addFinalizer(() => lifecycle.beginDraining)
+    yield* Effect.addFinalizer(() => lifecycle.beginLeaving)
     const info = server.address() as AddressInfo
     return { port: info.port, address: info.address, localHost: localHostFor(info.address) }
   })

@@ -37,7 +37,12 @@ describe("the live demo page, as npm start serves it", () => {
     "live; says 'reconnecting' within about a second of a stop; live again with new integers after a start; no page error while the service is up",
     () =>
       Effect.gen(function*() {
-        const service = yield* restartableService({ FORGE_INTERVAL_MS: "50", SHUTDOWN_SPREAD_MS: "300" })
+        // No notice: the test times the page's reaction to the close, not the proxies' grace.
+        const service = yield* restartableService({
+          FORGE_INTERVAL_MS: "50",
+          SHUTDOWN_NOTICE_MS: "0",
+          SHUTDOWN_SPREAD_MS: "300"
+        })
         const page = yield* browserPage
         const errors = pageErrors(page)
         const { notice, state, value, waitFor } = inPage(page)

@@ -1,27 +1,29 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect } from "effect"
-import * as Net from "node:net"
 import { WebSocket } from "ws"
 import { ensure, eventually } from "../support/Eventually.js"
-import { wsUrl } from "../support/LocalUrls.js"
+import { httpUrl, wsUrl } from "../support/LocalUrls.js"
+import { refusesConnections } from "../support/Ports.js"
 import { silentWebSocket } from "../support/RawSocket.js"
 import { freePort } from "../support/RedisServer.js"
 import { spawnService, waitForPort } from "../support/ServiceProcess.js"
 import { connect } from "../support/WebSocketClient.js"
 
-type Comeback = "503 with x-vip-reached-origin" | "refused" | string
+type Comeback = "503 draining, retry at once, from the origin" | "refused" | string
 
 /** One immediate reconnect, as a client told 1012 makes: what did it get? */
 const comeBack = (url: string) =>
   Effect.async<Comeback>((resume) => {
     const ws = new WebSocket(url)
     ws.on("unexpected-response", (_request, response) => {
-      const ours = response.headers["x-vip-reached-origin"] === "true"
-      resume(
-        Effect.succeed(
-          response.statusCode === 503 && ours ? "503 with x-vip-reached-origin" : `HTTP ${response.statusCode}`
-        )
-      )
+      const { headers } = response
+      const ours = headers["x-vip-reached-origin"] === "true"
+      const drains = headers["x-forge-refusal"] === "draining" && headers["retry-after"] === "0"
+      resume(Effect.succeed(
+        response.statusCode === 503 && ours && drains
+          ? "503 draining, retry at once, from the origin"
+          : `HTTP ${response.statusCode} ${JSON.stringify(headers)}`
+      ))
       ws.terminate()
     })
     ws.on("open", () => {
@@ -32,17 +34,6 @@ const comeBack = (url: string) =>
       resume(Effect.succeed(error.code === "ECONNREFUSED" ? "refused" : `error ${error.code ?? error.message}`))
     })
     return Effect.sync(() => ws.terminate())
-  })
-
-/** A free loopback port: connecting to it is refused. */
-const refusesConnections = (port: number) =>
-  Effect.async<boolean>((resume) => {
-    const socket = Net.connect({ port, host: "127.0.0.1" })
-    socket.on("connect", () => {
-      socket.destroy()
-      resume(Effect.succeed(false))
-    })
-    socket.on("error", (error: NodeJS.ErrnoException) => resume(Effect.succeed(error.code === "ECONNREFUSED")))
   })
 
 describe("shutdown of the service process", () => {
@@ -80,7 +71,9 @@ describe("shutdown of the service process", () => {
           [...new Set(comebacks)].map((c) => [c, comebacks.filter((x) => x === c).length])
         )
         console.log(`200 clients back at once after 1012: ${JSON.stringify(tally)}`)
-        for (const comeback of comebacks) assert.include(["503 with x-vip-reached-origin", "refused"], comeback)
+        for (const comeback of comebacks) {
+          assert.include(["503 draining, retry at once, from the origin", "refused"], comeback)
+        }
         const closedAt = outcomes.map(([closed]) => closed.at).sort((a, b) => a - b)
         assert.isAbove(closedAt.at(-1)! - closedAt[0]!, 200, "the closes are spread out, not one wave")
         assert.isTrue(yield* refusesConnections(port), "npm exited and the service with it: nothing listens")
@@ -95,6 +88,7 @@ describe("shutdown of the service process", () => {
           PORT: "0",
           HOST: "127.0.0.1",
           FORGE_INTERVAL_MS: "50",
+          SHUTDOWN_NOTICE_MS: "0",
           SHUTDOWN_TIMEOUT_MS: "3000"
         },
         [],
@@ -125,6 +119,7 @@ describe("shutdown of the service process", () => {
           PORT: "0",
           HOST: "127.0.0.1",
           FORGE_INTERVAL_MS: "50",
+          SHUTDOWN_NOTICE_MS: "0",
           SHUTDOWN_TIMEOUT_MS: "1000"
         },
         [],
@@ -143,5 +138,61 @@ describe("shutdown of the service process", () => {
       assert.isAtLeast(tookMs, 900, "the silent client holds shutdown until the deadline")
       assert.isBelow(tookMs, 4000, "and not much longer")
       console.log(`shutdown with a silent client, SHUTDOWN_TIMEOUT_MS=1000: exit 0 after ${tookMs} ms`)
+    }))
+
+  it.scopedLive(
+    "SIGTERM gives notice first: for SHUTDOWN_NOTICE_MS the health check answers 503 while clients keep receiving and a new upgrade is accepted; then 1012 for all",
+    () =>
+      Effect.gen(function*() {
+        const noticeMs = 1500
+        const service = yield* spawnService(
+          {
+            PORT: "0",
+            HOST: "127.0.0.1",
+            FORGE_INTERVAL_MS: "50",
+            SHUTDOWN_NOTICE_MS: String(noticeMs),
+            SHUTDOWN_SPREAD_MS: "0"
+          },
+          [],
+          { direct: true }
+        )
+        const port = yield* waitForPort(service)
+        const health = Effect.promise(() => fetch(httpUrl(port, "/cache-healthcheck?"))).pipe(
+          Effect.map((response) => response.status)
+        )
+        const early = yield* connect(wsUrl(port, "/_ws/"))
+        yield* eventually(ensure(() => early.received.length > 0, "integers"))
+        const signalled = Date.now()
+        process.kill(service.pid, "SIGTERM")
+        yield* eventually(health.pipe(Effect.flatMap((status) => ensure(() => status === 503, "health 503"))))
+        assert.isBelow(Date.now() - signalled, noticeMs / 2, "the health check turns 503 at once")
+        // Proxies still route here until their checks see it: such a client is served as before.
+        const late = yield* connect(wsUrl(port, "/_ws/"))
+        const receivedBefore = early.received.length
+        yield* eventually(ensure(() => late.received.length >= 3, "the late client gets integers"))
+        assert.isAbove(early.received.length, receivedBefore, "the early client keeps receiving")
+        const closes = yield* Effect.forEach([early, late], (c) => Deferred.await(c.closed))
+        const closedAfter = Date.now() - signalled
+        assert.deepStrictEqual(closes.map((c) => c.code), [1012, 1012])
+        assert.isAtLeast(closedAfter, noticeMs, "the sockets are let go after the notice")
+        const exit = yield* Deferred.await(service.exited).pipe(Effect.timeout(Duration.seconds(10)))
+        assert.deepStrictEqual(exit, { code: 0, signal: null })
+        assert.include(service.log(), `leaving: the health check answers 503; closing sockets in ${noticeMs} ms`)
+        console.log(`shutdown notice ${noticeMs} ms: health 503 at once, sockets closed after ${closedAfter} ms`)
+      })
+  )
+
+  it.scopedLive("SIGTERM with nobody connected skips the notice", () =>
+    Effect.gen(function*() {
+      const service = yield* spawnService({ PORT: "0", HOST: "127.0.0.1", SHUTDOWN_NOTICE_MS: "5000" }, [], {
+        direct: true
+      })
+      yield* waitForPort(service)
+      const signalled = Date.now()
+      process.kill(service.pid, "SIGTERM")
+      const exit = yield* Deferred.await(service.exited).pipe(Effect.timeout(Duration.seconds(10)))
+      assert.deepStrictEqual(exit, { code: 0, signal: null })
+      assert.isBelow(Date.now() - signalled, 2500, "no notice to give")
+      assert.notInclude(service.log(), "leaving:")
     }))
 })
