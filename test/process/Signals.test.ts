@@ -8,9 +8,9 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect } from "effect"
-import * as Net from "node:net"
 import { ensure, eventually } from "../support/Eventually.js"
 import { wsUrl } from "../support/LocalUrls.js"
+import { refusesConnections } from "../support/Ports.js"
 import { type ServiceProcess, spawnService, waitForPort } from "../support/ServiceProcess.js"
 import { connect } from "../support/WebSocketClient.js"
 
@@ -47,16 +47,6 @@ const patterns: ReadonlyArray<Pattern> = [
   twice("SIGTERM", 300, "npm"),
   twice("SIGINT", 200, "group")
 ]
-
-const refusesConnections = (port: number) =>
-  Effect.async<boolean>((resume) => {
-    const socket = Net.connect({ port, host: "127.0.0.1" })
-    socket.on("connect", () => {
-      socket.destroy()
-      resume(Effect.succeed(false))
-    })
-    socket.on("error", (error: NodeJS.ErrnoException) => resume(Effect.succeed(error.code === "ECONNREFUSED")))
-  })
 
 /** One run: `npm start`, clients receiving, the pattern, then what the clients and npm saw. */
 const run = (pattern: Pattern) =>

@@ -1,14 +1,14 @@
 /**
  * A real HAProxy (Debian's) in front of the test's instances: round robin, no stickiness, health
- * checks on `/cache-healthcheck`, as the platform's proxy routes. It runs in the foreground and
- * is stopped by its PID with the scope.
+ * checks on `/cache-healthcheck`, as the platform's proxy routes, and otherwise left at its
+ * defaults. It runs in the foreground and is stopped by its PID with the scope.
  */
-import { Duration, Effect, Schedule } from "effect"
+import { Effect } from "effect"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
-import * as Net from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { dependency } from "./Dependency.js"
+import { untilAccepting } from "./Ports.js"
 import { freePort } from "./RedisServer.js"
 import { spawnProcess } from "./SpawnedProcess.js"
 
@@ -19,9 +19,11 @@ export const haproxyBinary = dependency(
 )
 
 /**
- * The configuration docs/scaling.md recommends: a connection refused or a 503 from an instance
- * that is going away is retried on another one (`retry-on`, `option redispatch 1`), and an
- * instance whose health check fails leaves the rotation within a check.
+ * HAProxy as it is mostly left: nothing tuned for the service. Connection failures are retried
+ * (HAProxy's default `retry-on conn-failure`, `retries 3`) on another instance
+ * (`option redispatch`); a 503 from an instance is passed on to the client as it is. Health
+ * checks every second, an instance out after two failed ones and back after two good ones
+ * (`fall 2`, `rise 2`). The timeouts are those of Debian's own haproxy.cfg.
  */
 export const haproxyConfig = (port: number, backends: ReadonlyArray<number>) =>
   [
@@ -30,34 +32,20 @@ export const haproxyConfig = (port: number, backends: ReadonlyArray<number>) =>
     "  maxconn 8000",
     "defaults",
     "  mode http",
-    "  timeout connect 1s",
-    "  timeout client 60s",
-    "  timeout server 60s",
-    "  timeout tunnel 1h",
-    "  timeout http-request 5s",
+    "  timeout connect 5s",
+    "  timeout client 50s",
+    "  timeout server 50s",
     "  retries 3",
-    "  option redispatch 1",
-    "  retry-on conn-failure empty-response response-timeout 503",
+    "  option redispatch",
     "frontend integers",
     `  bind 127.0.0.1:${port}`,
     "  default_backend forge",
     "backend forge",
     "  balance roundrobin",
     "  option httpchk GET /cache-healthcheck",
-    "  http-check expect status 200",
-    "  default-server inter 250ms fall 1 rise 1",
-    ...backends.map((backend, i) => `  server forge${i + 1} 127.0.0.1:${backend} check`),
+    ...backends.map((backend, i) => `  server forge${i + 1} 127.0.0.1:${backend} check inter 1s fall 2`),
     ""
   ].join("\n")
-
-const accepts = (port: number) =>
-  Effect.async<void, Error>((resume) => {
-    const socket = Net.connect({ port, host: "127.0.0.1" }, () => {
-      socket.destroy()
-      resume(Effect.void)
-    })
-    socket.on("error", (error) => resume(Effect.fail(error)))
-  })
 
 /** HAProxy on a free port in front of `backends`, for the life of the scope. */
 export const haproxy = (backends: ReadonlyArray<number>) =>
@@ -72,13 +60,6 @@ export const haproxy = (backends: ReadonlyArray<number>) =>
     writeFileSync(config, haproxyConfig(port, backends))
     // -db: stay in the foreground, so that the PID the scope stops is HAProxy's own.
     const proxy = yield* spawnProcess(path, ["-db", "-f", config])
-    yield* accepts(port).pipe(
-      Effect.retry(Schedule.spaced(Duration.millis(20))),
-      Effect.timeoutFail({
-        duration: Duration.seconds(10),
-        onTimeout: () => new Error(`haproxy did not start:\n${proxy.output()}`)
-      }),
-      Effect.orDie
-    )
+    yield* untilAccepting(port, () => `haproxy did not start:\n${proxy.output()}`)
     return { port, process: proxy }
   })
