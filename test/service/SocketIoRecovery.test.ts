@@ -150,21 +150,53 @@ describe("Socket.IO connection-state recovery", () => {
       assert.isTrue(consecutive(client.integers), client.integers.join(","))
     }))
 
-  it.scopedLive("a claim in the window replays exactly the integers after its offset, after the answer", () =>
+  it.scopedLive("a claim in the window replays exactly the integers after its offset, or its pid's start, after the answer", () =>
     Effect.gen(function*() {
       const server = yield* startServer({ intervalMs: 20 })
       const witness = yield* connect(server.wsUrl("/_ws/"))
       yield* eventually(ensure(() => witness.received.length >= 10, "integers"))
-      const pid = `${server.forge.sequence}.0`
-      const offset = Number(witness.received[2])
-      const raw = yield* rawSocketIo(server.wsUrl(socketIoPath))
-      raw.ws.send(`40${JSON.stringify({ pid, offset: String(offset) })}`)
-      yield* eventually(ensure(() => raw.events().length >= 12, "replay and live"))
-      assert.strictEqual(raw.answer()!.pid, pid, "the client's own pid back: recovered")
-      assert.isBelow(raw.frames.findIndex((f) => f.startsWith("40")), raw.frames.findIndex((f) => f.startsWith("42")))
-      const numbers = raw.events().map(([, n]) => n)
-      assert.strictEqual(numbers[0], offset + 1)
-      assert.isTrue(consecutive(numbers), numbers.join(","))
+      const [first, third, sixth] = [0, 2, 5].map((i) => Number(witness.received[i]))
+      const pidFrom = (start: number) => `${server.forge.sequence}.${start}`
+      // socket.io-client sends no offset after a connection that got no integer, or the offset of
+      // an earlier connection, which it keeps: both say the client has everything up to the start.
+      const claims: ReadonlyArray<[Record<string, string>, number]> = [
+        [{ pid: pidFrom(0), offset: String(third) }, third],
+        [{ pid: pidFrom(sixth) }, sixth],
+        [{ pid: pidFrom(sixth), offset: String(first) }, sixth]
+      ]
+      for (const [claim, after] of claims) {
+        const raw = yield* rawSocketIo(server.wsUrl(socketIoPath))
+        raw.ws.send(`40${JSON.stringify(claim)}`)
+        yield* eventually(ensure(() => raw.events().length >= 12, "replay and live"))
+        assert.strictEqual(raw.answer()!.pid, claim["pid"], "the client's own pid back: recovered")
+        assert.isBelow(raw.frames.findIndex((f) => f.startsWith("40")), raw.frames.findIndex((f) => f.startsWith("42")))
+        const numbers = raw.events().map(([, n]) => n)
+        assert.strictEqual(numbers[0], after + 1, JSON.stringify(claim))
+        assert.isTrue(consecutive(numbers), numbers.join(","))
+      }
+    }))
+
+  it.scopedLive("a client whose connection ended before its first integer recovers from where that one started", () =>
+    Effect.gen(function*() {
+      // The client is the first member: the first integer is due an interval after it joins,
+      // long after the cut.
+      const server = yield* startServer({ intervalMs: 500 })
+      const client = yield* socketIoClient(server.url(""), { autoConnect: false, reconnection: false })
+      const cut = yield* Deferred.make<void>()
+      client.socket.once("connect", () => serverSideOf(server.openSockets, undefined)!.terminate())
+      client.socket.once("disconnect", () => Deferred.unsafeDone(cut, Effect.void))
+      client.socket.connect()
+      yield* Deferred.await(cut)
+      assert.lengthOf(client.integers, 0)
+      // Integers forged while it is away: it must get them, from where its first connection began.
+      const witness = yield* connect(server.wsUrl("/_ws/"))
+      yield* eventually(ensure(() => witness.received.length >= 2, "integers meanwhile"), Duration.seconds(10))
+      client.socket.connect()
+      yield* eventually(ensure(() => client.integers.length >= 3, "integers"), Duration.seconds(10))
+      assert.deepStrictEqual(client.connections.map((c) => c.recovered), [false, true])
+      assert.strictEqual(client.connections[1]!.pid, client.connections[0]!.pid)
+      assert.strictEqual(client.integers[0], 1)
+      assert.isTrue(consecutive(client.integers), client.integers.join(","))
     }))
 
   it.scopedLive("a malformed or foreign claim is a clean, fresh connection; a CONNECT that does not parse closes 1002", () =>

@@ -50,6 +50,24 @@ export const haproxyConfig = (port: number, backends: ReadonlyArray<number>) =>
     ""
   ].join("\n")
 
+/**
+ * HAProxy as it comes, but for speaking HTTP: round robin (its default balance), no health checks,
+ * no timeouts, no redispatch and no `retry-on` beyond its default (a refused connection is tried
+ * again on the same server), so a client whose instance is going away gets that instance's 503,
+ * or HAProxy's own, and retries by itself.
+ */
+export const haproxyDefaultsConfig = (port: number, backends: ReadonlyArray<number>) =>
+  [
+    "defaults",
+    "  mode http",
+    "frontend integers",
+    `  bind 127.0.0.1:${port}`,
+    "  default_backend forge",
+    "backend forge",
+    ...backends.map((backend, i) => `  server forge${i + 1} 127.0.0.1:${backend}`),
+    ""
+  ].join("\n")
+
 const accepts = (port: number) =>
   Effect.async<void, Error>((resume) => {
     const socket = Net.connect({ port, host: "127.0.0.1" }, () => {
@@ -60,7 +78,7 @@ const accepts = (port: number) =>
   })
 
 /** HAProxy on a free port in front of `backends`, for the life of the scope. */
-export const haproxy = (backends: ReadonlyArray<number>) =>
+export const haproxy = (backends: ReadonlyArray<number>, configOf = haproxyConfig) =>
   Effect.gen(function*() {
     const path = yield* haproxyBinary.required
     const port = yield* freePort
@@ -69,7 +87,7 @@ export const haproxy = (backends: ReadonlyArray<number>) =>
       (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
     )
     const config = join(dir, "haproxy.cfg")
-    writeFileSync(config, haproxyConfig(port, backends))
+    writeFileSync(config, configOf(port, backends))
     // -db: stay in the foreground, so that the PID the scope stops is HAProxy's own.
     const proxy = yield* spawnProcess(path, ["-db", "-f", config])
     yield* accepts(port).pipe(

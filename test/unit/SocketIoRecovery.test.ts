@@ -4,8 +4,13 @@
  * sends them and for anything else JSON can hold.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { FastCheck as fc } from "effect"
+import { Effect, FastCheck as fc, Layer, TestClock } from "effect"
+import { ForgeLive } from "../../src/App.js"
+import { ForgeConfig, ServerConfig } from "../../src/Config.js"
+import { socketIoAudience } from "../../src/edge/WebSocketEdge.js"
 import { resumePlan } from "../../src/fanout/Resume.js"
+import { type Recipient, SocketRegistry } from "../../src/fanout/SocketRegistry.js"
+import { IntegerForge, sequenceNameOf } from "../../src/forge/IntegerForge.js"
 import { answerPid, claimOf, pidOf, resumeAfter } from "../../src/socketio/Recovery.js"
 
 const sequence = "Kq3_x-9ZpT0a"
@@ -131,4 +136,84 @@ describe("Socket.IO recovery: where the socket resumes, and the answer's pid", (
     assert.strictEqual(pid, `${sequence}.${startsAfter}`)
     assert.deepStrictEqual(claimOf({ pid }, sequence), { _tag: "Resume", pid, after: startsAfter })
   })
+})
+
+/** A Socket.IO socket that records the integer events the fan-out writes to it, as socket.io-client reads them. */
+const eventRecorder = () => {
+  const received: Array<number> = []
+  let offset: string | undefined
+  const recipient: Recipient = {
+    readyState: 1,
+    bufferedAmount: 0,
+    send: (data) => {
+      const [, n, last] = JSON.parse(String(data).slice(2)) as [string, number, unknown]
+      received.push(n)
+      // socket.io-client takes the last argument of an event as its offset when it is a string.
+      if (typeof last === "string") offset = last
+    },
+    close: () => {},
+    terminate: () => {}
+  }
+  return { recipient, received, offset: () => offset }
+}
+
+describe("Socket.IO recovery through the registry", () => {
+  it.effect.prop(
+    "a client that comes back within REPLAY_CAPACITY is recovered and misses nothing; never a repeat",
+    {
+      capacity: fc.integer({ min: 0, max: 30 }),
+      // Pairs of (time connected, time away), in forge intervals; often a connection that ends
+      // before its first integer.
+      visits: fc.array(
+        fc.tuple(fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 20 })), fc.integer({ min: 0, max: 40 })),
+        { minLength: 1, maxLength: 8 }
+      )
+    },
+    ({ capacity, visits }) =>
+      Effect.gen(function*() {
+        const registry = yield* SocketRegistry
+        const name = sequenceNameOf(yield* IntegerForge)
+        // A witness stays connected throughout, so the forge keeps forging while the client is away.
+        const witness = eventRecorder()
+        registry.join(witness.recipient, socketIoAudience)
+        const client = eventRecorder()
+        let pid: string | undefined
+        // Where the client's chain of connections started, and the last integer it has in it.
+        let chainStart = 0
+        let lastInChain: number | undefined
+        for (const [connected, away] of visits) {
+          const offset = client.offset()
+          // What socket.io-client's CONNECT packet carries: `{ pid, offset }` once it holds a pid.
+          const payload = pid === undefined ? undefined : { pid, ...(offset === undefined ? {} : { offset }) }
+          const claim = claimOf(payload, name)
+          const has = lastInChain ?? chainStart
+          const forged = witness.received.at(-1) ?? 0
+          const before = client.received.length
+          let answer = ""
+          registry.join(client.recipient, socketIoAudience, resumeAfter(claim, undefined), (startsAfter) => {
+            assert.strictEqual(client.received.length, before, "the answer goes before any integer")
+            answer = answerPid(claim, name, startsAfter)
+            if (answer !== pid) chainStart = startsAfter
+          })
+          const recovered = pid !== undefined && answer === pid
+          if (pid !== undefined) {
+            assert.strictEqual(recovered, forged - has <= capacity, `back after ${has} at ${forged}`)
+          }
+          if (!recovered) lastInChain = undefined
+          pid = answer
+          yield* TestClock.adjust(connected * 10)
+          registry.leave(client.recipient)
+          const seen = client.received.slice(before)
+          if (recovered && seen.length > 0) assert.strictEqual(seen[0], has + 1, "the seam")
+          lastInChain = seen.at(-1) ?? lastInChain
+          yield* TestClock.adjust(away * 10)
+        }
+        const all = client.received
+        for (let i = 1; i < all.length; i++) assert.isAbove(all[i]!, all[i - 1]!, "no repeat")
+      }).pipe(
+        Effect.provide(ForgeLive.pipe(Layer.provide([ForgeConfig.make(10, 1024, capacity), ServerConfig.make()]))),
+        Effect.scoped
+      ),
+    { fastCheck: { numRuns: 15 } }
+  )
 })
