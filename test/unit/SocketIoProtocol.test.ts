@@ -118,7 +118,24 @@ describe("SocketIoProtocol", () => {
   })
 
   it("closes on malformed packets and on binary frames", () => {
-    for (const bad of ["", "9", "x", "4", "4{", "47", "44/,{}", "42[\"a\"", "0{}", "4 ", "4\t"]) {
+    for (
+      const bad of [
+        "",
+        "9",
+        "x",
+        "4",
+        "4{",
+        "47",
+        "44/,{}",
+        "42[\"a\"",
+        "0{}",
+        "4 ",
+        "4\t",
+        "40null",
+        "40[1]",
+        "40\"x\""
+      ]
+    ) {
       const { reactions } = receive(initialSession, bad)
       assert.deepStrictEqual(tags(reactions), ["Close"], JSON.stringify(bad))
     }
