@@ -14,7 +14,8 @@
  * the client holds, on the same sequence, for the client to see `recovered === false`; and a
  * client whose last connection ended before its first integer still knows where it stands (it
  * sends no offset, or socket.io-client's offset from an earlier connection, which it keeps until
- * an event replaces it; both are at or below the start).
+ * an event replaces it; both are at or below the start). An offset kept from another sequence
+ * that is above the start cannot be told from one of this sequence (docs/socket-io.md).
  */
 import { parseWholeNumber } from "../wire/WholeNumber.js"
 
