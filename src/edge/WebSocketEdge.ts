@@ -98,8 +98,9 @@ export const make = Effect.gen(function*() {
       protocol: socketIoClient ? "socket.io" : "plain"
     })
     ws.on("close", onClose)
-    if (socketIoClient) socketIo.start(ws, () => registry.join(ws, socketIoAudience, admission.since))
-    else registry.join(ws, plainAudience, admission.since)
+    if (socketIoClient) {
+      socketIo.start(ws, admission.since, (since, opening) => registry.join(ws, socketIoAudience, since, opening))
+    } else registry.join(ws, plainAudience, admission.since)
   }
 
   const admissionOf = (request: IncomingMessage) =>

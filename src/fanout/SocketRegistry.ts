@@ -14,7 +14,7 @@ import { Metrics } from "../ops/Metrics.js"
 import { closeBy } from "../ops/ServerCloses.js"
 import { slowConsumer } from "../wire/CloseCodes.js"
 import { wholeTextFrame } from "../wire/Frames.js"
-import { replayRange } from "./Resume.js"
+import { resumePlan } from "./Resume.js"
 
 /**
  * What the fan-out needs of a socket: the part of ws's `WebSocket` it uses. Naming it lets the
@@ -62,6 +62,12 @@ export const shed = (socket: Recipient) => {
   setTimeout(() => socket.terminate(), shedGraceMs).unref()
 }
 
+/**
+ * Called as a socket takes its place in the sequence, with the last integer before the first one
+ * it will get, before any of them is written.
+ */
+export type Opening = (startsAfter: number) => void
+
 /** An audience with members, and its frame for the integer being delivered. */
 interface Slot {
   readonly audience: Audience
@@ -87,9 +93,16 @@ export class SocketRegistry extends Context.Tag("IntegerForge/SocketRegistry")<S
   /**
    * Adds an accepted socket: from now on it receives every integer forged, in its audience's
    * encoding, after the ones it missed since `since`. Synchronous, as accepting a socket is: no
-   * fiber and no scope per connection. The first member starts the fan-out.
+   * fiber and no scope per connection. The first member starts the fan-out. `opening`, when
+   * given, is told where the socket starts before anything of the sequence is written to it,
+   * within the same step (what a protocol says first, such as Socket.IO's CONNECT answer).
    */
-  readonly join: (socket: Recipient, audience: Audience, since?: number | undefined) => void
+  readonly join: (
+    socket: Recipient,
+    audience: Audience,
+    since?: number | undefined,
+    opening?: Opening | undefined
+  ) => void
   /** Removes a socket, if it is a member; the last one to leave stops the fan-out. */
   readonly leave: (socket: Recipient) => void
   /** `join` for the life of the caller's scope, and `leave` when it closes. */
@@ -208,14 +221,12 @@ const make = Effect.gen(function*() {
 
   // Synchronous, and followed at once by joining the members: no delivery can fall between
   // the last replayed integer and the first live one.
-  const replay = (socket: Recipient, audience: Audience, since: number) => {
+  const takePlace = (socket: Recipient, audience: Audience, since: number | undefined, opening?: Opening) => {
     const upTo = delivered ?? Effect.runSync(forge.status).last
-    // Only a shared sequence can be ahead of this instance; an in-process one that is behind
-    // the client's has started over, and the client is told so by its name.
-    if (since > upTo && forge.sequence === undefined) resumedAhead.set(socket, since)
-    const range = replayRange(since, upTo, replayCapacity)
-    if (range === undefined) return
-    writeReplay(socket, audience, range)
+    const plan = resumePlan(since, upTo, replayCapacity, forge.sequence === undefined)
+    opening?.(plan.startsAfter)
+    if (plan.skipUpTo !== undefined) resumedAhead.set(socket, plan.skipUpTo)
+    if (plan.replay !== undefined && socket.readyState === WebSocket.OPEN) writeReplay(socket, audience, plan.replay)
   }
 
   const fanOut = yield* RcRef.make({
@@ -242,9 +253,10 @@ const make = Effect.gen(function*() {
   const lease = makeLease(runtime, RcRef.get(fanOut))
   const takeLease = lease.take
   const giveLeaseBack = lease.giveBack
-  const join = (socket: Recipient, audience: Audience, since?: number | undefined) => {
+  const join = (socket: Recipient, audience: Audience, since?: number | undefined, opening?: Opening) => {
     if (members.has(socket)) return
-    if (since !== undefined && socket.readyState === WebSocket.OPEN) replay(socket, audience, since)
+    // A plain socket that asks for nothing again has no place to take but the live one.
+    if (since !== undefined || opening !== undefined) takePlace(socket, audience, since, opening)
     add(socket, audience)
     if (members.size === 1) takeLease()
   }

@@ -36,3 +36,14 @@ export class IntegerForge extends Context.Tag("IntegerForge/IntegerForge")<Integ
    */
   readonly sequence: string | undefined
 }>() {}
+
+/** The shared sequence's name: every instance serves the one sequence, which never starts over. */
+const sharedSequence = "shared"
+
+/**
+ * The name a client carries from one connection to the next to say whose integers it has
+ * (Socket.IO's recovery `pid` begins with it): the in-process forge's `sequence`, which each
+ * process draws anew, or one name for the shared sequence, the same on every instance and after
+ * their restarts.
+ */
+export const sequenceNameOf = (forge: Context.Tag.Service<IntegerForge>): string => forge.sequence ?? sharedSequence

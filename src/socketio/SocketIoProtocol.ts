@@ -5,7 +5,7 @@
  *
  * Over the WebSocket transport every frame is one Engine.IO packet, written as its type digit
  * followed by its data: `0{…}` open, `1` close, `2` ping, `3` pong, `4…` message. A Socket.IO
- * packet rides in a message: `40` connect to "/", `42["integer",7]` an event.
+ * packet rides in a message: `40` connect to "/", `42["integer",7,"7"]` an event.
  */
 import { decodePacket, encodePacket, type Packet as EnginePacket } from "engine.io-parser"
 import { Decoder, Encoder, type Packet as SocketIoPacket, PacketType } from "socket.io-parser"
@@ -125,15 +125,32 @@ export const openPacket = (sid: string, settings: EngineIoSettings): string =>
 
 export const pingPacket: string = encodeEngine({ type: "ping" })
 
-/** The packet that delivers one integer to every Socket.IO client: `42["integer",n]`. */
+/**
+ * The packet that delivers one integer to every Socket.IO client: `42["integer",n,"n"]`. The
+ * number comes first, for `socket.on("integer", (n) => …)`; the last argument, a string, is what
+ * socket.io-client keeps as its offset for connection-state recovery (`Recovery.ts`).
+ */
 export const integerEvent = (n: number): string =>
-  encodeEngine({ type: "message", data: encodeSocketIo({ type: PacketType.EVENT, nsp: "/", data: ["integer", n] }) })
+  encodeEngine({
+    type: "message",
+    data: encodeSocketIo({ type: PacketType.EVENT, nsp: "/", data: ["integer", n, String(n)] })
+  })
+
+/**
+ * The answer to a client that joins "/": its Socket.IO session id, and the `pid` by which it
+ * recovers its connection's state next time (`Recovery.ts`).
+ */
+export const connectAnswer = (sid: string, pid: string): string =>
+  encodeEngine({ type: "message", data: encodeSocketIo({ type: PacketType.CONNECT, nsp: "/", data: { sid, pid } }) })
 
 /** What a session does in answer to a client's packet. */
 export type Reaction =
   | { readonly _tag: "Send"; readonly packet: string }
-  /** The client joined "/": from now on it receives the integers. */
-  | { readonly _tag: "Join" }
+  /**
+   * The client joined "/": answer it, and from then on it receives the integers. `payload` is
+   * what its CONNECT packet carried (socket.io-client's recovery claim, its `auth` option).
+   */
+  | { readonly _tag: "Join"; readonly payload: unknown }
   | { readonly _tag: "Pong" }
   | { readonly _tag: "Close"; readonly code: number; readonly reason: string }
 
@@ -150,12 +167,11 @@ const binary = close(binaryUnsupported)
 
 /**
  * What a client's frame means. `text` is undefined for a binary frame, which this service never
- * asks for. `newSid` names the Socket.IO session when "/" is joined.
+ * asks for.
  */
 export const receive = (
   state: SessionState,
-  text: string | undefined,
-  newSid: () => string
+  text: string | undefined
 ): { readonly state: SessionState; readonly reactions: ReadonlyArray<Reaction> } => {
   const none = { state, reactions: [] }
   if (text === undefined) return { state, reactions: [binary] }
@@ -193,11 +209,7 @@ export const receive = (
         return { state, reactions: [send(encodeEngine({ type: "message", data: refusal }))] }
       }
       if (state.joined) return none
-      const accepted = encodeSocketIo({ type: PacketType.CONNECT, nsp: "/", data: { sid: newSid() } })
-      return {
-        state: { joined: true },
-        reactions: [send(encodeEngine({ type: "message", data: accepted })), { _tag: "Join" }]
-      }
+      return { state: { joined: true }, reactions: [{ _tag: "Join", payload: message.data }] }
     }
     case PacketType.DISCONNECT:
       return message.nsp === "/" ? { state, reactions: [close(clientLeft)] } : none

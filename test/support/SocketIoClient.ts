@@ -5,11 +5,21 @@
 import { Effect } from "effect"
 import { io, type Socket } from "socket.io-client"
 
+/** One connection to "/", as the client saw it when its `connect` event fired. */
+export interface SocketIoConnection {
+  /** `socket.recovered`: the server answered with the pid the client brought. */
+  readonly recovered: boolean
+  /** The pid the client holds from then on (socket.io-client's `_pid`, which it sends back). */
+  readonly pid: string | undefined
+}
+
 export interface SocketIoClient {
   readonly socket: Socket
   /** Every `integer` event's number, in order. */
   readonly integers: Array<number>
   readonly connects: () => number
+  /** Every connection, in order. */
+  readonly connections: Array<SocketIoConnection>
 }
 
 export const socketIoClient = (url: string, options: Parameters<typeof io>[1] = {}) =>
@@ -20,8 +30,12 @@ export const socketIoClient = (url: string, options: Parameters<typeof io>[1] = 
       (socket) => Effect.sync(() => socket.close())
     )
     const integers: Array<number> = []
-    let connects = 0
+    const connections: Array<SocketIoConnection> = []
     socket.on("integer", (n: number) => integers.push(n))
-    socket.on("connect", () => connects++)
-    return { socket, integers, connects: () => connects } satisfies SocketIoClient
+    socket.on("connect", () =>
+      connections.push({
+        recovered: socket.recovered,
+        pid: (socket as unknown as { readonly _pid?: string })._pid
+      }))
+    return { socket, integers, connects: () => connections.length, connections } satisfies SocketIoClient
   })

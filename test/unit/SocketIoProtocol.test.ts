@@ -3,6 +3,7 @@ import { FastCheck as fc } from "effect"
 import { decodePacket } from "engine.io-parser"
 import { Decoder, PacketType } from "socket.io-parser"
 import {
+  connectAnswer,
   dialectOf,
   initialSession,
   integerEvent,
@@ -20,18 +21,19 @@ const decodeSocketIo = (text: string) => {
   return packet as { type: number; nsp: string; data?: unknown }
 }
 
-const sid = () => "test-sid"
 const tags = (reactions: ReadonlyArray<Reaction>) => reactions.map((r) => r._tag)
 
 describe("SocketIoProtocol", () => {
-  it.prop("an integer event decodes, with the official parsers, to the event `integer` and the number", [
-    fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER })
-  ], ([n]) => {
-    const engine = decodePacket(integerEvent(n))
-    assert.strictEqual(engine.type, "message")
-    const packet = decodeSocketIo(engine.data as string)
-    assert.deepStrictEqual(packet, { type: PacketType.EVENT, nsp: "/", data: ["integer", n] })
-  })
+  it.prop(
+    "an integer event decodes, with the official parsers, to the event `integer`, the number, and its offset last",
+    [fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER })],
+    ([n]) => {
+      const engine = decodePacket(integerEvent(n))
+      assert.strictEqual(engine.type, "message")
+      const packet = decodeSocketIo(engine.data as string)
+      assert.deepStrictEqual(packet, { type: PacketType.EVENT, nsp: "/", data: ["integer", n, String(n)] })
+    }
+  )
 
   it.prop("the open packet carries the session id, no upgrades and the heartbeat terms", [
     fc.stringMatching(/^[A-Za-z0-9_-]{1,30}$/),
@@ -81,17 +83,18 @@ describe("SocketIoProtocol", () => {
     assert.strictEqual(dialect._tag === "Refuse" && JSON.parse(dialect.body).code, 5)
   })
 
-  it("joins \"/\" once, with a Socket.IO v5 connect answer", () => {
-    const first = receive(initialSession, "40", sid)
-    assert.deepStrictEqual(tags(first.reactions), ["Send", "Join"])
-    const answer = first.reactions[0]
-    assert.strictEqual(answer?._tag === "Send" && answer.packet, "40{\"sid\":\"test-sid\"}")
+  it("joins \"/\" once, handing over the CONNECT payload; the answer is Socket.IO v5's, with a pid", () => {
+    const first = receive(initialSession, "40")
+    assert.deepStrictEqual(first.reactions, [{ _tag: "Join", payload: undefined }])
     assert.isTrue(first.state.joined)
-    assert.deepStrictEqual(receive(first.state, "40", sid).reactions, [])
+    assert.deepStrictEqual(receive(first.state, "40").reactions, [])
+    const claim = receive(initialSession, "40{\"pid\":\"abc.7\",\"offset\":\"9\"}").reactions
+    assert.deepStrictEqual(claim, [{ _tag: "Join", payload: { pid: "abc.7", offset: "9" } }])
+    assert.strictEqual(connectAnswer("test-sid", "abc.7"), "40{\"sid\":\"test-sid\",\"pid\":\"abc.7\"}")
   })
 
   it("refuses other namespaces with a connect error", () => {
-    const { reactions, state } = receive(initialSession, "40/admin,", sid)
+    const { reactions, state } = receive(initialSession, "40/admin,")
     assert.isFalse(state.joined)
     assert.strictEqual(reactions.length, 1)
     const packet = reactions[0]
@@ -106,20 +109,37 @@ describe("SocketIoProtocol", () => {
   })
 
   it("answers pongs, pings, closes and client events as documented", () => {
-    assert.deepStrictEqual(tags(receive(initialSession, "3", sid).reactions), ["Pong"])
-    assert.deepStrictEqual(receive(initialSession, "2probe", sid).reactions, [{ _tag: "Send", packet: "3probe" }])
-    assert.deepStrictEqual(tags(receive(initialSession, "1", sid).reactions), ["Close"])
-    assert.deepStrictEqual(receive({ joined: true }, "42[\"hello\",1]", sid).reactions, [])
-    assert.deepStrictEqual(tags(receive({ joined: true }, "41", sid).reactions), ["Close"])
-    assert.deepStrictEqual(receive(initialSession, "6", sid).reactions, [])
+    assert.deepStrictEqual(tags(receive(initialSession, "3").reactions), ["Pong"])
+    assert.deepStrictEqual(receive(initialSession, "2probe").reactions, [{ _tag: "Send", packet: "3probe" }])
+    assert.deepStrictEqual(tags(receive(initialSession, "1").reactions), ["Close"])
+    assert.deepStrictEqual(receive({ joined: true }, "42[\"hello\",1]").reactions, [])
+    assert.deepStrictEqual(tags(receive({ joined: true }, "41").reactions), ["Close"])
+    assert.deepStrictEqual(receive(initialSession, "6").reactions, [])
   })
 
   it("closes on malformed packets and on binary frames", () => {
-    for (const bad of ["", "9", "x", "4", "4{", "47", "44/,{}", "42[\"a\"", "0{}", "4 ", "4\t"]) {
-      const { reactions } = receive(initialSession, bad, sid)
+    for (
+      const bad of [
+        "",
+        "9",
+        "x",
+        "4",
+        "4{",
+        "47",
+        "44/,{}",
+        "42[\"a\"",
+        "0{}",
+        "4 ",
+        "4\t",
+        "40null",
+        "40[1]",
+        "40\"x\""
+      ]
+    ) {
+      const { reactions } = receive(initialSession, bad)
       assert.deepStrictEqual(tags(reactions), ["Close"], JSON.stringify(bad))
     }
-    const binary = receive(initialSession, undefined, sid).reactions[0]
+    const binary = receive(initialSession, undefined).reactions[0]
     assert.strictEqual(binary?._tag === "Close" && binary.code, 1003)
   })
 
@@ -131,7 +151,7 @@ describe("SocketIoProtocol", () => {
     let state = initialSession
     let joins = 0
     for (const frame of frames) {
-      const result = receive(state, frame, sid)
+      const result = receive(state, frame)
       for (const reaction of result.reactions) {
         assert.include(["Send", "Join", "Pong", "Close"], reaction._tag)
         if (reaction._tag === "Join") {

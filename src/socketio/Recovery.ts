@@ -1,0 +1,80 @@
+/**
+ * Socket.IO's connection-state recovery over the one sequence, as pure decisions.
+ *
+ * socket.io-client (4.6 and later) keeps the `pid` that a server's CONNECT answer carries, takes
+ * the last argument of every event as its offset when that is a string, and puts both in the
+ * CONNECT packet of its next connection, `{ pid, offset }`; it sets `socket.recovered` when the
+ * answer carries the same `pid` back. Here an offset is an integer, as its digits, and a pid is
+ * `<sequence>.<n>`: the name of the sequence, and the integer after which the client's chain of
+ * connections began to receive it. A claim on this sequence is resumed as `?since=` would be; a
+ * socket that then misses nothing after the claim gets the client's pid back, any other gets a
+ * new pid, which starts where the socket starts.
+ *
+ * Why the start is in the pid: a connection that does not recover needs a pid other than the one
+ * the client holds, on the same sequence, for the client to see `recovered === false`; and a
+ * client whose last connection ended before its first integer still knows where it stands (it
+ * sends no offset, or socket.io-client's offset from an earlier connection, which it keeps until
+ * an event replaces it; both are at or below the start). An offset kept from another sequence
+ * that is above the start cannot be told from one of this sequence (docs/socket-io.md).
+ */
+import { parseWholeNumber } from "../wire/WholeNumber.js"
+
+/** What a CONNECT packet's payload says about where the client stands. */
+export type Claim =
+  /** No pid: a client's first connection, or one that does not recover; `?since=` applies. */
+  | { readonly _tag: "Fresh" }
+  /** A pid of another sequence (one that restarted), or a pid or offset that is not one of ours. */
+  | { readonly _tag: "Unknown" }
+  /** The client has every integer of this sequence up to `after`, and holds `pid`. */
+  | { readonly _tag: "Resume"; readonly pid: string; readonly after: number }
+
+const fresh: Claim = { _tag: "Fresh" }
+const unknown: Claim = { _tag: "Unknown" }
+
+/** The pid of a chain of connections on `sequence` that began after the integer `startsAfter`. */
+export const pidOf = (sequence: string, startsAfter: number): string => `${sequence}.${startsAfter}`
+
+/** Where a pid's chain began, when it is one of `sequence`'s. */
+const startOf = (pid: string, sequence: string): number | undefined => {
+  const dot = pid.lastIndexOf(".")
+  return dot >= 0 && pid.slice(0, dot) === sequence ? parseWholeNumber(pid.slice(dot + 1)) : undefined
+}
+
+/** The claim in a CONNECT packet's payload (anything JSON can be), against this sequence's name. */
+export const claimOf = (payload: unknown, sequence: string): Claim => {
+  if (typeof payload !== "object" || payload === null) return fresh
+  const { offset, pid } = payload as { readonly pid?: unknown; readonly offset?: unknown }
+  if (pid === undefined) return fresh
+  if (typeof pid !== "string") return unknown
+  const start = startOf(pid, sequence)
+  if (start === undefined) return unknown
+  if (offset === undefined) return { _tag: "Resume", pid, after: start }
+  const last = typeof offset === "string" ? parseWholeNumber(offset) : undefined
+  if (last === undefined) return unknown
+  // Every integer of the chain is after its start: an offset at or below it is older than the
+  // chain, and the client has received nothing since the start.
+  return { _tag: "Resume", pid, after: Math.max(last, start) }
+}
+
+/**
+ * Where the socket resumes from, as `since` for the registry. The URL's `?since=` counts only on a
+ * fresh connection: from the second on, socket.io-client sends the URL of the first again, while
+ * its claim is where it stands now. A pid that cannot be resumed starts live.
+ */
+export const resumeAfter = (claim: Claim, since: number | undefined): number | undefined => {
+  switch (claim._tag) {
+    case "Fresh":
+      return since
+    case "Unknown":
+      return undefined
+    case "Resume":
+      return claim.after
+  }
+}
+
+/**
+ * The pid of the CONNECT answer, once the registry has said where the socket starts: the client's
+ * own when it misses nothing (recovered), else a new one from where the socket starts.
+ */
+export const answerPid = (claim: Claim, sequence: string, startsAfter: number): string =>
+  claim._tag === "Resume" && claim.after === startsAfter ? claim.pid : pidOf(sequence, startsAfter)

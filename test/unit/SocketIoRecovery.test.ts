@@ -1,0 +1,219 @@
+/**
+ * The pure side of Socket.IO's connection-state recovery: what a CONNECT payload claims, where
+ * the socket resumes from, and which pid the answer carries, for payloads as socket.io-client
+ * sends them and for anything else JSON can hold.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, FastCheck as fc, Layer, TestClock } from "effect"
+import { ForgeLive } from "../../src/App.js"
+import { ForgeConfig, ServerConfig } from "../../src/Config.js"
+import { socketIoAudience } from "../../src/edge/WebSocketEdge.js"
+import { resumePlan } from "../../src/fanout/Resume.js"
+import { type Recipient, SocketRegistry } from "../../src/fanout/SocketRegistry.js"
+import { IntegerForge, sequenceNameOf } from "../../src/forge/IntegerForge.js"
+import { answerPid, claimOf, pidOf, resumeAfter } from "../../src/socketio/Recovery.js"
+
+const sequence = "Kq3_x-9ZpT0a"
+const otherSequence = fc.stringMatching(/^[A-Za-z0-9_-]{1,16}$/).filter((s) => s !== sequence)
+const whole = fc.integer({ min: 0, max: 999_999_999_999_999 })
+// Offsets and starts as socket.io-client sends them back: our own digits.
+const digits = whole.map(String)
+// Strings that are not plain decimal digits of at most 15 figures.
+const notWhole = fc.oneof(
+  fc.string({ maxLength: 20 }).filter((s) => !/^\d{1,15}$/.test(s)),
+  fc.constantFrom("", "-1", "1e3", "0x10", " 7", "7 ", "1.5", "1234567890123456", "NaN", "Infinity")
+)
+
+describe("Socket.IO recovery: the CONNECT payload", () => {
+  it.prop("no pid (absent, or a payload that is no object) is a fresh connection", [
+    fc.oneof(
+      fc.constant(undefined),
+      fc.dictionary(fc.string().filter((k) => k !== "pid"), fc.jsonValue()),
+      fc.record({ offset: digits, token: fc.string() }, { requiredKeys: [] })
+    )
+  ], ([payload]) => {
+    assert.deepStrictEqual(claimOf(payload, sequence), { _tag: "Fresh" })
+  })
+
+  it.prop(
+    "our pid and an offset after its start: resume after the offset, holding that pid",
+    [whole, whole],
+    ([start, last]) => {
+      fc.pre(last >= start)
+      const pid = pidOf(sequence, start)
+      assert.deepStrictEqual(claimOf({ pid, offset: String(last) }, sequence), { _tag: "Resume", pid, after: last })
+    }
+  )
+
+  it.prop("our pid without an offset, or with one at or below its start: resume after the start", [
+    whole,
+    fc.option(whole, { nil: undefined })
+  ], ([start, older]) => {
+    fc.pre(older === undefined || older <= start)
+    const pid = pidOf(sequence, start)
+    const payload = older === undefined ? { pid } : { pid, offset: String(older) }
+    assert.deepStrictEqual(claimOf(payload, sequence), { _tag: "Resume", pid, after: start })
+  })
+
+  it.prop("a pid of another sequence, or one that is not sequence.digits, is unknown", [
+    fc.oneof(
+      fc.tuple(otherSequence, whole).map(([name, start]) => pidOf(name, start)),
+      notWhole.map((start) => `${sequence}.${start}`),
+      fc.constant(sequence),
+      fc.string({ maxLength: 30 }).filter((s) => !s.startsWith(`${sequence}.`))
+    ),
+    fc.option(digits, { nil: undefined })
+  ], ([pid, offset]) => {
+    assert.deepStrictEqual(claimOf({ pid, offset }, sequence), { _tag: "Unknown" })
+  })
+
+  it.prop("our pid with a malformed or out-of-range offset, or a pid that is no string, is unknown", [
+    fc.oneof(
+      fc.tuple(whole, fc.oneof(notWhole, fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.object()))
+        .map(([start, offset]) => ({ pid: pidOf(sequence, start), offset })),
+      fc.oneof(fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.string()), fc.object())
+        .map((pid) => ({ pid, offset: "1" }))
+    )
+  ], ([payload]) => {
+    assert.deepStrictEqual(claimOf(payload, sequence), { _tag: "Unknown" })
+  })
+
+  it.prop("never throws, whatever JSON the payload holds", [fc.jsonValue()], ([payload]) => {
+    assert.include(["Fresh", "Unknown", "Resume"], claimOf(payload, sequence)._tag)
+    assert.include(["Fresh", "Unknown", "Resume"], claimOf({ pid: payload, offset: payload }, sequence)._tag)
+  })
+})
+
+describe("Socket.IO recovery: where the socket resumes, and the answer's pid", () => {
+  it.prop("a claim resumes after itself; a fresh connection after ?since=; an unknown pid from now", [
+    whole,
+    fc.option(whole, { nil: undefined })
+  ], ([after, since]) => {
+    const pid = pidOf(sequence, 0)
+    assert.strictEqual(resumeAfter({ _tag: "Resume", pid, after }, since), after)
+    assert.strictEqual(resumeAfter({ _tag: "Fresh" }, since), since)
+    assert.isUndefined(resumeAfter({ _tag: "Unknown" }, since))
+  })
+
+  it.prop(
+    "recovered (the client's pid back) exactly when the socket misses nothing after the claim, within REPLAY_CAPACITY",
+    [
+      fc.nat(5000),
+      fc.nat(5000),
+      fc.nat(5000),
+      fc.nat(2000),
+      fc.boolean()
+    ],
+    ([start, last, delivered, capacity, shared]) => {
+      const held = pidOf(sequence, start)
+      const claim = claimOf({ pid: held, offset: String(last) }, sequence)
+      assert.strictEqual(claim._tag, "Resume")
+      if (claim._tag !== "Resume") return
+      const plan = resumePlan(resumeAfter(claim, undefined), delivered, capacity, shared)
+      const pid = answerPid(claim, sequence, plan.startsAfter)
+      const after = Math.max(start, last)
+      const inWindow = after <= delivered ? delivered - after <= capacity : shared
+      if (inWindow) {
+        assert.strictEqual(pid, held, "recovered")
+        assert.strictEqual(plan.startsAfter, after)
+        if (after < delivered) assert.deepStrictEqual(plan.replay, { from: after + 1, to: delivered })
+      } else {
+        // A new pid, which starts where the socket starts: its next connection resumes from there.
+        assert.strictEqual(pid, pidOf(sequence, plan.startsAfter))
+        assert.deepStrictEqual(claimOf({ pid }, sequence), { _tag: "Resume", pid, after: plan.startsAfter })
+        // The only new pid equal to the client's starts at the chain's start, what the chain owes a
+        // client whose offset is none of this sequence's (ahead of all it forged).
+        if (pid === held) assert.isTrue(!shared && after > delivered && plan.startsAfter === start)
+      }
+    }
+  )
+
+  it.prop("a fresh or unknown connection gets a pid that starts where the socket starts", [
+    fc.constantFrom({ _tag: "Fresh" } as const, { _tag: "Unknown" } as const),
+    fc.nat(5000)
+  ], ([claim, startsAfter]) => {
+    const pid = answerPid(claim, sequence, startsAfter)
+    assert.strictEqual(pid, `${sequence}.${startsAfter}`)
+    assert.deepStrictEqual(claimOf({ pid }, sequence), { _tag: "Resume", pid, after: startsAfter })
+  })
+})
+
+/** A Socket.IO socket that records the integer events the fan-out writes to it, as socket.io-client reads them. */
+const eventRecorder = () => {
+  const received: Array<number> = []
+  let offset: string | undefined
+  const recipient: Recipient = {
+    readyState: 1,
+    bufferedAmount: 0,
+    send: (data) => {
+      const [, n, last] = JSON.parse(String(data).slice(2)) as [string, number, unknown]
+      received.push(n)
+      // socket.io-client takes the last argument of an event as its offset when it is a string.
+      if (typeof last === "string") offset = last
+    },
+    close: () => {},
+    terminate: () => {}
+  }
+  return { recipient, received, offset: () => offset }
+}
+
+describe("Socket.IO recovery through the registry", () => {
+  it.effect.prop(
+    "a client that comes back within REPLAY_CAPACITY is recovered and misses nothing; never a repeat",
+    {
+      capacity: fc.integer({ min: 0, max: 30 }),
+      // Pairs of (time connected, time away), in forge intervals; often a connection that ends
+      // before its first integer.
+      visits: fc.array(
+        fc.tuple(fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 20 })), fc.integer({ min: 0, max: 40 })),
+        { minLength: 1, maxLength: 8 }
+      )
+    },
+    ({ capacity, visits }) =>
+      Effect.gen(function*() {
+        const registry = yield* SocketRegistry
+        const name = sequenceNameOf(yield* IntegerForge)
+        // A witness stays connected throughout, so the forge keeps forging while the client is away.
+        const witness = eventRecorder()
+        registry.join(witness.recipient, socketIoAudience)
+        const client = eventRecorder()
+        let pid: string | undefined
+        // Where the client's chain of connections started, and the last integer it has in it.
+        let chainStart = 0
+        let lastInChain: number | undefined
+        for (const [connected, away] of visits) {
+          const offset = client.offset()
+          // What socket.io-client's CONNECT packet carries: `{ pid, offset }` once it holds a pid.
+          const payload = pid === undefined ? undefined : { pid, ...(offset === undefined ? {} : { offset }) }
+          const claim = claimOf(payload, name)
+          const has = lastInChain ?? chainStart
+          const forged = witness.received.at(-1) ?? 0
+          const before = client.received.length
+          let answer = ""
+          registry.join(client.recipient, socketIoAudience, resumeAfter(claim, undefined), (startsAfter) => {
+            assert.strictEqual(client.received.length, before, "the answer goes before any integer")
+            answer = answerPid(claim, name, startsAfter)
+            if (answer !== pid) chainStart = startsAfter
+          })
+          const recovered = pid !== undefined && answer === pid
+          if (pid !== undefined) {
+            assert.strictEqual(recovered, forged - has <= capacity, `back after ${has} at ${forged}`)
+          }
+          if (!recovered) lastInChain = undefined
+          pid = answer
+          yield* TestClock.adjust(connected * 10)
+          registry.leave(client.recipient)
+          const seen = client.received.slice(before)
+          if (recovered && seen.length > 0) assert.strictEqual(seen[0], has + 1, "the seam")
+          lastInChain = seen.at(-1) ?? lastInChain
+          yield* TestClock.adjust(away * 10)
+        }
+        const all = client.received
+        for (let i = 1; i < all.length; i++) assert.isAbove(all[i]!, all[i - 1]!, "no repeat")
+      }).pipe(
+        Effect.provide(ForgeLive.pipe(Layer.provide([ForgeConfig.make(10, 1024, capacity), ServerConfig.make()]))),
+        Effect.scoped
+      ),
+    { fastCheck: { numRuns: 15 } }
+  )
+})
