@@ -6,11 +6,11 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect } from "effect"
-import { mkdtempSync, readFileSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { readFileSync } from "node:fs"
 import * as Path from "node:path"
 import { repoPath } from "../support/RepoPaths.js"
 import { spawnProcess } from "../support/SpawnedProcess.js"
+import { temporaryFolder } from "../support/TemporaryFolder.js"
 
 const runner = repoPath("scripts/bench/run.mjs")
 
@@ -30,10 +30,7 @@ interface Results {
   readonly errors: ReadonlyArray<unknown>
 }
 
-const temporaryDirectory = Effect.acquireRelease(
-  Effect.sync(() => mkdtempSync(Path.join(tmpdir(), "bench-smoke-"))),
-  (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
-)
+const temporaryDirectory = temporaryFolder("bench-smoke-")
 
 /** Runs the runner to its end. */
 const runBench = (args: ReadonlyArray<string>) =>

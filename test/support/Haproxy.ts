@@ -4,13 +4,13 @@
  * defaults. It runs in the foreground and is stopped by its PID with the scope.
  */
 import { Effect } from "effect"
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { dependency } from "./Dependency.js"
 import { untilAccepting } from "./Ports.js"
 import { freePort } from "./RedisServer.js"
 import { spawnProcess } from "./SpawnedProcess.js"
+import { temporaryFolder } from "./TemporaryFolder.js"
 
 export const haproxyBinary = dependency(
   "the deploy drill",
@@ -52,10 +52,7 @@ export const haproxy = (backends: ReadonlyArray<number>) =>
   Effect.gen(function*() {
     const path = yield* haproxyBinary.required
     const port = yield* freePort
-    const dir = yield* Effect.acquireRelease(
-      Effect.sync(() => mkdtempSync(join(tmpdir(), "integer-forge-haproxy-"))),
-      (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
-    )
+    const dir = yield* temporaryFolder("integer-forge-haproxy-")
     const config = join(dir, "haproxy.cfg")
     writeFileSync(config, haproxyConfig(port, backends))
     // -db: stay in the foreground, so that the PID the scope stops is HAProxy's own.

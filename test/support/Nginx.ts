@@ -7,13 +7,13 @@
  * temporary folder, and is stopped by its PID with the scope.
  */
 import { Effect } from "effect"
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { dependency } from "./Dependency.js"
 import { untilAccepting } from "./Ports.js"
 import { freePort } from "./RedisServer.js"
 import { spawnProcess } from "./SpawnedProcess.js"
+import { temporaryFolder } from "./TemporaryFolder.js"
 
 export const nginxBinary = dependency(
   "the deploy drill behind nginx",
@@ -52,16 +52,10 @@ export const nginx = (backends: ReadonlyArray<number>) =>
   Effect.gen(function*() {
     const path = yield* nginxBinary.required
     const port = yield* freePort
-    const dir = yield* Effect.acquireRelease(
-      Effect.sync(() => {
-        const dir = mkdtempSync(join(tmpdir(), "integer-forge-nginx-"))
-        // Its workers run as an unprivileged user and keep their temporary files under the prefix.
-        chmodSync(dir, 0o755)
-        mkdirSync(join(dir, "logs"))
-        return dir
-      }),
-      (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
-    )
+    const dir = yield* temporaryFolder("integer-forge-nginx-")
+    // Its workers run as an unprivileged user and keep their temporary files under the prefix.
+    chmodSync(dir, 0o755)
+    mkdirSync(join(dir, "logs"))
     const config = join(dir, "nginx.conf")
     writeFileSync(config, nginxConfig(port, backends))
     // Its own process group: the master and its workers are stopped together.
