@@ -15,7 +15,9 @@ export const defaultService = fileURLToPath(new URL("../../dist/main.js", import
 
 /** The servers the runner knows, by the name used in its results. */
 export const serverKinds = {
-  ours: { label: "Integer Forge", script: (service) => service, env: {} },
+  // No proxy in front here, so no shutdown notice to give one (the documented setting without a
+  // proxy): the reconnect wave times the drain itself, as the baseline's.
+  ours: { label: "Integer Forge", script: (service) => service, env: { SHUTDOWN_NOTICE_MS: "0" } },
   baseline: { label: "ws baseline", script: () => baselineScript, env: {} },
   "baseline-once": {
     label: "ws baseline, encoded once per tick",
