@@ -17,48 +17,43 @@
  *   empty (it keeps nothing on disk) cannot make the sequence repeat: the script is given the
  *   highest integer this instance has seen and never forges one at or below it.
  */
-import { Duration, Effect, Layer, LogLevel, Option, PubSub, Runtime } from "effect"
-import { Redis } from "ioredis"
+import { Duration, Effect, Layer, LogLevel, Option, PubSub, Redacted, Runtime } from "effect"
+import { Redis, type RedisOptions } from "ioredis"
 import { randomBytes } from "node:crypto"
 import { ForgeConfig } from "../Config.js"
 import { hear } from "./ChannelSequence.js"
 import { makeDemandDrivenPubSub } from "./DemandDrivenPubSub.js"
 import { IntegerForge } from "./IntegerForge.js"
+import { describeEndpoint, type RedisEndpoint } from "./RedisEndpoint.js"
 import { afterAttempt, type AttemptOutcome, type BeliefLine, initialBelief, lineLevel } from "./RedisOutage.js"
 import { forgeScript, redisNames, releaseScript } from "./RedisScripts.js"
 import { everyInterval } from "./Ticker.js"
 
 export interface SharedForgeSettings {
-  readonly url: string
+  readonly endpoint: RedisEndpoint
   readonly leaseMs: number
   readonly prefix: string
 }
 
-/** The Redis URL without its credentials, for the log. */
-const redactedUrl = (url: string): string => {
-  try {
-    const parsed = new URL(url)
-    parsed.username = ""
-    parsed.password = ""
-    return parsed.href
-  } catch {
-    return "(unparseable URL)"
-  }
-}
-
 /** A Redis connection for the life of the scope, named after its role in this instance. */
-const connect = (
-  settings: SharedForgeSettings,
-  name: string,
-  options: { readonly enableOfflineQueue: boolean; readonly maxRetriesPerRequest: number | null }
-) =>
+const connect = (settings: SharedForgeSettings, name: string, options: RedisOptions) =>
   Effect.acquireRelease(
     Effect.sync(() => {
-      const client = new Redis(settings.url, {
+      const all: RedisOptions = {
         ...options,
         connectionName: name,
         retryStrategy: (times) => Math.min(times * 100, 1000)
-      })
+      }
+      const { endpoint } = settings
+      const client = endpoint._tag === "Url"
+        ? new Redis(endpoint.url, all)
+        : new Redis({
+          ...all,
+          host: endpoint.host,
+          port: endpoint.port,
+          // VIP may hand over an empty password: then there is nothing to AUTH with.
+          ...(Redacted.value(endpoint.password) === "" ? {} : { password: Redacted.value(endpoint.password) })
+        })
       // Connection errors are reported by the failing commands and the reachability flag.
       client.on("error", () => {})
       return client
@@ -104,7 +99,7 @@ const make = (settings: SharedForgeSettings) =>
   Effect.gen(function*() {
     const { bufferCapacity, intervalMs, replayCapacity } = yield* ForgeConfig
     yield* Effect.logInfo("forge: shared through Redis").pipe(
-      Effect.annotateLogs({ redis: redactedUrl(settings.url), prefix: settings.prefix })
+      Effect.annotateLogs({ ...describeEndpoint(settings.endpoint), prefix: settings.prefix })
     )
     const runSync = Runtime.runSync(yield* Effect.runtime<never>())
     const me = randomBytes(8).toString("hex")

@@ -57,7 +57,9 @@ describe("the service as a process (node dist/main.js)", () => {
       ["FORGE_INTERVAL_MS", "-5"],
       ["FORGE_INTERVAL_MS", "1.5"],
       ["SHUTDOWN_TIMEOUT_MS", "0"],
-      ["HOST", " "]
+      ["HOST", " "],
+      ["VIP_REDIS_PRIMARY", "redis.internal"],
+      ["VIP_REDIS_PRIMARY", "[::1]:70000"]
     ] as const
   ) {
     it.scopedLive(`refuses to start with ${variable}=${JSON.stringify(value)}: one line naming it, exit 1`, () =>
