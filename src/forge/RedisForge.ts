@@ -5,17 +5,19 @@
  * - Every instance holds one Redis subscription to the integers channel, always, and relays what
  *   it hears into its local PubSub: one Redis subscription per instance, not per socket. What a
  *   dropped subscription missed is filled in from the consecutive sequence (`ChannelSequence`).
- * - An instance with local subscribers takes part: once per interval it runs `forgeScript`, which
- *   renews (or takes) a lease and, only if this instance holds it, increments the counter and
- *   publishes the new integer. Two instances that both believe they lead can never forge the
- *   same integer, and an integer is never counted without being published.
- * - When an instance's last local subscriber leaves it gives the lease back; when nobody is
- *   connected anywhere, nobody runs the script and forging stops. A dead leader's lease runs out
- *   after `FORGE_LEASE_MS` and the next instance with clients takes over.
- * - Redis out of reach: the script fails, integers pause, the instance logs it (`RedisOutage`)
+ * - An instance with local subscribers takes part: once per interval it reads the lease and the
+ *   counter under WATCH and, in one MULTI/EXEC that Redis runs only if neither changed since,
+ *   renews (or takes) the lease, increments the counter and publishes the new integer, if this
+ *   instance may lead (`ForgeTransaction`, `RedisTransaction`). No Lua: Redis may forbid
+ *   scripts. Two instances that both believe they lead can never forge the same integer, and an
+ *   integer is never counted without being published.
+ * - When an instance's last local subscriber leaves it gives the lease back, if it holds it; when
+ *   nobody is connected anywhere, nobody takes part and forging stops. A dead leader's lease runs
+ *   out after `FORGE_LEASE_MS` and the next instance with clients takes over.
+ * - Redis out of reach: the attempt fails, integers pause, the instance logs it (`RedisOutage`)
  *   and `forge_redis_reachable` drops to 0; clients stay connected. A Redis that comes back
- *   empty (it keeps nothing on disk) cannot make the sequence repeat: the script is given the
- *   highest integer this instance has seen and never forges one at or below it.
+ *   empty (it keeps nothing on disk) cannot make the sequence repeat: every attempt raises the
+ *   counter to the highest integer this instance has seen before it forges above it.
  */
 import { Duration, Effect, Layer, LogLevel, Option, PubSub, Redacted, Runtime } from "effect"
 import { Redis, type RedisOptions } from "ioredis"
@@ -23,10 +25,18 @@ import { randomBytes } from "node:crypto"
 import { ForgeConfig } from "../Config.js"
 import { hear } from "./ChannelSequence.js"
 import { makeDemandDrivenPubSub } from "./DemandDrivenPubSub.js"
+import { leave, type RedisNames, redisNames, settle, takePart, writeCommands } from "./ForgeTransaction.js"
 import { IntegerForge } from "./IntegerForge.js"
 import { describeEndpoint, type RedisEndpoint } from "./RedisEndpoint.js"
 import { afterAttempt, type AttemptOutcome, type BeliefLine, initialBelief, lineLevel } from "./RedisOutage.js"
-import { forgeScript, redisNames, releaseScript } from "./RedisScripts.js"
+import {
+  read,
+  RedisCommandFailed,
+  transactionConnectionOptions,
+  watching,
+  type WatchingConnection,
+  write
+} from "./RedisTransaction.js"
 import { everyInterval } from "./Ticker.js"
 
 export interface SharedForgeSettings {
@@ -75,8 +85,10 @@ const readCounter = (commands: Redis, counter: string) =>
 
 const connections = (settings: SharedForgeSettings, me: string) =>
   Effect.all({
-    // Commands fail at once while Redis is away, instead of queueing behind the outage.
-    commands: connect(settings, `integer-forge-commands-${me}`, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }),
+    commands: connect(settings, `integer-forge-commands-${me}`, {
+      ...transactionConnectionOptions,
+      maxRetriesPerRequest: 1
+    }),
     // The subscription waits for Redis however long it takes (an instance may start during an
     // outage), and ioredis subscribes again after every reconnect.
     subscriber: connect(settings, `integer-forge-subscriber-${me}`, {
@@ -93,6 +105,40 @@ const logLines = (lines: ReadonlyArray<BeliefLine>, annotations: Record<string, 
         Effect.annotateLogs(annotations)
       ),
     { discard: true }
+  )
+
+/** What an instance needs to take part in the forge. */
+interface Participant {
+  readonly connection: WatchingConnection
+  readonly names: RedisNames
+  readonly me: string
+  readonly leaseMs: number
+}
+
+/**
+ * One attempt to take part, with `floor` the highest integer this instance has seen.
+ *
+ * The leader hears its own integers through the channel like everyone else, in the order Redis
+ * published them: after a stall, several attempts may answer at once, and taking their integers
+ * here would make the earlier ones look like echoes.
+ */
+const takePartOnce = ({ connection, leaseMs, me, names }: Participant, floor: () => number) =>
+  Effect.gen(function*() {
+    const seen = yield* read(connection, names)
+    const writes = takePart(seen.watched, me, floor())
+    const replies = yield* write(connection, seen, writeCommands(writes, names, me, leaseMs))
+    const settled = settle(seen.watched, me, writes, replies)
+    // WATCH rules it out; should it happen, the next attempt starts again from what Redis holds.
+    if (settled === undefined) {
+      return yield* new RedisCommandFailed({ message: `INCR under WATCH did not count ${JSON.stringify(writes)}` })
+    }
+    return settled
+  })
+
+/** Gives the lease back if this instance holds it: between the read and the EXEC, another may take it. */
+const giveBack = ({ connection, leaseMs, me, names }: Participant) =>
+  read(connection, names).pipe(
+    Effect.flatMap((seen) => write(connection, seen, writeCommands(leave(seen.watched, me), names, me, leaseMs)))
   )
 
 const make = (settings: SharedForgeSettings) =>
@@ -122,20 +168,18 @@ const make = (settings: SharedForgeSettings) =>
         })
       })
 
-    // The leader hears its own integers through the channel like everyone else, in the order
-    // Redis published them: after a stall, several runs may answer at once, and taking their
-    // results here would make the earlier ones look like echoes.
-    const attempt = Effect.tryPromise(() =>
-      commands.eval(forgeScript, 2, names.leader, names.counter, me, String(leaseMs), names.channel, String(last))
-    ).pipe(
-      Effect.timeout(Duration.millis(Math.max(intervalMs, 250))),
+    const participant: Participant = { connection: watching(commands), names, me, leaseMs }
+    // One attempt may take this long, both round trips together; longer counts as a failure.
+    const patience = Duration.millis(Math.max(intervalMs, 250))
+    const attempt = takePartOnce(participant, () => last).pipe(
+      Effect.timeout(patience),
       Effect.matchEffect({
         onFailure: (error) => believe({ _tag: "Failed" }, error),
-        onSuccess: (result) => believe({ _tag: "Answered", leader: Number(result) > 0 })
+        onSuccess: (settled) => believe({ _tag: "Answered", leader: settled.leader })
       })
     )
-
-    const release = Effect.tryPromise(() => commands.eval(releaseScript, 1, names.leader, me)).pipe(
+    const release = giveBack(participant).pipe(
+      Effect.timeout(patience),
       Effect.ignore,
       Effect.zipRight(Effect.sync(() => (belief = { ...belief, leader: false })))
     )

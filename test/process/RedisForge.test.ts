@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect, FastCheck as fc } from "effect"
+import type { Redis } from "ioredis"
 import { WebSocket } from "ws"
 import { openEventStream } from "../support/EventStreamClient.js"
 import { ensure, eventually } from "../support/Eventually.js"
@@ -36,6 +37,22 @@ const gauge = (port: number, name: string) =>
 const increasing = (values: ReadonlyArray<number>) => values.every((v, i) => i === 0 || v > values[i - 1]!)
 const numbers = (received: ReadonlyArray<string>) => received.map(Number)
 const uniquePrefix = () => `test-${Math.random().toString(36).slice(2)}`
+
+/** `INFO commandstats`: calls and refusals per command, since the server started or `CONFIG RESETSTAT`. */
+const commandStats = (admin: Redis) =>
+  Effect.promise(() => admin.info("commandstats")).pipe(
+    Effect.map((text) =>
+      new Map(
+        [...text.matchAll(/^cmdstat_(\S+?):calls=(\d+),.*rejected_calls=(\d+),failed_calls=(\d+)/gm)].map((m) => [
+          m[1]!,
+          { calls: Number(m[2]), rejected: Number(m[3]), failed: Number(m[4]) }
+        ])
+      )
+    )
+  )
+
+/** Lua and functions, in every form: what a Redis that forbids scripts refuses. */
+const scripting = /^(eval|evalsha|eval_ro|evalsha_ro|fcall|fcall_ro|script(\|.*)?|function(\|.*)?)$/
 
 /** The start line of the shared forge, as JSON. */
 const forgeStartLine = (output: string) =>
@@ -327,6 +344,47 @@ describe.skipIf(redisServerBinary.skip)("the shared forge over Redis", () => {
       }),
     60_000
   )
+  it.scopedLive(
+    "no script is ever run (INFO commandstats), and a tick costs the leader two round trips, a follower one",
+    () =>
+      Effect.gen(function*() {
+        const { admin, clients, prefix } = yield* twoInstancesWithClients
+        const scriptsIn = (stats: Map<string, unknown>) => [...stats.keys()].filter((name) => scripting.test(name))
+        assert.deepStrictEqual(scriptsIn(yield* commandStats(admin)), [], "since the server started")
+        const counter = Effect.promise(() => admin.get(`${prefix}:counter`)).pipe(Effect.map(Number))
+        yield* Effect.promise(() => admin.config("RESETSTAT"))
+        const from = yield* counter
+        yield* Effect.sleep(Duration.millis(intervalMs * 40))
+        const stats = yield* commandStats(admin)
+        const forged = (yield* counter) - from
+        const calls = (name: string) => stats.get(name)?.calls ?? 0
+        assert.deepStrictEqual(scriptsIn(stats), [])
+        // Round trip 1, once per tick by each instance: UNWATCH, WATCH, MGET. Round trip 2, once
+        // per integer by the leader: MULTI, SET (the lease), INCR, PUBLISH, EXEC. Nothing else,
+        // but the test's own GET and CONFIG RESETSTAT (an INFO is counted after its reply).
+        assert.sameMembers(
+          [...stats.keys()],
+          ["unwatch", "watch", "mget", "multi", "set", "incr", "publish", "exec", "get", "config|resetstat"],
+          [...stats.keys()].join(" ")
+        )
+        assert.isAtLeast(forged, 20)
+        for (const name of ["multi", "exec", "incr", "publish", "set"]) {
+          assert.approximately(calls(name), forged, 2, `${name}: ${calls(name)} for ${forged} integers`)
+        }
+        for (const name of ["unwatch", "watch", "mget"]) {
+          assert.approximately(calls(name), 2 * forged, 4, `${name}: ${calls(name)} for ${forged} integers`)
+        }
+        for (const client of clients) assert.isTrue(consecutive(client.received), client.received.join(","))
+        const perInteger = (name: string) => (calls(name) / forged).toFixed(2)
+        console.log(
+          `commandstats over ${forged} integers, two instances taking part: per integer ` +
+            `WATCH ${perInteger("watch")} (one read per instance per tick), EXEC ${perInteger("exec")} ` +
+            `(the leader's transaction); no eval, evalsha, script, fcall or function`
+        )
+      }),
+    60_000
+  )
+
   it.scopedLive(
     "VIP's variables, VIP_REDIS_PRIMARY (IPv4 or [::1]) and VIP_REDIS_PASSWORD, select the shared forge; the password is never shown",
     () =>

@@ -1,5 +1,7 @@
 /**
- * A real `redis-server` of the test's own, on a free port, stopped by its PID.
+ * A real `redis-server` of the test's own, on a free port, stopped by its PID. Its default user
+ * may run every command but scripts (`-@scripting`: no EVAL, EVALSHA, SCRIPT, FCALL or FUNCTION),
+ * as on a managed Redis that forbids them, so that a script anywhere in the service fails the test.
  */
 import { Deferred, Duration, Effect, Schedule, Scope } from "effect"
 import { Redis } from "ioredis"
@@ -75,7 +77,8 @@ export const redisServerWith = (options: { readonly password?: string } = {}) =>
         options.password === undefined ? "nopass" : `>${options.password}`,
         "~*",
         "&*",
-        "+@all"
+        "+@all",
+        "-@scripting"
       ]).pipe(Scope.extend(scope))
       yield* ping(port, options.password).pipe(
         Effect.retry(Schedule.spaced(Duration.millis(20))),
