@@ -119,13 +119,17 @@ interface Participant {
  * One attempt to take part, with `floor` the highest integer this instance has seen.
  *
  * The leader hears its own integers through the channel like everyone else, in the order Redis
- * published them: after a stall, several attempts may answer at once, and taking their integers
- * here would make the earlier ones look like echoes.
+ * published them; what its EXEC answers is only checked, so every instance delivers the same way.
  */
 const takePartOnce = ({ connection, leaseMs, me, names }: Participant, floor: () => number) =>
   Effect.gen(function*() {
+    // The floor as it was when the read was sent: every integer in it was published before the
+    // WATCH, so the counter read is below it only if Redis lost it. Taken after the answer, it
+    // could hold an integer the leader forged since, heard on the subscription first: a raise
+    // that the EXEC aborts, one round trip for nothing.
+    const highestSeen = floor()
     const seen = yield* read(connection, names)
-    const writes = takePart(seen.watched, me, floor())
+    const writes = takePart(seen.watched, me, highestSeen)
     const replies = yield* write(connection, seen, writeCommands(writes, names, me, leaseMs))
     const settled = settle(seen.watched, me, writes, replies)
     // WATCH rules it out; should it happen, the next attempt starts again from what Redis holds.

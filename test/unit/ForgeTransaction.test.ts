@@ -118,14 +118,23 @@ const action: fc.Arbitrary<Action> = fc.oneof(
 const run = (schedule: ReadonlyArray<Action>) => {
   const redis = new ModelRedis()
   const floors = new Map<Instance, number>(instances.map((i) => [i, 0]))
-  const pending = new Map<Instance, { watched: Watched; versions: ReadonlyMap<string, number>; leaving: boolean }>()
+  const pending = new Map<
+    Instance,
+    { watched: Watched; versions: ReadonlyMap<string, number>; leaving: boolean; floor: number }
+  >()
   const settled: Array<{ readonly writes: Writes; readonly leader: boolean; readonly forged: number | undefined }> = []
   const hearAll = (i: Instance) => floors.set(i, Math.max(0, ...redis.published.map((p) => p.integer)))
   for (const step of schedule) {
     switch (step._tag) {
       case "Read": {
         const { reply, watched } = redis.read(readCommands(names))
-        pending.set(step.who, { watched: parseWatched(reply)!, versions: watched, leaving: step.leaving })
+        // As RedisForge.ts does, the floor is taken when the read is sent.
+        pending.set(step.who, {
+          watched: parseWatched(reply)!,
+          versions: watched,
+          leaving: step.leaving,
+          floor: floors.get(step.who)!
+        })
         break
       }
       case "Write": {
@@ -134,7 +143,7 @@ const run = (schedule: ReadonlyArray<Action>) => {
         pending.delete(step.who)
         const writes = read.leaving
           ? leave(read.watched, step.who)
-          : takePart(read.watched, step.who, floors.get(step.who)!)
+          : takePart(read.watched, step.who, read.floor)
         const commands = writeCommands(writes, names, step.who, leaseMs)
         const replies = commands.length === 0 ? null : redis.exec(read.versions, commands, step.who)
         const outcome = settle(read.watched, step.who, writes, replies)
