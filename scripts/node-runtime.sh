@@ -13,7 +13,7 @@
 set -euo pipefail
 
 # The versions CI tests on besides the machine's own Node, pinned exactly. Change them here.
-PINNED_VERSIONS=(22.23.3 24.21.0)
+PINNED_VERSIONS=(22.23.3 24.21.0 26.10.0)
 
 cache_root="${NODE_RUNTIME_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/integer-forge/node-runtimes}"
 

@@ -4,7 +4,8 @@
  * Each setting is an Effect `Config`, so a bad value fails the start with a `ConfigError` that names
  * the variable; `main.ts` turns that into one line on stderr and a non-zero exit.
  */
-import { Config, Context, Layer, Option } from "effect"
+import { Config, ConfigError, Context, Either, Layer, Option, Redacted } from "effect"
+import { parseHostPort, type RedisEndpoint } from "./forge/RedisEndpoint.js"
 import { parseWholeNumber } from "./wire/WholeNumber.js"
 
 // Plain decimal digits only: `Config.integer` would read "" as 0 and "0x10" as 16.
@@ -146,29 +147,52 @@ export class ServerConfig extends Context.Tag("IntegerForge/ServerConfig")<Serve
     })
 }
 
+const hostPortMessage = "Expected host:port, such as 10.0.0.5:6379, redis.internal:6379 or [::1]:6379, " +
+  "with a port from 1 to 65535"
+
 /**
- * The forge shared by every instance through Redis (docs/scaling.md). `REDIS_URL` unset or
- * empty: the in-process forge, the default.
+ * Where the shared forge's Redis is; undefined: the in-process forge. `REDIS_URL` wins, and VIP's
+ * variables are then not read at all; an empty value is the same as an unset one.
+ */
+const redisEndpoint = Config.all({
+  url: Config.nested(
+    Config.string().pipe(
+      Config.map((s) => s.trim()),
+      Config.validate({
+        message: "Expected a redis:// or rediss:// URL, or nothing",
+        validation: (s) => s === "" || /^rediss?:\/\/\S+$/.test(s)
+      })
+    ),
+    "REDIS_URL"
+  ).pipe(Config.withDefault("")),
+  primary: Config.string("VIP_REDIS_PRIMARY").pipe(Config.withDefault("")),
+  // Taken as it is: a password may begin or end with a space.
+  password: Config.redacted("VIP_REDIS_PASSWORD").pipe(Config.withDefault(Redacted.make("")))
+}).pipe(
+  Config.mapOrFail(({ password, primary, url }): Either.Either<RedisEndpoint | undefined, ConfigError.ConfigError> => {
+    if (url !== "") return Either.right({ _tag: "Url", url })
+    if (primary.trim() === "") return Either.right(undefined)
+    const parsed = parseHostPort(primary.trim())
+    return parsed === undefined
+      ? Either.left(ConfigError.InvalidData(["VIP_REDIS_PRIMARY"], hostPortMessage))
+      : Either.right({ _tag: "HostPort", ...parsed, password })
+  })
+)
+
+/**
+ * The forge shared by every instance through Redis (docs/scaling.md), found through `REDIS_URL`
+ * or, when that is unset or empty, WordPress VIP's `VIP_REDIS_PRIMARY` and `VIP_REDIS_PASSWORD`.
+ * Neither: the in-process forge, the default.
  */
 export class RedisConfig extends Context.Tag("IntegerForge/RedisConfig")<RedisConfig, {
-  readonly url: string | undefined
+  readonly endpoint: RedisEndpoint | undefined
   /** How long a leader's lease lasts without renewal: the longest pause a leader's crash causes. */
   readonly leaseMs: number
   /** Prefix of every key and channel, so that several deployments can share one Redis. */
   readonly prefix: string
 }>() {
   static readonly fromEnv = Config.all({
-    url: Config.nested(
-      Config.string().pipe(
-        Config.map((s) => s.trim()),
-        Config.validate({
-          message: "Expected a redis:// or rediss:// URL, or nothing",
-          validation: (s) => s === "" || /^rediss?:\/\/\S+$/.test(s)
-        }),
-        Config.map((s) => s === "" ? undefined : s)
-      ),
-      "REDIS_URL"
-    ).pipe(Config.withDefault(undefined)),
+    endpoint: redisEndpoint,
     leaseMs: decimal("FORGE_LEASE_MS", { min: 100, max: 600_000 }, 3000),
     prefix: Config.nested(
       Config.string().pipe(

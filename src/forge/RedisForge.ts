@@ -5,60 +5,65 @@
  * - Every instance holds one Redis subscription to the integers channel, always, and relays what
  *   it hears into its local PubSub: one Redis subscription per instance, not per socket. What a
  *   dropped subscription missed is filled in from the consecutive sequence (`ChannelSequence`).
- * - An instance with local subscribers takes part: once per interval it runs `forgeScript`, which
- *   renews (or takes) a lease and, only if this instance holds it, increments the counter and
- *   publishes the new integer. Two instances that both believe they lead can never forge the
- *   same integer, and an integer is never counted without being published.
- * - When an instance's last local subscriber leaves it gives the lease back; when nobody is
- *   connected anywhere, nobody runs the script and forging stops. A dead leader's lease runs out
- *   after `FORGE_LEASE_MS` and the next instance with clients takes over.
- * - Redis out of reach: the script fails, integers pause, the instance logs it (`RedisOutage`)
+ * - An instance with local subscribers takes part: once per interval it reads the lease and the
+ *   counter under WATCH and, in one MULTI/EXEC that Redis runs only if neither changed since,
+ *   renews (or takes) the lease, increments the counter and publishes the new integer, if this
+ *   instance may lead (`ForgeTransaction`, `RedisTransaction`). No Lua: Redis may forbid
+ *   scripts. Two instances that both believe they lead can never forge the same integer, and an
+ *   integer is never counted without being published.
+ * - When an instance's last local subscriber leaves it gives the lease back, if it holds it; when
+ *   nobody is connected anywhere, nobody takes part and forging stops. A dead leader's lease runs
+ *   out after `FORGE_LEASE_MS` and the next instance with clients takes over.
+ * - Redis out of reach: the attempt fails, integers pause, the instance logs it (`RedisOutage`)
  *   and `forge_redis_reachable` drops to 0; clients stay connected. A Redis that comes back
- *   empty (it keeps nothing on disk) cannot make the sequence repeat: the script is given the
- *   highest integer this instance has seen and never forges one at or below it.
+ *   empty (it keeps nothing on disk) cannot make the sequence repeat: every attempt raises the
+ *   counter to the highest integer this instance has seen before it forges above it.
  */
-import { Duration, Effect, Layer, LogLevel, Option, PubSub, Runtime } from "effect"
-import { Redis } from "ioredis"
+import { Duration, Effect, Layer, LogLevel, Option, PubSub, Redacted, Runtime } from "effect"
+import { Redis, type RedisOptions } from "ioredis"
 import { randomBytes } from "node:crypto"
 import { ForgeConfig } from "../Config.js"
 import { hear } from "./ChannelSequence.js"
 import { makeDemandDrivenPubSub } from "./DemandDrivenPubSub.js"
+import { leave, type RedisNames, redisNames, settle, takePart, writeCommands } from "./ForgeTransaction.js"
 import { IntegerForge } from "./IntegerForge.js"
+import { describeEndpoint, type RedisEndpoint } from "./RedisEndpoint.js"
 import { afterAttempt, type AttemptOutcome, type BeliefLine, initialBelief, lineLevel } from "./RedisOutage.js"
-import { forgeScript, redisNames, releaseScript } from "./RedisScripts.js"
+import {
+  read,
+  RedisCommandFailed,
+  transactionConnectionOptions,
+  watching,
+  type WatchingConnection,
+  write
+} from "./RedisTransaction.js"
 import { everyInterval } from "./Ticker.js"
 
 export interface SharedForgeSettings {
-  readonly url: string
+  readonly endpoint: RedisEndpoint
   readonly leaseMs: number
   readonly prefix: string
 }
 
-/** The Redis URL without its credentials, for the log. */
-const redactedUrl = (url: string): string => {
-  try {
-    const parsed = new URL(url)
-    parsed.username = ""
-    parsed.password = ""
-    return parsed.href
-  } catch {
-    return "(unparseable URL)"
-  }
-}
-
 /** A Redis connection for the life of the scope, named after its role in this instance. */
-const connect = (
-  settings: SharedForgeSettings,
-  name: string,
-  options: { readonly enableOfflineQueue: boolean; readonly maxRetriesPerRequest: number | null }
-) =>
+const connect = (settings: SharedForgeSettings, name: string, options: RedisOptions) =>
   Effect.acquireRelease(
     Effect.sync(() => {
-      const client = new Redis(settings.url, {
+      const all: RedisOptions = {
         ...options,
         connectionName: name,
         retryStrategy: (times) => Math.min(times * 100, 1000)
-      })
+      }
+      const { endpoint } = settings
+      const client = endpoint._tag === "Url"
+        ? new Redis(endpoint.url, all)
+        : new Redis({
+          ...all,
+          host: endpoint.host,
+          port: endpoint.port,
+          // VIP may hand over an empty password: then there is nothing to AUTH with.
+          ...(Redacted.value(endpoint.password) === "" ? {} : { password: Redacted.value(endpoint.password) })
+        })
       // Connection errors are reported by the failing commands and the reachability flag.
       client.on("error", () => {})
       return client
@@ -80,8 +85,10 @@ const readCounter = (commands: Redis, counter: string) =>
 
 const connections = (settings: SharedForgeSettings, me: string) =>
   Effect.all({
-    // Commands fail at once while Redis is away, instead of queueing behind the outage.
-    commands: connect(settings, `integer-forge-commands-${me}`, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }),
+    commands: connect(settings, `integer-forge-commands-${me}`, {
+      ...transactionConnectionOptions,
+      maxRetriesPerRequest: 1
+    }),
     // The subscription waits for Redis however long it takes (an instance may start during an
     // outage), and ioredis subscribes again after every reconnect.
     subscriber: connect(settings, `integer-forge-subscriber-${me}`, {
@@ -100,11 +107,49 @@ const logLines = (lines: ReadonlyArray<BeliefLine>, annotations: Record<string, 
     { discard: true }
   )
 
+/** What an instance needs to take part in the forge. */
+interface Participant {
+  readonly connection: WatchingConnection
+  readonly names: RedisNames
+  readonly me: string
+  readonly leaseMs: number
+}
+
+/**
+ * One attempt to take part, with `floor` the highest integer this instance has seen.
+ *
+ * The leader hears its own integers through the channel like everyone else, in the order Redis
+ * published them; what its EXEC answers is only checked, so every instance delivers the same way.
+ */
+const takePartOnce = ({ connection, leaseMs, me, names }: Participant, floor: () => number) =>
+  Effect.gen(function*() {
+    // The floor as it was when the read was sent: every integer in it was published before the
+    // WATCH, so the counter read is below it only if Redis lost it. Taken after the answer, it
+    // could hold an integer the leader forged since, heard on the subscription first: a raise
+    // that the EXEC aborts, one round trip for nothing.
+    const highestSeen = floor()
+    const seen = yield* read(connection, names)
+    const writes = takePart(seen.watched, me, highestSeen)
+    const replies = yield* write(connection, seen, writeCommands(writes, names, me, leaseMs))
+    const settled = settle(seen.watched, me, writes, replies)
+    // WATCH rules it out; should it happen, the next attempt starts again from what Redis holds.
+    if (settled === undefined) {
+      return yield* new RedisCommandFailed({ message: `INCR under WATCH did not count ${JSON.stringify(writes)}` })
+    }
+    return settled
+  })
+
+/** Gives the lease back if this instance holds it: between the read and the EXEC, another may take it. */
+const giveBack = ({ connection, leaseMs, me, names }: Participant) =>
+  read(connection, names).pipe(
+    Effect.flatMap((seen) => write(connection, seen, writeCommands(leave(seen.watched, me), names, me, leaseMs)))
+  )
+
 const make = (settings: SharedForgeSettings) =>
   Effect.gen(function*() {
     const { bufferCapacity, intervalMs, replayCapacity } = yield* ForgeConfig
     yield* Effect.logInfo("forge: shared through Redis").pipe(
-      Effect.annotateLogs({ redis: redactedUrl(settings.url), prefix: settings.prefix })
+      Effect.annotateLogs({ ...describeEndpoint(settings.endpoint), prefix: settings.prefix })
     )
     const runSync = Runtime.runSync(yield* Effect.runtime<never>())
     const me = randomBytes(8).toString("hex")
@@ -127,20 +172,18 @@ const make = (settings: SharedForgeSettings) =>
         })
       })
 
-    // The leader hears its own integers through the channel like everyone else, in the order
-    // Redis published them: after a stall, several runs may answer at once, and taking their
-    // results here would make the earlier ones look like echoes.
-    const attempt = Effect.tryPromise(() =>
-      commands.eval(forgeScript, 2, names.leader, names.counter, me, String(leaseMs), names.channel, String(last))
-    ).pipe(
-      Effect.timeout(Duration.millis(Math.max(intervalMs, 250))),
+    const participant: Participant = { connection: watching(commands), names, me, leaseMs }
+    // One attempt may take this long, both round trips together; longer counts as a failure.
+    const patience = Duration.millis(Math.max(intervalMs, 250))
+    const attempt = takePartOnce(participant, () => last).pipe(
+      Effect.timeout(patience),
       Effect.matchEffect({
         onFailure: (error) => believe({ _tag: "Failed" }, error),
-        onSuccess: (result) => believe({ _tag: "Answered", leader: Number(result) > 0 })
+        onSuccess: (settled) => believe({ _tag: "Answered", leader: settled.leader })
       })
     )
-
-    const release = Effect.tryPromise(() => commands.eval(releaseScript, 1, names.leader, me)).pipe(
+    const release = giveBack(participant).pipe(
+      Effect.timeout(patience),
       Effect.ignore,
       Effect.zipRight(Effect.sync(() => (belief = { ...belief, leader: false })))
     )

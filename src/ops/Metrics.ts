@@ -34,7 +34,8 @@ const forgeMetrics: ReadonlyArray<{
 }> = [
   {
     name: "forge_integers_forged_total",
-    help: "The last integer forged: by this process, or across the cluster with REDIS_URL",
+    help:
+      "The last integer forged: by this process, or across the cluster with the shared forge (REDIS_URL or VIP_REDIS_PRIMARY)",
     type: "counter",
     value: (status) => status.last
   },

@@ -87,7 +87,9 @@ describe("the service as a process (npm start, or node dist/main.js where a test
       ["FORGE_INTERVAL_MS", "-5"],
       ["FORGE_INTERVAL_MS", "1.5"],
       ["SHUTDOWN_TIMEOUT_MS", "0"],
-      ["HOST", " "]
+      ["HOST", " "],
+      ["VIP_REDIS_PRIMARY", "redis.internal"],
+      ["VIP_REDIS_PRIMARY", "[::1]:70000"]
     ] as const
   ) {
     it.scopedLive(`npm start refuses to start with ${variable}=${JSON.stringify(value)}: one line naming it, exit 1`, () =>

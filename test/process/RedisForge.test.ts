@@ -1,11 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect, FastCheck as fc } from "effect"
+import type { Redis } from "ioredis"
 import { WebSocket } from "ws"
 import { openEventStream } from "../support/EventStreamClient.js"
 import { ensure, eventually } from "../support/Eventually.js"
 import { httpUrl, wsUrl } from "../support/LocalUrls.js"
 import { scrapeMetrics } from "../support/Metrics.js"
-import { redisClient, redisServer, redisServerBinary } from "../support/RedisServer.js"
+import { redisClient, redisServer, redisServerBinary, redisServerWith } from "../support/RedisServer.js"
 import { consecutive } from "../support/Sequences.js"
 import { spawnService, waitForPort } from "../support/ServiceProcess.js"
 import { connect } from "../support/WebSocketClient.js"
@@ -13,14 +14,14 @@ import { connect } from "../support/WebSocketClient.js"
 const intervalMs = 50
 const leaseMs = 1000
 
-/** One instance of the service, as a process, on the shared forge. */
-const instance = (redisUrl: string, prefix: string) =>
+/** One instance of the service, as a process, on the shared forge: a URL, or VIP's variables. */
+const instance = (redis: string | Readonly<Record<string, string>>, prefix: string) =>
   Effect.gen(function*() {
     const service = yield* spawnService({
       PORT: "0",
       HOST: "127.0.0.1",
       LOG_FORMAT: "json",
-      REDIS_URL: redisUrl,
+      ...(typeof redis === "string" ? { REDIS_URL: redis } : redis),
       REDIS_PREFIX: prefix,
       FORGE_INTERVAL_MS: String(intervalMs),
       FORGE_LEASE_MS: String(leaseMs)
@@ -37,6 +38,26 @@ const increasing = (values: ReadonlyArray<number>) => values.every((v, i) => i =
 const numbers = (received: ReadonlyArray<string>) => received.map(Number)
 const uniquePrefix = () => `test-${Math.random().toString(36).slice(2)}`
 
+/** `INFO commandstats`: calls and refusals per command, since the server started or `CONFIG RESETSTAT`. */
+const commandStats = (admin: Redis) =>
+  Effect.promise(() => admin.info("commandstats")).pipe(
+    Effect.map((text) =>
+      new Map(
+        [...text.matchAll(/^cmdstat_(\S+?):calls=(\d+),.*rejected_calls=(\d+),failed_calls=(\d+)/gm)].map((m) => [
+          m[1]!,
+          { calls: Number(m[2]), rejected: Number(m[3]), failed: Number(m[4]) }
+        ])
+      )
+    )
+  )
+
+/** Lua and functions, in every form: what a Redis that forbids scripts refuses. */
+const scripting = /^(eval|evalsha|eval_ro|evalsha_ro|fcall|fcall_ro|script(\|.*)?|function(\|.*)?)$/
+
+/** The start line of the shared forge, as JSON. */
+const forgeStartLine = (output: string) =>
+  output.split("\n").filter((l) => l.includes("\"forge: shared through Redis\"")).map((l) => JSON.parse(l))[0]
+
 /** A redis-server, two instances on it with a client each receiving, and a client of the test's. */
 const twoInstancesWithClients = Effect.gen(function*() {
   const redis = yield* redisServer
@@ -48,7 +69,7 @@ const twoInstancesWithClients = Effect.gen(function*() {
   return { redis, prefix, instances, clients, admin }
 })
 
-describe.skipIf(redisServerBinary.skip)("the shared forge over Redis (REDIS_URL)", () => {
+describe.skipIf(redisServerBinary.skip)("the shared forge over Redis", () => {
   it.scopedLive(
     "three instances, clients spread over them, see one and the same sequence",
     () =>
@@ -320,6 +341,86 @@ describe.skipIf(redisServerBinary.skip)("the shared forge over Redis (REDIS_URL)
         yield* eventually(ensure(() => onA!.received.map(Number).includes(ids.at(-1)!), "the same integers on A"))
         const fromA = onA!.received.map(Number).filter((n) => n >= ids[0]! && n <= ids.at(-1)!)
         assert.deepStrictEqual(fromA, ids)
+      }),
+    60_000
+  )
+  it.scopedLive(
+    "no script is ever run (INFO commandstats), and a tick costs the leader two round trips, a follower one",
+    () =>
+      Effect.gen(function*() {
+        const { admin, clients, prefix } = yield* twoInstancesWithClients
+        const scriptsIn = (stats: Map<string, unknown>) => [...stats.keys()].filter((name) => scripting.test(name))
+        assert.deepStrictEqual(scriptsIn(yield* commandStats(admin)), [], "since the server started")
+        const counter = Effect.promise(() => admin.get(`${prefix}:counter`)).pipe(Effect.map(Number))
+        yield* Effect.promise(() => admin.config("RESETSTAT"))
+        const from = yield* counter
+        yield* Effect.sleep(Duration.millis(intervalMs * 40))
+        const stats = yield* commandStats(admin)
+        const forged = (yield* counter) - from
+        const calls = (name: string) => stats.get(name)?.calls ?? 0
+        assert.deepStrictEqual(scriptsIn(stats), [])
+        // Round trip 1, once per tick by each instance: UNWATCH, WATCH, MGET. Round trip 2, once
+        // per integer by the leader: MULTI, SET (the lease), INCR, PUBLISH, EXEC. Nothing else,
+        // but the test's own GET and CONFIG RESETSTAT (an INFO is counted after its reply).
+        assert.sameMembers(
+          [...stats.keys()],
+          ["unwatch", "watch", "mget", "multi", "set", "incr", "publish", "exec", "get", "config|resetstat"],
+          [...stats.keys()].join(" ")
+        )
+        assert.isAtLeast(forged, 20)
+        for (const name of ["multi", "exec", "incr", "publish", "set"]) {
+          assert.approximately(calls(name), forged, 2, `${name}: ${calls(name)} for ${forged} integers`)
+        }
+        for (const name of ["unwatch", "watch", "mget"]) {
+          assert.approximately(calls(name), 2 * forged, 4, `${name}: ${calls(name)} for ${forged} integers`)
+        }
+        for (const client of clients) assert.isTrue(consecutive(client.received), client.received.join(","))
+        const perInteger = (name: string) => (calls(name) / forged).toFixed(2)
+        console.log(
+          `commandstats over ${forged} integers, two instances taking part: per integer ` +
+            `WATCH ${perInteger("watch")} (one read per instance per tick), EXEC ${perInteger("exec")} ` +
+            `(the leader's transaction); no eval, evalsha, script, fcall or function`
+        )
+      }),
+    60_000
+  )
+
+  it.scopedLive(
+    "VIP's variables, VIP_REDIS_PRIMARY (IPv4 or [::1]) and VIP_REDIS_PASSWORD, select the shared forge; the password is never shown",
+    () =>
+      Effect.gen(function*() {
+        const password = `vip-${Math.random().toString(36).slice(2)}`
+        const redis = yield* redisServerWith({ password })
+        const prefix = uniquePrefix()
+        const endpoints = [`127.0.0.1:${redis.port}`, `[::1]:${redis.port}`]
+        const instances = yield* Effect.all(
+          endpoints.map((primary) => instance({ VIP_REDIS_PRIMARY: primary, VIP_REDIS_PASSWORD: password }, prefix)),
+          { concurrency: 2 }
+        )
+        const clients = yield* Effect.forEach(instances, (i) => connect(i.ws()))
+        yield* eventually(ensure(() => clients.every((c) => c.received.length >= 10), "integers"), Duration.seconds(15))
+        const [a, b] = clients.map((client) => numbers(client.received))
+        assert.isTrue(consecutive(clients[0]!.received) && consecutive(clients[1]!.received))
+        const shared = a!.filter((n) => b!.includes(n))
+        assert.isAtLeast(shared.length, 5, "one sequence across both instances")
+        const leaders = yield* Effect.forEach(instances, (i) => gauge(i.port, "forge_leader"))
+        assert.strictEqual(leaders[0]! + leaders[1]!, 1, "exactly one leader")
+        for (const [k, i] of instances.entries()) {
+          assert.deepInclude(forgeStartLine(i.service.output()).annotations, {
+            redis: endpoints[k],
+            from: "VIP_REDIS_PRIMARY",
+            prefix
+          })
+          const metrics = yield* Effect.promise(() => fetch(httpUrl(i.port, "/metrics")).then((r) => r.text()))
+          assert.notInclude(i.service.output(), password)
+          assert.notInclude(metrics, password)
+        }
+        // An empty password is no password: no AUTH, on a Redis that asks for none.
+        const open = yield* redisServer
+        const alone = yield* instance({ VIP_REDIS_PRIMARY: `127.0.0.1:${open.port}`, VIP_REDIS_PASSWORD: "" }, prefix)
+        const client = yield* connect(alone.ws())
+        yield* eventually(ensure(() => client.received.length >= 5, "integers"), Duration.seconds(15))
+        assert.isTrue(consecutive(client.received), client.received.join(","))
       }),
     60_000
   )

@@ -1,5 +1,7 @@
 /**
- * A real `redis-server` of the test's own, on a free port, stopped by its PID.
+ * A real `redis-server` of the test's own, on a free port, stopped by its PID. Its default user
+ * may run every command but scripts (`-@scripting`: no EVAL, EVALSHA, SCRIPT, FCALL or FUNCTION),
+ * as on a managed Redis that forbids them, so that a script anywhere in the service fails the test.
  */
 import { Deferred, Duration, Effect, Schedule, Scope } from "effect"
 import { Redis } from "ioredis"
@@ -22,19 +24,24 @@ export const freePort = Effect.async<number>((resume) => {
   })
 })
 
-const ping = (port: number) =>
+/** PONG from the server, after AUTH when it has a password. */
+const ping = (port: number, password: string | undefined) =>
   Effect.async<void, Error>((resume) => {
     const socket = Net.connect({ port, host: "127.0.0.1" })
+    let answer = ""
     socket.on("error", (error) => resume(Effect.fail(error)))
     socket.on("data", (data) => {
+      answer += String(data)
+      if (!answer.includes("\r\n") || (password !== undefined && answer.split("\r\n").length < 3)) return
       socket.destroy()
-      resume(String(data).startsWith("+PONG") ? Effect.void : Effect.fail(new Error(String(data))))
+      resume(answer.includes("+PONG") ? Effect.void : Effect.fail(new Error(answer)))
     })
-    socket.write("PING\r\n")
+    socket.write(password === undefined ? "PING\r\n" : `AUTH ${password}\r\nPING\r\n`)
   })
 
 export interface RedisProcess {
   readonly port: number
+  /** `redis://127.0.0.1:<port>`, with the password when there is one. */
   readonly url: string
   /** Kills the server (SIGKILL), as an outage would. */
   readonly kill: Effect.Effect<void>
@@ -42,38 +49,59 @@ export interface RedisProcess {
   readonly restart: Effect.Effect<void, Error>
 }
 
-/** Starts redis-server for the life of the scope. */
-export const redisServer = Effect.gen(function*() {
-  const path = yield* redisServerBinary.required
-  const port = yield* freePort
-  const scope = yield* Effect.scope
-  let current: SpawnedProcess | undefined
-  const start = Effect.gen(function*() {
-    current = yield* spawnProcess(path, [
-      "--port",
-      String(port),
-      "--bind",
-      "127.0.0.1",
-      "--save",
-      "",
-      "--appendonly",
-      "no"
-    ]).pipe(Scope.extend(scope))
-    yield* ping(port).pipe(Effect.retry(Schedule.spaced(Duration.millis(20))), Effect.timeout(Duration.seconds(10)))
+/**
+ * Starts redis-server for the life of the scope, on 127.0.0.1 and, where the machine has it, ::1;
+ * with `password`, its default user needs it (AUTH without a user name, as VIP's Redis does).
+ */
+export const redisServerWith = (options: { readonly password?: string } = {}) =>
+  Effect.gen(function*() {
+    const path = yield* redisServerBinary.required
+    const port = yield* freePort
+    const scope = yield* Effect.scope
+    let current: SpawnedProcess | undefined
+    const start = Effect.gen(function*() {
+      current = yield* spawnProcess(path, [
+        "--port",
+        String(port),
+        // "-": the address is skipped where the machine has no IPv6 loopback.
+        "--bind",
+        "127.0.0.1",
+        "-::1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--user",
+        "default",
+        "on",
+        options.password === undefined ? "nopass" : `>${options.password}`,
+        "~*",
+        "&*",
+        "+@all",
+        "-@scripting"
+      ]).pipe(Scope.extend(scope))
+      yield* ping(port, options.password).pipe(
+        Effect.retry(Schedule.spaced(Duration.millis(20))),
+        Effect.timeout(Duration.seconds(10))
+      )
+    })
+    const kill = Effect.suspend(() => {
+      if (current === undefined) return Effect.void
+      current.kill("SIGKILL")
+      return Effect.asVoid(Deferred.await(current.exited))
+    })
+    yield* Effect.acquireRelease(start, () => kill)
+    const auth = options.password === undefined ? "" : `:${encodeURIComponent(options.password)}@`
+    return {
+      port,
+      url: `redis://${auth}127.0.0.1:${port}`,
+      kill,
+      restart: start.pipe(Effect.mapError((e) => new Error(String(e))))
+    } satisfies RedisProcess
   })
-  const kill = Effect.suspend(() => {
-    if (current === undefined) return Effect.void
-    current.kill("SIGKILL")
-    return Effect.asVoid(Deferred.await(current.exited))
-  })
-  yield* Effect.acquireRelease(start, () => kill)
-  return {
-    port,
-    url: `redis://127.0.0.1:${port}`,
-    kill,
-    restart: start.pipe(Effect.mapError((e) => new Error(String(e))))
-  } satisfies RedisProcess
-})
+
+/** Starts redis-server, without a password, for the life of the scope. */
+export const redisServer = redisServerWith()
 
 /**
  * A Redis client for the test itself (to read keys, kill connections, pause the server), closed

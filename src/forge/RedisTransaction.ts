@@ -1,0 +1,105 @@
+/**
+ * The two round trips of `ForgeTransaction.ts` on one ioredis connection: the read under WATCH,
+ * then the writes as MULTI/EXEC, and never the writes on another connection than the read.
+ *
+ * A WATCH belongs to the server's connection. ioredis reconnects by itself, and an EXEC sent on
+ * the new connection would run unwatched, on values read before the reconnect. Two things rule
+ * that out:
+ * - The connection counts its "ready" events, and the writes are sent only while the count is
+ *   the one the read was sent under. ioredis writes a command at once to the socket that is
+ *   ready, or refuses it (no offline queue), so the same count means the same socket.
+ * - The connection is made with `autoResendUnfulfilledCommands: false`
+ *   (`transactionConnectionOptions`): by default ioredis sends commands that got no answer again
+ *   after a reconnect, a whole MULTI/EXEC among them.
+ */
+import { Data, Effect } from "effect"
+import type { Redis } from "ioredis"
+import { type Command, parseWatched, readCommands, type RedisNames, type Watched } from "./ForgeTransaction.js"
+
+/** A command or the transaction failed, or Redis could not be reached; `message` says which. */
+export class RedisCommandFailed extends Data.TaggedError("RedisCommandFailed")<{ readonly message: string }> {}
+
+/**
+ * What the connection these transactions run on must be made with: commands fail at once while
+ * Redis is away (instead of queueing behind the outage), and none is sent again after a
+ * reconnect.
+ */
+export const transactionConnectionOptions = {
+  enableOfflineQueue: false,
+  autoResendUnfulfilledCommands: false
+} as const
+
+/** A commands connection and how many times it has become ready. */
+export interface WatchingConnection {
+  readonly client: Redis
+  readonly readies: () => number
+}
+
+/** Counts the connection's "ready" events from now on; make it before the connection is ready. */
+export const watching = (client: Redis): WatchingConnection => {
+  let readies = 0
+  client.on("ready", () => readies++)
+  return { client, readies: () => readies }
+}
+
+/** What the read saw, and the connection it was read on. */
+export interface Read {
+  readonly watched: Watched
+  readonly readyCount: number
+}
+
+const failed = (cause: unknown) =>
+  new RedisCommandFailed({ message: cause instanceof Error ? cause.message : String(cause) })
+
+/** The first error among a pipeline's replies, or the replies. */
+const replies = (results: ReadonlyArray<readonly [Error | null, unknown]>) => {
+  const error = results.find(([e]) => e !== null)?.[0]
+  return error ? Effect.fail(failed(error)) : Effect.succeed(results.map(([, reply]) => reply))
+}
+
+const mutable = (commands: ReadonlyArray<Command>) => commands.map((command) => [...command])
+
+/** Round trip 1: the lease and the counter, watched from now on. */
+export const read = (connection: WatchingConnection, names: RedisNames): Effect.Effect<Read, RedisCommandFailed> =>
+  Effect.tryPromise({
+    try: () => {
+      const readyCount = connection.readies()
+      return connection.client.pipeline(mutable(readCommands(names))).exec().then((results) => ({
+        readyCount,
+        results: results ?? []
+      }))
+    },
+    catch: failed
+  }).pipe(
+    Effect.flatMap(({ readyCount, results }) =>
+      Effect.flatMap(replies(results), (all) => {
+        const watched = parseWatched(all.at(-1) as ReadonlyArray<string | null>)
+        return watched === undefined
+          ? Effect.fail(new RedisCommandFailed({ message: `${names.counter} does not hold a whole number` }))
+          : Effect.succeed({ watched, readyCount })
+      })
+    )
+  )
+
+/**
+ * Round trip 2: the writes as one transaction, if the read's WATCH still holds. The replies, one
+ * per write; null when Redis aborted the transaction (a watched key changed) or when there was
+ * nothing to write.
+ */
+export const write = (
+  connection: WatchingConnection,
+  read: Read,
+  commands: ReadonlyArray<Command>
+): Effect.Effect<ReadonlyArray<unknown> | null, RedisCommandFailed> => {
+  if (commands.length === 0) return Effect.succeed(null)
+  return Effect.tryPromise({
+    try: () => {
+      // Checked in the same synchronous step that writes the transaction to the socket.
+      if (connection.readies() !== read.readyCount || connection.client.status !== "ready") {
+        return Promise.reject(new Error("the connection to Redis was made again since the WATCH"))
+      }
+      return connection.client.multi(mutable(commands)).exec()
+    },
+    catch: failed
+  }).pipe(Effect.flatMap((results) => results === null ? Effect.succeed(null) : replies(results)))
+}
