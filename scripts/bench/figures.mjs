@@ -109,7 +109,8 @@ export const figures = [
     unit: "ms",
     digits: 0,
     better: "lower",
-    target: { kind: "ratioAtMost", value: 2, aim: 1.5, text: "ratio ≤ 2 (aim ≤ 1.5)" }
+    // On every Node.js line measured (issue 22): a deploy is a fresh instance taking a reconnect wave.
+    target: { kind: "ratioAtMost", value: 1.5, text: "ratio ≤ 1.5" }
   },
   {
     id: "startup-rss",
@@ -119,7 +120,7 @@ export const figures = [
     unit: "MiB",
     digits: 1,
     better: "lower",
-    target: { kind: "ratioAtMost", value: 1.5, aim: 1.3, text: "ratio ≤ 1.5 (aim ≤ 1.3)" }
+    target: { kind: "ratioAtMost", value: 1.2, text: "ratio ≤ 1.2" }
   },
   {
     id: "wave",

@@ -132,14 +132,12 @@ const describeSettings = (s, scenarios) =>
     `- startup: ${s.startup.starts} start${s.startup.starts === 1 ? "" : "s"} of each server per round, alternating`
   ].filter((line) => scenarios.some((scenario) => line.startsWith(`- ${scenario}:`)))
 
-/** The generated section: machine, command, tables, chart. */
-export const resultsSection = ({ chartLink, results }) => {
+/** One Node.js line's results: machine, command, tables, chart. */
+const resultsBody = ({ chartLink, results }) => {
   const { command, machine, service, settings } = results
   const rows = tabulate(results)
   const roundsRun = results.rounds.length
   return [
-    startMarker,
-    "",
     `Run of ${results.finishedAt.slice(0, 10)}, ${roundsRun} round${roundsRun === 1 ? "" : "s"} (${
       summarize([results.durationMs / 60000]).median.toFixed(1)
     } min), servers alternating within each round.`,
@@ -159,11 +157,59 @@ export const resultsSection = ({ chartLink, results }) => {
     "Correctness over every run (each client checks that every integer is the previous one plus 1):",
     "",
     ...checksTable(results),
-    ...capacityTable(results),
+    ...capacityTable(results)
+  ]
+}
+
+/** The label of a run's Node.js line, as the servers ran it ("Node.js v26.10.0"). */
+export const lineLabel = (results) => `Node.js ${results.node?.version ?? "of the runner"}`
+
+// Each figure's ratio on every line, in one table, for the lines measured in one run.
+const sideBySide = (lines) => {
+  const tables = lines.map((results) => tabulate(results))
+  const ids = [...new Set(tables.flatMap((rows) => rows.map((row) => row.figure.id)))]
+  return [
+    "Ratios (ours ÷ baseline, median over rounds) on each Node.js line of this run, side by side; the",
+    "sections below give each line's figures.",
+    "",
+    `| Figure | ${lines.map(lineLabel).join(" | ")} |`,
+    `| --- |${lines.map(() => " ---: |").join("")}`,
+    ...ids.flatMap((id) => {
+      const rows = tables.map((table) => table.find((row) => row.figure.id === id))
+      const first = rows.find((row) => row !== undefined)
+      if (first.figure.chart === false) return []
+      const cells = rows.map((row) =>
+        row === undefined
+          ? "–"
+          : `${spread(row.ratio, 2, "×")}${row.verdict === undefined ? "" : ` ${row.verdict}`}`
+      )
+      return [`| ${first.figure.label(lines[0].settings)} (${first.figure.unit}) | ${cells.join(" | ")} |`]
+    })
+  ]
+}
+
+/**
+ * The generated section, between its markers: one Node.js line's results, or several lines'
+ * side by side and then each in a section of its own. `chartLinks` has one link per line.
+ */
+export const resultsSection = ({ chartLinks, lines }) =>
+  [
+    startMarker,
+    "",
+    ...(lines.length === 1
+      ? resultsBody({ chartLink: chartLinks[0], results: lines[0] })
+      : [
+        ...sideBySide(lines),
+        ...lines.flatMap((results, i) => [
+          "",
+          `### ${lineLabel(results)}`,
+          "",
+          ...resultsBody({ chartLink: chartLinks[i], results })
+        ])
+      ]),
     "",
     endMarker
   ].join("\n")
-}
 
 const template = (section) =>
   [

@@ -13,11 +13,11 @@ import { freePort, spawnServer } from "./serverProcess.mjs"
 // Handshakes in flight while the clients first connect, as the other scenarios open them.
 const openConcurrency = 200
 
-export const measureReconnectWave = async ({ clients, kind, service }) => {
+export const measureReconnectWave = async ({ clients, kind, node, service }) => {
   const port = await freePort()
   // All closes at once: the wave at its steepest, for both servers.
   const env = { FORGE_INTERVAL_MS: "100", SHUTDOWN_SPREAD_MS: "0", LOG_LEVEL: "warn" }
-  let server = spawnServer({ kind, service, port, env })
+  let server = spawnServer({ kind, service, node, port, env })
   const sockets = new Array(clients)
   const phase = { now: "opening", back: 0, attempts: 0, failures: 0 }
   let allBack
@@ -71,7 +71,7 @@ export const measureReconnectWave = async ({ clients, kind, service }) => {
     phase.attempts = 0
     const waveStart = monotonicMs()
     await server.stop()
-    server = spawnServer({ kind, service, port, env })
+    server = spawnServer({ kind, service, node, port, env })
     const backAt = await Promise.race([everyoneBack, sleep(60_000).then(() => NaN)])
     return {
       opened: clients,

@@ -11,6 +11,11 @@
  *   npm run bench -- --quiet-budget 0      never wait for other work on the machine to calm down
  *   npm run bench -- --from-json /tmp/bench.json   rewrite the document and chart from saved results
  *   npm run bench -- --service ../other-build/dist/main.js   measure another build of the service
+ *   npm run bench -- --node 26             the servers on another Node.js: a path to its binary, a
+ *                                          version that scripts/node-runtime.sh pins (22, 24, 26;
+ *                                          installed on first use) or "machine" (the runner's own)
+ *   npm run bench -- --node machine,26     several Node.js lines, one after the other, reported
+ *                                          side by side (the default, but for --smoke: machine)
  *   npm run bench -- --only fanout --variants once,frame   also the baseline's variants (default: once)
  *   npm run bench -- --only fanout --cpu-prof /tmp/prof       profile the servers (figures not written;
  *                                                            summarise with profileSummary.mjs)
@@ -24,7 +29,7 @@ import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import { tabulate } from "./figures.mjs"
-import { resultsSection, writeResults } from "./markdownReport.mjs"
+import { lineLabel, resultsSection, writeResults } from "./markdownReport.mjs"
 import { openFilesLimit } from "./processStats.mjs"
 import { quietBudget } from "./quietMachine.mjs"
 import { ratioChart } from "./ratioChart.mjs"
@@ -88,6 +93,7 @@ const { values: options } = parseArgs({
     json: { type: "string" },
     "no-write": { type: "boolean", default: false },
     "cpu-prof": { type: "string" },
+    node: { type: "string" },
     "quiet-budget": { type: "string" },
     "from-json": { type: "string" }
   }
@@ -104,6 +110,8 @@ for (const scenario of scenarios) {
 }
 if (!Number.isInteger(rounds) || rounds < 1 || rounds > 50) throw new Error("--rounds must be from 1 to 50")
 const service = Path.resolve(options.service ?? defaultService)
+// The platform's lines: the machine's own Node.js and the Active LTS, unless told otherwise.
+const nodeLines = (options.node ?? (options.smoke ? "machine" : "machine,26")).split(",").map((entry) => entry.trim())
 const profileDir = options["cpu-prof"] === undefined ? undefined : Path.resolve(options["cpu-prof"])
 // Profiled servers run slower: such figures must not replace the committed ones.
 const write = !options["no-write"] && profileDir === undefined && (!options.smoke || options.out !== undefined)
@@ -151,13 +159,33 @@ const kindsOf = (scenario) => scenario === "fanout" ? ["ours", "baseline", ...va
 let profiledRuns = 0
 const profileCommands = []
 
-const measure = async (scenario, kind) => {
+/**
+ * The Node.js binary of an entry of --node, and its version: "machine" is this process's, a
+ * version pinned by scripts/node-runtime.sh is installed by it if need be, anything else is a path.
+ */
+const resolveNode = (entry) => {
+  const bin = entry === "machine"
+    ? process.execPath
+    : /^\d+(\.\d+\.\d+)?$/.test(entry)
+    ? Path.join(
+      execFileSync("bash", [Path.join(repoRoot, "scripts", "node-runtime.sh"), entry], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "inherit"]
+      }).trim(),
+      "node"
+    )
+    : Path.resolve(entry)
+  const version = execFileSync(bin, ["--version"], { encoding: "utf8" }).trim()
+  return { bin, version }
+}
+
+const measure = async (scenario, kind, node) => {
   // One directory per run, so that each profile can be matched with its window.
   const runProfileDir = profileDir === undefined
     ? undefined
     : Path.join(profileDir, scenario, kind, String(++profiledRuns))
   const nodeArgs = runProfileDir === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", runProfileDir]
-  const result = await measureIn(scenario, { kind, service, nodeArgs })
+  const result = await measureIn(scenario, { kind, service, node: node.bin, nodeArgs })
   if (runProfileDir !== undefined && result?.windowFromMs !== undefined) {
     profileCommands.push(
       `node scripts/bench/profileSummary.mjs ${runProfileDir} --from ${result.windowFromMs.toFixed(0)} --to ${
@@ -186,10 +214,10 @@ const measureIn = (scenario, common) => {
 }
 
 /** Start-up is quick and noisy: several starts per round, alternating, and their median. */
-const measureStartups = async (kinds) => {
+const measureStartups = async (kinds, node) => {
   const samples = Object.fromEntries(kinds.map((kind) => [kind, []]))
   for (let i = 0; i < settings.startup.starts; i++) {
-    for (const kind of kinds) samples[kind].push(await measureStartup({ kind, service }))
+    for (const kind of kinds) samples[kind].push(await measureStartup({ kind, node: node.bin, service }))
   }
   return Object.fromEntries(kinds.map((kind) => [kind, {
     startupMs: median(samples[kind].map((s) => s.startupMs)),
@@ -198,11 +226,12 @@ const measureStartups = async (kinds) => {
   }]))
 }
 
-const describeMachine = () => {
+const describeMachine = (node) => {
   const cpus = Os.cpus()
   const gib = (Os.totalmem() / 1024 ** 3).toFixed(1)
+  const runner = node.version === process.version ? "" : ` (load generator on ${process.version})`
   return `${cpus.length} cores (${cpus[0]?.model.trim() ?? "unknown CPU"}), ${gib} GiB RAM, Linux ${Os.release()}, ` +
-    `Node ${process.version}, open-files limit ${openFilesLimit() ?? "unlimited"}; ` +
+    `servers on Node ${node.version}${runner}, open-files limit ${openFilesLimit() ?? "unlimited"}; ` +
     `load generator and servers share the cores, other work ran alongside`
 }
 
@@ -253,7 +282,7 @@ const quiet = quietBudget(
   (options["quiet-budget"] === undefined ? (options.smoke ? 0 : 180) : Number(options["quiet-budget"])) * 1000
 )
 
-const measureAll = async () => {
+const measureAll = async (node) => {
   const startedAt = Date.now()
   // What the report says about the run is fixed now, while it is true.
   const results = {
@@ -262,11 +291,16 @@ const measureAll = async () => {
     scenarios,
     rounds: [],
     errors: [],
-    machine: describeMachine(),
+    node: { version: node.version },
+    machine: describeMachine(node),
     service: describeService(),
     command: describeCommand()
   }
-  log(`bench: ${preset} preset, ${rounds} round(s), scenarios ${scenarios.join(", ")}; service ${results.service}`)
+  log(
+    `bench: ${preset} preset, ${rounds} round(s), scenarios ${
+      scenarios.join(", ")
+    }; servers on Node ${node.version}; service ${results.service}`
+  )
 
   for (let round = 0; round < rounds; round++) {
     const roundResults = {}
@@ -276,7 +310,7 @@ const measureAll = async () => {
       const kinds = round % 2 === 0 ? kindsOf(scenario) : [...kindsOf(scenario)].reverse()
       if (scenario === "startup") {
         await quiet()
-        roundResults.startup = await measureStartups(kinds)
+        roundResults.startup = await measureStartups(kinds, node)
         for (const kind of kinds) log(`round ${round + 1} startup ${kind}: ${summaryLine(roundResults.startup[kind])}`)
         continue
       }
@@ -289,7 +323,7 @@ const measureAll = async () => {
           log(`waited ${(waitedMs / 1000).toFixed(0)} s for a quieter machine (${busyPercent.toFixed(0)} % busy)`)
         }
         try {
-          result = await measure(scenario, kind)
+          result = await measure(scenario, kind, node)
         } catch (error) {
           results.errors.push({ round, scenario, kind, error: String(error?.stack ?? error) })
           result = { error: String(error?.message ?? error) }
@@ -306,57 +340,74 @@ const measureAll = async () => {
   return results
 }
 
-// --from-json renders the Markdown and the chart again from the results of an earlier run
-// (saved with --json), measuring nothing: for changes to the report itself.
-const results = options["from-json"] === undefined
-  ? await measureAll()
-  : JSON.parse(readFileSync(options["from-json"], "utf8"))
-
-const rows = tabulate(results)
-for (const row of rows) {
-  const ratio = Number.isFinite(row.ratio.median) && row.figure.chart !== false
-    ? `${row.ratio.median.toFixed(2)}×`
-    : "–"
-  log(
-    `${row.figure.label(results.settings)}: ours ${
-      row.ours.median.toFixed(row.figure.digits)
-    } ${row.figure.unit}, baseline ${row.theirs.median.toFixed(row.figure.digits)} ${row.figure.unit}, ratio ${ratio}${
-      row.verdict === undefined ? "" : ` — ${row.verdict}`
-    }`
-  )
+// --from-json renders the Markdown and the charts again from the results of an earlier run
+// (saved with --json), measuring nothing: for changes to the report itself. A file holds one
+// result per Node.js line ({ lines }); an older one, a single result.
+const lines = []
+if (options["from-json"] === undefined) {
+  for (const entry of nodeLines) lines.push(await measureAll(resolveNode(entry)))
+} else {
+  const saved = JSON.parse(readFileSync(options["from-json"], "utf8"))
+  lines.push(...(saved.lines ?? [saved]))
 }
+
+for (const results of lines) {
+  for (const row of tabulate(results)) {
+    const ratio = Number.isFinite(row.ratio.median) && row.figure.chart !== false
+      ? `${row.ratio.median.toFixed(2)}×`
+      : "–"
+    log(
+      `${lineLabel(results)}: ${row.figure.label(results.settings)}: ours ${
+        row.ours.median.toFixed(row.figure.digits)
+      } ${row.figure.unit}, baseline ${
+        row.theirs.median.toFixed(row.figure.digits)
+      } ${row.figure.unit}, ratio ${ratio}${row.verdict === undefined ? "" : ` — ${row.verdict}`}`
+    )
+  }
+}
+
+// The first line's chart is chartFile; each further line's goes beside it, named after its major.
+const chartFileOf = (results, i) =>
+  i === 0
+    ? chartFile
+    : chartFile.replace(/(\.svg)?$/, `-node${String(results.node?.version ?? i).replace(/^v(\d+).*$/, "$1")}.svg`)
 
 if (write) {
   mkdirSync(Path.dirname(outFile), { recursive: true })
   mkdirSync(Path.dirname(chartFile), { recursive: true })
-  const roundCount = results.rounds.length
-  const subtitle = `${results.machine.split(";")[0]}; ${roundCount} round${roundCount === 1 ? "" : "s"}, ${
-    results.finishedAt.slice(0, 10)
-  }`
-  writeFileSync(chartFile, ratioChart(rows, results.settings, subtitle))
-  const chartLink = Path.relative(Path.dirname(outFile), chartFile).split(Path.sep).join("/")
-  writeResults(outFile, resultsSection({ chartLink, results }))
-  log(`bench: wrote ${Path.relative(process.cwd(), outFile)} and ${Path.relative(process.cwd(), chartFile)}`)
+  const chartLinks = lines.map((results, i) => {
+    const file = chartFileOf(results, i)
+    const roundCount = results.rounds.length
+    const subtitle = `${results.machine.split(";")[0]}; ${roundCount} round${roundCount === 1 ? "" : "s"}, ${
+      results.finishedAt.slice(0, 10)
+    }`
+    writeFileSync(file, ratioChart(tabulate(results), results.settings, subtitle))
+    return Path.relative(Path.dirname(outFile), file).split(Path.sep).join("/")
+  })
+  writeResults(outFile, resultsSection({ chartLinks, lines }))
+  log(`bench: wrote ${Path.relative(process.cwd(), outFile)} and ${chartLinks.join(", ")}`)
 }
 if (options.json !== undefined && options["from-json"] === undefined) {
-  writeFileSync(options.json, JSON.stringify(results, null, 2))
+  writeFileSync(options.json, JSON.stringify(lines.length === 1 ? lines[0] : { lines }, null, 2))
 }
 if (profileDir !== undefined) {
   log(`bench: CPU profiles under ${profileDir}/<scenario>/<server kind>/<run>/; their measurement windows:`)
   for (const command of profileCommands) log(`  ${command}`)
 }
-for (const { error, kind, round, scenario } of results.errors) {
-  log(`error in round ${round + 1} ${scenario} ${kind}: ${error}`)
+const errors = lines.flatMap((results) => results.errors.map((error) => ({ ...error, line: lineLabel(results) })))
+for (const { error, kind, line, round, scenario } of errors) {
+  log(`error on ${line} in round ${round + 1} ${scenario} ${kind}: ${error}`)
 }
 // One line on stdout for scripts (the smoke test reads it): where results went, and errors.
 process.stdout.write(
   `${
     JSON.stringify({
-      preset: results.preset,
-      rounds: results.rounds.length,
-      errors: results.errors.length,
-      durationMs: results.durationMs
+      preset: lines[0].preset,
+      lines: lines.map((results) => results.node?.version),
+      rounds: lines[0].rounds.length,
+      errors: errors.length,
+      durationMs: lines.reduce((total, results) => total + results.durationMs, 0)
     })
   }\n`
 )
-process.exitCode = results.errors.length === 0 ? 0 : 1
+process.exitCode = errors.length === 0 ? 0 : 1

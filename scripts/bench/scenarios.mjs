@@ -18,8 +18,14 @@ const fanOutSettleMs = 1000
 const roomyMaxConnections = "19500"
 
 /** Runs `body` with a started server and load generator, and stops both afterwards. */
-const withServerAndLoad = async ({ clients, env, kind, nodeArgs, service }, body) => {
-  const server = await startServer({ kind, service, nodeArgs, env: { MAX_CONNECTIONS: roomyMaxConnections, ...env } })
+const withServerAndLoad = async ({ clients, env, kind, node, nodeArgs, service }, body) => {
+  const server = await startServer({
+    kind,
+    service,
+    node,
+    nodeArgs,
+    env: { MAX_CONNECTIONS: roomyMaxConnections, ...env }
+  })
   let load
   try {
     load = await startLoad({ clients, port: server.port })
@@ -97,10 +103,10 @@ const connectionsOf = (opened) => ({
  * sequence checks.
  */
 export const measureStream = (
-  { clients, intervalMs, kind, nodeArgs, service, settleMs = fanOutSettleMs, warmupMs, windowMs }
+  { clients, intervalMs, kind, node, nodeArgs, service, settleMs = fanOutSettleMs, warmupMs, windowMs }
 ) =>
   withServerAndLoad(
-    { clients, kind, nodeArgs, service, env: { FORGE_INTERVAL_MS: String(intervalMs) } },
+    { clients, kind, node, nodeArgs, service, env: { FORGE_INTERVAL_MS: String(intervalMs) } },
     async (server, load) => {
       const opened = await load.open(clients)
       await sleep(warmupMs)
@@ -142,9 +148,9 @@ export const measureStream = (
  * that code paths and buffers of the first connections are not counted), then with `clients`
  * more. The forge interval is an hour, so nothing is sent.
  */
-export const measureMemory = ({ clients, kind, nodeArgs, service, settleMs }) =>
+export const measureMemory = ({ clients, kind, node, nodeArgs, service, settleMs }) =>
   withServerAndLoad(
-    { clients: clients + 20, kind, nodeArgs, service, env: { FORGE_INTERVAL_MS: "3600000" } },
+    { clients: clients + 20, kind, node, nodeArgs, service, env: { FORGE_INTERVAL_MS: "3600000" } },
     async (server, load) => {
       const sampleRss = async () => {
         const samples = []
@@ -180,10 +186,11 @@ export const measureMemory = ({ clients, kind, nodeArgs, service, settleMs }) =>
  * clients, then `extra` attempts beyond, which must be refused with 503 while the others keep
  * receiving every integer.
  */
-export const measureCapacity = ({ clients, extra, intervalMs, kind, nodeArgs, service, windowMs }) =>
+export const measureCapacity = ({ clients, extra, intervalMs, kind, node, nodeArgs, service, windowMs }) =>
   withServerAndLoad({
     clients: clients + extra,
     kind,
+    node,
     nodeArgs,
     service,
     env: { FORGE_INTERVAL_MS: String(intervalMs), MAX_CONNECTIONS: String(clients) }
@@ -232,10 +239,10 @@ const connectOnce = (port) =>
   })
 
 /** Start-up: from spawning the process to the 101 of its first WebSocket, retried every 2 ms. */
-export const measureStartup = async ({ kind, service }) => {
+export const measureStartup = async ({ kind, node, service }) => {
   const port = await freePort()
   const spawnedAt = monotonicMs()
-  const server = spawnServer({ kind, service, port, env: { FORGE_INTERVAL_MS: "1000" } })
+  const server = spawnServer({ kind, service, node, port, env: { FORGE_INTERVAL_MS: "1000" } })
   try {
     const deadline = spawnedAt + 30_000
     while (monotonicMs() < deadline && server.isRunning()) {

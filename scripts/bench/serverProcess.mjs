@@ -63,12 +63,15 @@ const accepts = (port) =>
 /**
  * Spawns a server on `port` and returns as soon as it is spawned. `listening` resolves once its
  * start log says it listens or, should the log level hide that line, once it accepts a TCP
- * connection. `nodeArgs` go to node itself (e.g. --cpu-prof).
+ * connection. `node` is the Node.js binary to run it with (this process's by default); `nodeArgs`
+ * go to it (e.g. --cpu-prof).
  */
-export const spawnServer = ({ env = {}, kind, nodeArgs = [], port, service = defaultService }) => {
+export const spawnServer = (
+  { env = {}, kind, node = process.execPath, nodeArgs = [], port, service = defaultService }
+) => {
   const spec = serverKinds[kind]
   if (spec === undefined) throw new Error(`unknown server kind ${kind}`)
-  const child = spawn(process.execPath, [...nodeArgs, spec.script(service)], {
+  const child = spawn(node, [...nodeArgs, spec.script(service)], {
     env: { ...process.env, NODE_ENV: "production", HOST: "127.0.0.1", PORT: String(port), ...spec.env, ...env },
     stdio: ["ignore", "pipe", "pipe"]
   })

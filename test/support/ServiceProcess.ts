@@ -20,6 +20,8 @@ export interface ServiceProcess extends SpawnedProcess {
 export interface ServiceOptions {
   /** `node dist/main.js` with this process's PID, instead of `npm start`: for signalling it. */
   readonly direct?: boolean
+  /** Another copy of dist/main.js to run directly (`direct` implied). */
+  readonly main?: string
 }
 
 // What `npm run` prints before the script's own output: "> name@version start", "> command".
@@ -35,8 +37,8 @@ export const spawnService = (
   options: ServiceOptions = {}
 ) =>
   Effect.gen(function*() {
-    const viaNpm = wrapper.length === 0 && options.direct !== true
-    const [command, ...args] = viaNpm ? ["npm", "start"] : [...wrapper, process.execPath, mainScript]
+    const viaNpm = wrapper.length === 0 && options.direct !== true && options.main === undefined
+    const [command, ...args] = viaNpm ? ["npm", "start"] : [...wrapper, process.execPath, options.main ?? mainScript]
     const service = yield* spawnProcess(command!, args, {
       env: { NODE_ENV: "test", ...env },
       cwd: repoPath("."),
