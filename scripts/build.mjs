@@ -91,7 +91,8 @@ await esbuild.build({
 copyFileSync(new URL("./serviceEntry.mjs", import.meta.url), new URL("../dist/main.js", import.meta.url))
 rmSync(new URL("../dist/main.js.map", import.meta.url), { force: true })
 rmSync(new URL("../dist/main.d.ts", import.meta.url), { force: true })
-if (Module.enableCompileCache !== undefined) await fillCompileCache()
+// @types/node follows Node.js 20, which has no compile cache.
+if (/** @type {{ enableCompileCache?: unknown }} */ (Module).enableCompileCache !== undefined) await fillCompileCache()
 
 /**
  * Starts dist/main.js on a free port of 127.0.0.1, in an environment of its own (no Redis, no

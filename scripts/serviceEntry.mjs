@@ -13,10 +13,15 @@
  * This file cannot be part of the bundle: V8 compiles a module whole before running any of it,
  * and the cache must be on before the bundle is compiled.
  */
-import * as Module from "node:module"
+import * as NodeModule from "node:module"
 import { fileURLToPath } from "node:url"
 
+// @types/node follows Node.js 20, which has neither function.
+const Module = /** @type {{ enableCompileCache?: (dir: string) => unknown, flushCompileCache?: () => void }} */ (
+  /** @type {unknown} */ (NodeModule)
+)
 Module.enableCompileCache?.(fileURLToPath(new URL("./.compile-cache", import.meta.url)))
+// @ts-expect-error dist/service.js, the bundle, is beside this file once it is copied to dist/.
 await import("./service.js")
 // The cache is written when the process exits; written now too, once the start-up code has run,
 // so that a process stopped by SIGKILL (an orchestrator's last resort) leaves it behind as well.

@@ -50,7 +50,7 @@ const tick = () => {
     const frame = wholeFrame(Buffer.from(String(last)))
     for (const client of wss.clients) {
       // ws writes its frames synchronously (no compression), so a raw write cannot split one.
-      if (client.readyState === WebSocket.OPEN) client._socket.write(frame)
+      if (client.readyState === WebSocket.OPEN) /** @type {any} */ (client)._socket.write(frame)
     }
   } else {
     const data = String(last)
@@ -84,7 +84,7 @@ server.on("upgrade", (request, socket, head) => {
 })
 
 server.listen({ port, host }, () => {
-  const address = server.address()
+  const address = /** @type {import("node:net").AddressInfo} */ (server.address())
   console.log(`Baseline listening on ${address.address} port ${address.port}`)
 })
 

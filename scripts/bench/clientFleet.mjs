@@ -102,10 +102,8 @@ export class ClientFleet {
           : this.sourceAddresses[this.started % this.sourceAddresses.length]
         this.started++
         const client = new MinimalWebSocket({ ...this.target, localAddress, events })
-        client.first = 0
-        client.last = 0
-        client.missing = 0
-        client.repeats = 0
+        // The sequence checks' state, kept on the client itself.
+        Object.assign(client, { first: 0, last: 0, missing: 0, repeats: 0 })
       }
       if (count === 0) return resolve(outcome)
       for (let i = 0; i < Math.min(count, concurrency); i++) launch()

@@ -19,7 +19,7 @@ const spawnWorker = () => {
   const child = fork(workerScript, [], { stdio: ["ignore", "inherit", "inherit", "ipc"] })
   let nextId = 0
   const waiting = new Map()
-  child.on("message", ({ error, id, result }) => {
+  child.on("message", (/** @type {any} */ { error, id, result }) => {
     const request = waiting.get(id)
     if (request === undefined) return
     waiting.delete(id)
@@ -44,16 +44,15 @@ const spawnWorker = () => {
       waiting.set(id, { resolve, reject, timer })
       child.send({ command, id, ...options })
     })
-  const stop = () =>
-    new Promise((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve()
-      const killer = setTimeout(() => child.kill("SIGKILL"), 5000)
-      child.once("exit", () => {
-        clearTimeout(killer)
-        resolve()
-      })
-      child.kill("SIGTERM")
+  const stop = () => /** @type {Promise<void>} */ (new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve()
+    const killer = setTimeout(() => child.kill("SIGKILL"), 5000)
+    child.once("exit", () => {
+      clearTimeout(killer)
+      resolve()
     })
+    child.kill("SIGTERM")
+  }))
   return { pid: child.pid, request, stop }
 }
 

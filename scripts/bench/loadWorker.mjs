@@ -19,15 +19,15 @@ const driven = async () => {
     try {
       let result
       if (command === "start") {
-        fleet = new ClientFleet(options)
+        fleet = new ClientFleet(/** @type {any} */ (options))
         result = { pid: process.pid }
       } else if (command === "open") result = await fleet.open(options.count, options.concurrency)
       else if (command === "report") result = fleet.report()
       else if (command === "close") result = fleet.destroy()
       else throw new Error(`unknown command ${command}`)
-      process.send({ id, result })
+      process.send?.({ id, result })
     } catch (error) {
-      process.send({ id, error: String(error?.stack ?? error) })
+      process.send?.({ id, error: String(error instanceof Error ? error.stack : error) })
     }
   })
   // The runner is gone (finished or crashed): so is the point of these sockets.

@@ -39,6 +39,10 @@ const parseDecimal = (data, start, end) => {
  * `failed(reason)` (before the handshake completes; called at most once, instead of `open`).
  */
 export class MinimalWebSocket {
+  /**
+   * @param {{ events: any, handshakeTimeoutMs?: number, host: string, localAddress?: string, path: string,
+   *   port: number }} options
+   */
   constructor({ events, handshakeTimeoutMs = 10_000, host, localAddress, path, port }) {
     this.events = events
     this.state = "connecting"
@@ -60,7 +64,7 @@ export class MinimalWebSocket {
           `Sec-WebSocket-Key: ${handshakeKey}\r\nSec-WebSocket-Version: 13\r\n\r\n`
       )
     })
-    this.socket.on("error", (error) => this.fail(error.code ?? error.message))
+    this.socket.on("error", (error) => this.fail(/** @type {NodeJS.ErrnoException} */ (error).code ?? error.message))
     this.socket.on("close", () => {
       if (this.state === "connecting") this.fail("closed before the handshake")
       else if (this.state === "open") {

@@ -289,8 +289,8 @@ const measureAll = async (node) => {
     preset,
     settings,
     scenarios,
-    rounds: [],
-    errors: [],
+    rounds: /** @type {any[]} */ ([]),
+    errors: /** @type {any[]} */ ([]),
     node: { version: node.version },
     machine: describeMachine(node),
     service: describeService(),
@@ -315,7 +315,7 @@ const measureAll = async (node) => {
         continue
       }
       const sequence = settings[scenario].repeats === 2 ? [...kinds, ...[...kinds].reverse()] : kinds
-      const runs = Object.fromEntries(kinds.map((kind) => [kind, []]))
+      const runs = Object.fromEntries(kinds.map((kind) => [kind, /** @type {any[]} */ ([])]))
       for (const kind of sequence) {
         let result
         const { busyPercent, waitedMs } = await quiet()
@@ -325,8 +325,8 @@ const measureAll = async (node) => {
         try {
           result = await measure(scenario, kind, node)
         } catch (error) {
-          results.errors.push({ round, scenario, kind, error: String(error?.stack ?? error) })
-          result = { error: String(error?.message ?? error) }
+          results.errors.push({ round, scenario, kind, error: String(error instanceof Error ? error.stack : error) })
+          result = { error: String(error instanceof Error ? error.message : error) }
         }
         runs[kind].push(result)
         log(`round ${round + 1} ${scenario} ${kind}: ${summaryLine(result)}`)

@@ -47,7 +47,7 @@ export const freePort = () =>
     const probe = Net.createServer()
     probe.once("error", reject)
     probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address()
+      const { port } = /** @type {Net.AddressInfo} */ (probe.address())
       probe.close(() => resolve(port))
     })
   })
