@@ -50,7 +50,8 @@ export class ForgeConfig extends Context.Tag("IntegerForge/ForgeConfig")<ForgeCo
 
   static readonly layer = Layer.effect(ForgeConfig, ForgeConfig.fromEnv)
 
-  static readonly make = (intervalMs: number, bufferCapacity = 1024, replayCapacity = 1000) =>
+  /** Fixed settings, for tests: the interval, and the defaults for the rest unless given. */
+  static readonly layerTest = (intervalMs: number, bufferCapacity = 1024, replayCapacity = 1000) =>
     Layer.succeed(ForgeConfig, { intervalMs, bufferCapacity, replayCapacity })
 }
 
@@ -127,7 +128,8 @@ export class ServerConfig extends Context.Tag("IntegerForge/ServerConfig")<Serve
 
   static readonly layer = Layer.effect(ServerConfig, ServerConfig.fromEnv)
 
-  static readonly make = (overrides: Partial<Context.Tag.Service<ServerConfig>> = {}) =>
+  /** Test settings (port 0 on 127.0.0.1, no notice, no spread), with `overrides`. */
+  static readonly layerTest = (overrides: Partial<Context.Tag.Service<ServerConfig>> = {}) =>
     Layer.succeed(ServerConfig, {
       port: 0,
       host: "127.0.0.1",

@@ -2,7 +2,6 @@ import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect } from "effect"
 import * as Net from "node:net"
 import { WebSocket } from "ws"
-import { serverCloseReason } from "../../src/ops/ServerCloses.js"
 import { ensure, eventually } from "../support/Eventually.js"
 import { clientFrame, closeCodeOf, opcodes, serverFrames } from "../support/Frames.js"
 import { rawWebSocket, silentWebSocket } from "../support/RawSocket.js"
@@ -144,12 +143,12 @@ describe("Hardening", () => {
         const server = yield* startServer()
         const raw = yield* rawWebSocket(server.port)
         yield* eventually(ensure(() => server.openSockets.size === 1, "accepted"))
-        const serverSide = [...server.openSockets][0]!
+        const serverSide = [...server.connections.open][0]!
         raw.socket.write(frame)
         yield* eventually(ensure(() => closeCodeOf(serverFrames(raw.received())) !== undefined, "a close frame"))
         assert.strictEqual(closeCodeOf(serverFrames(raw.received())), code)
         yield* eventually(ensure(() => server.registry.size() === 0, "released"))
-        assert.strictEqual(serverCloseReason(serverSide), "protocol-error", "logged as closed by the server")
+        assert.strictEqual(serverSide.closeReason, "protocol-error", "logged as closed by the server")
       }))
   }
 })

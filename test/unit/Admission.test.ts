@@ -14,7 +14,7 @@ const target = fc.oneof(
 )
 const state = fc.record({
   draining: fc.boolean(),
-  openSockets: fc.nat(20),
+  open: fc.nat(20),
   maxConnections: fc.integer({ min: 1, max: 20 })
 })
 
@@ -24,19 +24,19 @@ describe("Admission", () => {
   })
 
   it.prop("a full server refuses only what it would otherwise accept", [target, state], ([t, s]) => {
-    const open = admit(request(t), {}, { ...s, draining: false, openSockets: 0 })
-    const full = admit(request(t), {}, { ...s, draining: false, openSockets: s.maxConnections })
+    const open = admit(request(t), {}, { ...s, draining: false, open: 0 })
+    const full = admit(request(t), {}, { ...s, draining: false, open: s.maxConnections })
     if (open._tag === "Accept") assert.deepStrictEqual(full, atCapacity)
     else assert.deepStrictEqual(full, open)
   })
 
   it.prop("an accepted request carries the since it asked for", [fc.nat(), state], ([n, s]) => {
-    const admission = admit(request(`/_ws/?since=${n}`), {}, { ...s, draining: false, openSockets: 0 })
+    const admission = admit(request(`/_ws/?since=${n}`), {}, { ...s, draining: false, open: 0 })
     assert.deepStrictEqual(admission, { _tag: "Accept", dialect: { _tag: "Plain" }, since: n })
   })
 
   it("refuses a since that is not one whole number, and a Socket.IO request that would poll", () => {
-    const roomy = { draining: false, openSockets: 0, maxConnections: 10 }
+    const roomy = { draining: false, open: 0, maxConnections: 10 }
     assert.deepStrictEqual(admit(request("/_ws/?since=-1"), {}, roomy), invalidSince)
     assert.deepStrictEqual(admit(request("/_ws/?since=1&since=2"), {}, roomy), invalidSince)
     const polling = admit(request("/socket.io/?EIO=4&transport=polling"), {}, roomy)
