@@ -184,18 +184,15 @@ const redisEndpoint = Config.all({
 /**
  * The forge shared by every instance through Redis (docs/scaling.md), found through `REDIS_URL`
  * or, when that is unset or empty, WordPress VIP's `VIP_REDIS_PRIMARY` and `VIP_REDIS_PASSWORD`.
- * Neither: the in-process forge, the default.
+ * Neither: the in-process forge, the default. Not a service: `forge/ForgeChoice.ts` reads it once,
+ * to choose the forge and give it its settings.
  */
-export class RedisConfig extends Context.Tag("IntegerForge/RedisConfig")<RedisConfig, {
-  readonly endpoint: RedisEndpoint | undefined
-  /** How long a leader's lease lasts without renewal: the longest pause a leader's crash causes. */
-  readonly leaseMs: number
-  /** Prefix of every key and channel, so that several deployments can share one Redis. */
-  readonly prefix: string
-}>() {
-  static readonly fromEnv = Config.all({
+export const RedisConfig = {
+  fromEnv: Config.all({
     endpoint: redisEndpoint,
+    /** How long a leader's lease lasts without renewal: the longest pause a leader's crash causes. */
     leaseMs: decimal("FORGE_LEASE_MS", { min: 100, max: 600_000 }, 3000),
+    /** Prefix of every key and channel, so that several deployments can share one Redis. */
     prefix: Config.nested(
       Config.string().pipe(
         Config.validate({ message: "Expected letters, digits, - _ : .", validation: (s) => /^[\w:.-]{1,64}$/.test(s) })

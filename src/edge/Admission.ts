@@ -8,9 +8,9 @@ import { type Since, sinceOf } from "../connection/Resume.js"
 import { type Dialect, dialectOf } from "../socketio/SocketIoProtocol.js"
 import { lastEventIdOf } from "../wire/EventStream.js"
 import {
-  isSameOrigin,
+  judgeOrigin,
   judgeUpgrade,
-  originAllowed,
+  originRefused,
   type UpgradePolicy,
   type UpgradeRequest,
   type UpgradeVerdict
@@ -93,19 +93,15 @@ export type StreamAdmission =
     readonly corsOrigin: string | undefined
   }
 
-const originNotAllowed: Refusal = { _tag: "Refuse", key: "origin", status: 403, reason: "Origin not allowed" }
-
 /**
- * The decision on an event stream, in the order of `admit`: draining, origin, the resume point
- * (`Last-Event-ID`, else `?since=`), capacity. Streams count toward the same connection limit as
- * WebSockets.
+ * The decision on an event stream, in the order of `admit`: draining, origin (`judgeOrigin`, the
+ * rule upgrades follow too), the resume point (`Last-Event-ID`, else `?since=`), capacity. Streams
+ * count toward the same connection limit as WebSockets.
  */
 export const admitStream = (request: StreamRequest, policy: UpgradePolicy, state: EdgeState): StreamAdmission => {
   if (state.draining) return draining
-  const origin = typeof request.headers["origin"] === "string" ? request.headers["origin"].trim() : undefined
-  const host = typeof request.headers["host"] === "string" ? request.headers["host"] : undefined
-  const sameOrigin = origin !== undefined && isSameOrigin(origin.toLowerCase(), host)
-  if (origin !== undefined && !sameOrigin && !originAllowed(origin, policy)) return originNotAllowed
+  const origin = judgeOrigin(request.headers, policy)
+  if (origin._tag === "Refused") return originRefused
   const fromHeader = lastEventIdOf(request.headers["last-event-id"])
   const resume = fromHeader._tag === "Absent" ? sinceOf(request.target) : fromHeader
   if (resume._tag === "Invalid") return invalidSince
@@ -113,6 +109,6 @@ export const admitStream = (request: StreamRequest, policy: UpgradePolicy, state
   return {
     _tag: "Accept",
     since: resume._tag === "Since" ? resume.after : undefined,
-    corsOrigin: origin !== undefined && !sameOrigin ? origin : undefined
+    corsOrigin: origin._tag === "Allowed" ? origin.origin : undefined
   }
 }

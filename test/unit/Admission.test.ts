@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
-import { admit, atCapacity, draining, invalidSince } from "../../src/edge/Admission.js"
+import { admit, admitStream, atCapacity, draining, invalidSince } from "../../src/edge/Admission.js"
 import { upgradeRequestTo } from "../support/UpgradeRequests.js"
 
 const request = upgradeRequestTo
@@ -42,4 +42,25 @@ describe("Admission", () => {
     const polling = admit(request("/socket.io/?EIO=4&transport=polling"), {}, roomy)
     assert.isTrue(polling._tag === "Refuse" && polling.key === "engine.io" && polling.status === 400)
   })
+
+  it.prop(
+    "upgrades and streams follow one origin rule: refused by both or by neither",
+    [
+      fc.option(fc.constantFrom("https://good.example", "https://GOOD.example ", "http://127.0.0.1:3000", "null", "x")),
+      fc.constantFrom("127.0.0.1:3000", "good.example", "GOOD.example:443"),
+      fc.option(fc.constant(["https://good.example"]), { nil: undefined })
+    ],
+    ([origin, host, allowedOrigins]) => {
+      const headers = origin === null ? { host } : { host, origin }
+      const roomy = { draining: false, open: 0, maxConnections: 10 }
+      const upgrade = admit(request("/_ws/", headers), { allowedOrigins }, roomy)
+      const stream = admitStream({ target: "/_ws/", headers }, { allowedOrigins }, roomy)
+      assert.strictEqual(upgrade._tag, stream._tag, JSON.stringify(headers))
+      // A CORS header names the page as it sent its origin, and only a page from elsewhere.
+      if (stream._tag === "Accept" && stream.corsOrigin !== undefined) {
+        assert.strictEqual(stream.corsOrigin, origin?.trim())
+        assert.notStrictEqual(origin?.trim().toLowerCase().replace(/^https?:\/\//, ""), host.toLowerCase())
+      }
+    }
+  )
 })
