@@ -121,9 +121,10 @@ export const makeFanOut = (run: Run, runSync: <A>(effect: Effect.Effect<A>) => A
     const deliver = (n: number) => {
       for (const slot of slots.values()) slot.bytes = slot.audience.encode(n)
       let sent = 0
+      const someAhead = anyAhead()
       for (const connection of members) {
         if (!connection.isOpen) continue
-        if (anyAhead() && isAhead(connection, n)) continue
+        if (someAhead && isAhead(connection, n)) continue
         if (connection.bufferedAmount > maxBufferedBytes) connection.shed()
         else {
           connection.write(connection.slot!.bytes)
