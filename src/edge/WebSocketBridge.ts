@@ -11,11 +11,14 @@
  * every write is a whole frame and, without compression, ws queues nothing of its own.
  */
 import type { Context } from "effect"
+import type { IncomingMessage } from "node:http"
+import type { Duplex } from "node:stream"
 import { WebSocket, WebSocketServer } from "ws"
 import { Connection, type Transport } from "../connection/Connection.js"
 import type { Connections } from "../connection/Connections.js"
 import { SocketIoSession } from "../socketio/SocketIoSession.js"
 import type { SocketIoSessions } from "../socketio/SocketIoSessions.js"
+import { plainAudience } from "../wire/Frames.js"
 import { originHeaders, sequenceHeader } from "../wire/HttpResponse.js"
 
 /** ws's private field: the TCP socket of an accepted `WebSocket`. */
@@ -40,7 +43,7 @@ interface Adopted {
 const connectionOf = (ws: WebSocket): Connection<WebSocket> => (ws as unknown as Adopted)[connectionKey]
 
 /** ws's server, for handshakes only: the edge decides on each request before it gets one. */
-export const makeWebSocketServer = (maxPayload: number, sequence: string | undefined) => {
+const makeWebSocketServer = (maxPayload: number, sequence: string | undefined) => {
   const wss = new WebSocketServer({
     noServer: true,
     clientTracking: false,
@@ -59,16 +62,32 @@ export const makeWebSocketServer = (maxPayload: number, sequence: string | undef
   return wss
 }
 
+/** What the edge decided about an upgrade it accepts: who the client is and what it speaks. */
+export interface Accepted {
+  readonly path: string
+  readonly remote: string
+  readonly socketIo: boolean
+  /** The last integer the client has, when it resumes. */
+  readonly since: number | undefined
+}
+
 /**
- * Turns accepted sockets into connections and hands them to `Connections`. The listeners are
- * shared by every socket (ws calls them with the socket as `this`), so that a connection costs
- * no closure of its own.
+ * Completes accepted handshakes, turns the sockets into connections and hands them to
+ * `Connections`. The listeners are shared by every socket (ws calls them with the socket as
+ * `this`), so that a connection costs no closure of its own.
  */
 export const makeBridge = (
   connections: Context.Tag.Service<Connections>,
   sessions: Context.Tag.Service<SocketIoSessions>,
-  maxBufferedBytes: number
+  settings: {
+    readonly maxPayloadBytes: number
+    readonly maxBufferedBytes: number
+    /** The forge's sequence, said in every 101 response. */
+    readonly sequence: string | undefined
+  }
 ) => {
+  const { maxBufferedBytes } = settings
+  const wss = makeWebSocketServer(settings.maxPayloadBytes, settings.sequence)
   // Errors from the peer (bad frames, resets) end in a close event; without a listener the
   // process would crash on them. ws reports the frames it refused (and closes the socket for
   // them) with WS_ERR_ codes.
@@ -102,18 +121,23 @@ export const makeBridge = (
     ws.on("ping", onPing)
   }
 
-  /** A plain WebSocket client, in the fan-out at once. */
-  const acceptPlain = (ws: WebSocket, path: string, remote: string) => {
-    const connection = new Connection("plain", path, remote, ws, webSocketTransport)
-    adopt(ws, connection)
-    return connection
-  }
-  /** A Socket.IO client, which joins the fan-out when it joins "/". */
-  const acceptSocketIo = (ws: WebSocket, path: string, remote: string, since: number | undefined) => {
+  // A plain client is in the fan-out at once; a Socket.IO client once it joins "/".
+  const accept = (ws: WebSocket, accepted: Accepted) => {
+    const { path, remote, since } = accepted
+    if (!accepted.socketIo) {
+      const connection = new Connection("plain", path, remote, ws, webSocketTransport)
+      adopt(ws, connection)
+      return connections.join(connection, plainAudience, since)
+    }
     const session = new SocketIoSession(path, remote, ws, webSocketTransport, since)
     adopt(ws, session)
     ws.on("message", onMessage)
     sessions.start(session)
   }
-  return { acceptPlain, acceptSocketIo }
+
+  /** The WebSocket handshake of an upgrade the edge accepted, and the connection it becomes. */
+  const upgrade = (request: IncomingMessage, socket: Duplex, head: Buffer, accepted: Accepted) =>
+    wss.handleUpgrade(request, socket, head, (ws) => accept(ws, accepted))
+
+  return { upgrade }
 }

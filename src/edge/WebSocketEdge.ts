@@ -1,24 +1,21 @@
 /**
  * Where HTTP becomes WebSocket. The edge owns the Node server's `upgrade` event: it decides on
- * each request with `admit`, answers refusals with a real HTTP response, and hands each accepted
- * socket, made a connection by the bridge, to `Connections`, which owns it from then on (and lets
- * it go at shutdown).
+ * each request with `admit`, answers refusals with a real HTTP response, and has the bridge
+ * complete the others, as connections handed to `Connections`, which owns them from then on.
  */
 import { Cause, Effect, Layer } from "effect"
 import type { IncomingMessage } from "node:http"
 import type { Duplex } from "node:stream"
-import type { WebSocket } from "ws"
 import { ServerConfig } from "../Config.js"
 import { Connections } from "../connection/Connections.js"
 import { IntegerForge } from "../forge/IntegerForge.js"
 import { answerAndClose, NodeServer } from "../http/NodeServer.js"
 import { SocketIoSessions } from "../socketio/SocketIoSessions.js"
-import { plainAudience } from "../wire/Frames.js"
 import { refusal } from "../wire/Handshake.js"
 import { requestPath } from "../wire/RequestTarget.js"
-import { type Admission, admit } from "./Admission.js"
+import { admit } from "./Admission.js"
 import { clientAddress } from "./ClientAddress.js"
-import { makeBridge, makeWebSocketServer } from "./WebSocketBridge.js"
+import { makeBridge } from "./WebSocketBridge.js"
 
 const ignore = () => {}
 
@@ -26,20 +23,16 @@ const ignore = () => {}
 export const make = Effect.gen(function*() {
   const config = yield* ServerConfig
   const connections = yield* Connections
-  const bridge = makeBridge(connections, yield* SocketIoSessions, config.maxBufferedBytes)
-  const wss = makeWebSocketServer(config.maxPayloadBytes, (yield* IntegerForge).sequence)
+  const bridge = makeBridge(connections, yield* SocketIoSessions, {
+    maxPayloadBytes: config.maxPayloadBytes,
+    maxBufferedBytes: config.maxBufferedBytes,
+    sequence: (yield* IntegerForge).sequence
+  })
   const policy = { allowedOrigins: config.allowedOrigins }
 
   const remoteOf = (request: IncomingMessage) =>
     clientAddress(request.socket.remoteAddress, request.headers["x-forwarded-for"], config.trustProxyHops)
   const pathOf = (request: IncomingMessage) => requestPath(request.url ?? "") ?? ""
-
-  const accept = (ws: WebSocket, admission: Extract<Admission, { _tag: "Accept" }>, request: IncomingMessage) => {
-    if (admission.dialect._tag === "SocketIo") {
-      return bridge.acceptSocketIo(ws, pathOf(request), remoteOf(request), admission.since)
-    }
-    connections.join(bridge.acceptPlain(ws, pathOf(request), remoteOf(request)), plainAudience, admission.since)
-  }
 
   const admissionOf = (request: IncomingMessage) =>
     admit(
@@ -62,7 +55,12 @@ export const make = Effect.gen(function*() {
         connections.refused(admission, pathOf(request), remoteOf(request))
         return answerAndClose(socket, refusal(admission))
       }
-      wss.handleUpgrade(request, socket, head, (ws) => accept(ws, admission, request))
+      bridge.upgrade(request, socket, head, {
+        path: pathOf(request),
+        remote: remoteOf(request),
+        socketIo: admission.dialect._tag === "SocketIo",
+        since: admission.since
+      })
     } catch (error) {
       // A bug here must cost one connection, never the process and its other clients.
       socket.destroy()
