@@ -50,7 +50,8 @@ export class ForgeConfig extends Context.Tag("IntegerForge/ForgeConfig")<ForgeCo
 
   static readonly layer = Layer.effect(ForgeConfig, ForgeConfig.fromEnv)
 
-  static readonly make = (intervalMs: number, bufferCapacity = 1024, replayCapacity = 1000) =>
+  /** Fixed settings, for tests: the interval, and the defaults for the rest unless given. */
+  static readonly layerTest = (intervalMs: number, bufferCapacity = 1024, replayCapacity = 1000) =>
     Layer.succeed(ForgeConfig, { intervalMs, bufferCapacity, replayCapacity })
 }
 
@@ -127,7 +128,8 @@ export class ServerConfig extends Context.Tag("IntegerForge/ServerConfig")<Serve
 
   static readonly layer = Layer.effect(ServerConfig, ServerConfig.fromEnv)
 
-  static readonly make = (overrides: Partial<Context.Tag.Service<ServerConfig>> = {}) =>
+  /** Test settings (port 0 on 127.0.0.1, no notice, no spread), with `overrides`. */
+  static readonly layerTest = (overrides: Partial<Context.Tag.Service<ServerConfig>> = {}) =>
     Layer.succeed(ServerConfig, {
       port: 0,
       host: "127.0.0.1",
@@ -182,18 +184,15 @@ const redisEndpoint = Config.all({
 /**
  * The forge shared by every instance through Redis (docs/scaling.md), found through `REDIS_URL`
  * or, when that is unset or empty, WordPress VIP's `VIP_REDIS_PRIMARY` and `VIP_REDIS_PASSWORD`.
- * Neither: the in-process forge, the default.
+ * Neither: the in-process forge, the default. Not a service: `forge/ForgeChoice.ts` reads it once,
+ * to choose the forge and give it its settings.
  */
-export class RedisConfig extends Context.Tag("IntegerForge/RedisConfig")<RedisConfig, {
-  readonly endpoint: RedisEndpoint | undefined
-  /** How long a leader's lease lasts without renewal: the longest pause a leader's crash causes. */
-  readonly leaseMs: number
-  /** Prefix of every key and channel, so that several deployments can share one Redis. */
-  readonly prefix: string
-}>() {
-  static readonly fromEnv = Config.all({
+export const RedisConfig = {
+  fromEnv: Config.all({
     endpoint: redisEndpoint,
+    /** How long a leader's lease lasts without renewal: the longest pause a leader's crash causes. */
     leaseMs: decimal("FORGE_LEASE_MS", { min: 100, max: 600_000 }, 3000),
+    /** Prefix of every key and channel, so that several deployments can share one Redis. */
     prefix: Config.nested(
       Config.string().pipe(
         Config.validate({ message: "Expected letters, digits, - _ : .", validation: (s) => /^[\w:.-]{1,64}$/.test(s) })

@@ -3,13 +3,14 @@
  * rules of `Handshake.ts`, then whether the server is draining, which dialect the request speaks,
  * its `since`, and whether there is room for one more socket.
  */
-import { type Since, sinceOf } from "../fanout/Resume.js"
+import type { Room } from "../connection/Connections.js"
+import { type Since, sinceOf } from "../connection/Resume.js"
 import { type Dialect, dialectOf } from "../socketio/SocketIoProtocol.js"
 import { lastEventIdOf } from "../wire/EventStream.js"
 import {
-  isSameOrigin,
+  judgeOrigin,
   judgeUpgrade,
-  originAllowed,
+  originRefused,
   type UpgradePolicy,
   type UpgradeRequest,
   type UpgradeVerdict
@@ -26,12 +27,8 @@ export type Admission =
     readonly since: number | undefined
   }
 
-/** What the edge knows of itself when a request arrives. */
-export interface EdgeState {
-  readonly draining: boolean
-  readonly openSockets: number
-  readonly maxConnections: number
-}
+/** What the edge knows of itself when a request arrives: `Connections`' room, for every kind. */
+export type EdgeState = Room
 
 /**
  * The answer to an upgrade while the server drains. `Retry-After: 0` (RFC 9110): come back at
@@ -77,7 +74,7 @@ export const admit = (request: UpgradeRequest, policy: UpgradePolicy, state: Edg
   }
   const since = sinceOf(request.target)
   if (since._tag === "Invalid") return invalidSince
-  if (state.openSockets >= state.maxConnections) return atCapacity
+  if (state.open >= state.maxConnections) return atCapacity
   return { _tag: "Accept", dialect, since: sinceValue(since) }
 }
 
@@ -96,26 +93,22 @@ export type StreamAdmission =
     readonly corsOrigin: string | undefined
   }
 
-const originNotAllowed: Refusal = { _tag: "Refuse", key: "origin", status: 403, reason: "Origin not allowed" }
-
 /**
- * The decision on an event stream, in the order of `admit`: draining, origin, the resume point
- * (`Last-Event-ID`, else `?since=`), capacity. Streams count toward the same connection limit as
- * WebSockets.
+ * The decision on an event stream, in the order of `admit`: draining, origin (`judgeOrigin`, the
+ * rule upgrades follow too), the resume point (`Last-Event-ID`, else `?since=`), capacity. Streams
+ * count toward the same connection limit as WebSockets.
  */
 export const admitStream = (request: StreamRequest, policy: UpgradePolicy, state: EdgeState): StreamAdmission => {
   if (state.draining) return draining
-  const origin = typeof request.headers["origin"] === "string" ? request.headers["origin"].trim() : undefined
-  const host = typeof request.headers["host"] === "string" ? request.headers["host"] : undefined
-  const sameOrigin = origin !== undefined && isSameOrigin(origin.toLowerCase(), host)
-  if (origin !== undefined && !sameOrigin && !originAllowed(origin, policy)) return originNotAllowed
+  const origin = judgeOrigin(request.headers, policy)
+  if (origin._tag === "Refused") return originRefused
   const fromHeader = lastEventIdOf(request.headers["last-event-id"])
   const resume = fromHeader._tag === "Absent" ? sinceOf(request.target) : fromHeader
   if (resume._tag === "Invalid") return invalidSince
-  if (state.openSockets >= state.maxConnections) return atCapacity
+  if (state.open >= state.maxConnections) return atCapacity
   return {
     _tag: "Accept",
     since: resume._tag === "Since" ? resume.after : undefined,
-    corsOrigin: origin !== undefined && !sameOrigin ? origin : undefined
+    corsOrigin: origin._tag === "Allowed" ? origin.origin : undefined
   }
 }

@@ -3,7 +3,7 @@
  * to it; `Listener` makes it listen once they have. Its own release is the last step of shutdown:
  * by then the sockets are gone; it stops listening and lets the remaining HTTP connections end.
  */
-import { Cause, Context, Effect, Layer, Runtime } from "effect"
+import { Cause, Context, Effect, FiberSet, Layer } from "effect"
 import * as Http from "node:http"
 import * as Net from "node:net"
 import type { Duplex } from "node:stream"
@@ -61,7 +61,8 @@ export class NodeServer extends Context.Tag("IntegerForge/NodeServer")<NodeServe
   static readonly layer = Layer.scoped(
     NodeServer,
     Effect.gen(function*() {
-      const runtime = yield* Effect.runtime<never>()
+      // Node's callbacks enter Effect through a runtime this layer's scope owns.
+      const run = yield* FiberSet.makeRuntime<never>()
       const { handshakeTimeoutMs } = yield* ServerConfig
       // Accept failures (EMFILE when descriptors run out) come as a storm.
       const gate = makeLogGate()
@@ -69,7 +70,7 @@ export class NodeServer extends Context.Tag("IntegerForge/NodeServer")<NodeServe
         const heldBack = gate("server-error")
         if (heldBack === undefined) return
         const note = heldBack > 0 ? ` (${heldBack} more suppressed)` : ""
-        Runtime.runFork(runtime)(Effect.logError(`HTTP server error${note}; still serving`, Cause.fail(error)))
+        run(Effect.logError(`HTTP server error${note}; still serving`, Cause.fail(error)))
       }
       return yield* Effect.acquireRelease(
         Effect.sync(() => {

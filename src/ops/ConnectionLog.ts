@@ -9,25 +9,25 @@
 import { Context, Effect, FiberRef, Layer, LogLevel, Runtime } from "effect"
 import { Metrics, type Protocol } from "./Metrics.js"
 import { makeLogGate } from "./RateLimitedLog.js"
-import { serverCloseReason } from "./ServerCloses.js"
+import type { ServerCloseReason } from "./ServerCloses.js"
 
-/** A connection the log follows: a WebSocket, or an event stream that behaves like one. */
+/** What the log says of a connection: the connection itself carries all of it. */
 export interface LoggedConnection {
-  on(event: "close", listener: (this: LoggedConnection, code: number) => void): unknown
-  close(code: number, reason: string): void
-  terminate(): void
-}
-
-export interface ConnectionInfo {
   /** The request path, without its query (which may carry tokens). */
   readonly path: string
   readonly remote: string
-  readonly protocol: Protocol
+  readonly kind: Protocol
+  /** When it was accepted (`Date.now()`). */
+  readonly openedAt: number
+  /** Why the server ended it; undefined when its client did. */
+  readonly closeReason: ServerCloseReason | undefined
 }
 
 export class ConnectionLog extends Context.Tag("IntegerForge/ConnectionLog")<ConnectionLog, {
-  /** Records an accepted socket, and its close when it comes. */
-  readonly opened: (socket: LoggedConnection, info: ConnectionInfo) => void
+  /** Counts an accepted connection (and logs it, at debug level). */
+  readonly opened: (connection: LoggedConnection) => void
+  /** Counts and logs a connection's close, with the code it closed with; once per connection. */
+  readonly closed: (connection: LoggedConnection, code: number) => void
   readonly refused: (refusal: { readonly key: string; readonly status: number }, path: string, remote: string) => void
 }>() {
   static readonly layer = Layer.effect(
@@ -42,29 +42,26 @@ export class ConnectionLog extends Context.Tag("IntegerForge/ConnectionLog")<Con
       // single cost of a reconnect wave. Decided once, so that nothing at all runs per
       // handshake when it is not wanted.
       const logOpenings = LogLevel.lessThanEqual(yield* FiberRef.get(FiberRef.currentMinimumLogLevel), LogLevel.Debug)
+      const infoOf = (connection: LoggedConnection) => ({
+        path: connection.path,
+        remote: connection.remote,
+        protocol: connection.kind
+      })
 
-      // One shared close listener, and the connection's details beside the socket rather than in
-      // a closure per connection.
-      const details = new WeakMap<LoggedConnection, { readonly info: ConnectionInfo; readonly openedAt: number }>()
-      function onClose(this: LoggedConnection, code: number) {
-        const entry = details.get(this)
-        if (entry === undefined) return
-        details.delete(this)
-        const reason = serverCloseReason(this)
-        metrics.connectionClosed(entry.info.protocol, code, reason)
+      const closed = (connection: LoggedConnection, code: number) => {
+        const reason = connection.closeReason
+        metrics.connectionClosed(connection.kind, code, reason)
         log("connection closed", {
-          ...entry.info,
-          durationMs: Date.now() - entry.openedAt,
+          ...infoOf(connection),
+          durationMs: Date.now() - connection.openedAt,
           code,
           closedBy: reason === undefined ? "client" : "server",
           ...(reason === undefined ? {} : { reason })
         })
       }
-      const opened = (socket: LoggedConnection, info: ConnectionInfo) => {
-        details.set(socket, { info, openedAt: Date.now() })
-        metrics.connectionOpened(info.protocol)
-        if (logOpenings) runSync(Effect.logDebug("connection opened").pipe(Effect.annotateLogs({ ...info })))
-        socket.on("close", onClose)
+      const opened = (connection: LoggedConnection) => {
+        metrics.connectionOpened(connection.kind)
+        if (logOpenings) runSync(Effect.logDebug("connection opened").pipe(Effect.annotateLogs(infoOf(connection))))
       }
 
       const gate = makeLogGate()
@@ -81,7 +78,7 @@ export class ConnectionLog extends Context.Tag("IntegerForge/ConnectionLog")<Con
         })
       }
 
-      return { opened, refused }
+      return { opened, closed, refused }
     })
   )
 }

@@ -4,7 +4,7 @@
  * process). Values that already exist elsewhere (the forge's state) are read at scrape time, so
  * keeping them costs nothing in between; the fan-out adds one count per tick, never per socket.
  */
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Runtime } from "effect"
 import * as Prometheus from "prom-client"
 import { type ForgeStatus, IntegerForge } from "../forge/IntegerForge.js"
 import { closeCodes } from "../wire/CloseCodes.js"
@@ -94,19 +94,19 @@ const registerForgeMetrics = (registers: Array<Prometheus.Registry>, forgeStatus
 const eventMetrics = (registers: Array<Prometheus.Registry>) => ({
   open: new Prometheus.Gauge({
     name: "forge_connections_open",
-    help: "WebSocket connections open now, by protocol",
+    help: "Connections open now (WebSocket, Socket.IO and event streams), by protocol",
     labelNames: ["protocol"] as const,
     registers
   }),
   opened: new Prometheus.Counter({
     name: "forge_connections_opened_total",
-    help: "WebSocket connections accepted, by protocol",
+    help: "Connections accepted (WebSocket, Socket.IO and event streams), by protocol",
     labelNames: ["protocol"] as const,
     registers
   }),
   closed: new Prometheus.Counter({
     name: "forge_connections_closed_total",
-    help: `WebSocket connections closed, by close code (${closeCodes.abnormal}: no close frame)`,
+    help: `Connections closed (event streams included), by close code (${closeCodes.abnormal}: no close frame)`,
     labelNames: ["code"] as const,
     registers
   }),
@@ -135,7 +135,8 @@ const make = Effect.gen(function*() {
   const registers = [register]
   Prometheus.collectDefaultMetrics({ register })
   const { closed, open, opened, refused, sent, slow } = eventMetrics(registers)
-  registerForgeMetrics(registers, () => Effect.runSync(forge.status))
+  const runSync = Runtime.runSync(yield* Effect.runtime<never>())
+  registerForgeMetrics(registers, () => runSync(forge.status))
   for (const protocol of ["plain", "socket.io", "sse"] as const) open.set({ protocol }, 0)
 
   return {

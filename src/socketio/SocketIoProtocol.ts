@@ -9,7 +9,9 @@
  */
 import { decodePacket, encodePacket, type Packet as EnginePacket } from "engine.io-parser"
 import { Decoder, Encoder, type Packet as SocketIoPacket, PacketType } from "socket.io-parser"
+import type { Audience } from "../wire/Audience.js"
 import { binaryUnsupported, clientClosed, clientLeft, type Close, malformedPacket } from "../wire/CloseCodes.js"
+import { wholeTextFrame } from "../wire/Frames.js"
 import { queryOf, requestPath } from "../wire/RequestTarget.js"
 
 /** The Engine.IO revision spoken here, as clients put it in the `EIO` query parameter. */
@@ -135,6 +137,9 @@ export const integerEvent = (n: number): string =>
     type: "message",
     data: encodeSocketIo({ type: PacketType.EVENT, nsp: "/", data: ["integer", n, String(n)] })
   })
+
+/** Socket.IO clients that joined "/": each integer as an `integer` event, in a text frame. */
+export const socketIoAudience: Audience = { encode: (n) => wholeTextFrame(Buffer.from(integerEvent(n))) }
 
 /**
  * The answer to a client that joins "/": its Socket.IO session id, and the `pid` by which it

@@ -10,125 +10,104 @@
  */
 import { Context, Duration, Effect, Layer } from "effect"
 import { randomBytes } from "node:crypto"
-import { WebSocket } from "ws"
 import { ServerConfig } from "../Config.js"
+import { Connections } from "../connection/Connections.js"
 import { IntegerForge, sequenceNameOf } from "../forge/IntegerForge.js"
-import { closeBy, terminateBy } from "../ops/ServerCloses.js"
 import { closeCodes, noNamespaceJoined } from "../wire/CloseCodes.js"
+import { wholeTextFrame } from "../wire/Frames.js"
 import { answerPid, claimOf, resumeAfter } from "./Recovery.js"
-import {
-  connectAnswer,
-  initialSession,
-  openPacket,
-  pingPacket,
-  receive,
-  type SessionState
-} from "./SocketIoProtocol.js"
-
-interface Session {
-  state: SessionState
-  awaitingPong: boolean
-  /** The URL's `?since=`, for a client's first connection. */
-  readonly since: number | undefined
-}
-
-/**
- * Joins the fan-out, after the integers since `since`; `opening` is told where the socket starts
- * before any of them is written (the registry's `join`, for this socket).
- */
-export type Join = (since: number | undefined, opening: (startsAfter: number) => void) => void
+import { connectAnswer, openPacket, pingPacket, receive, socketIoAudience } from "./SocketIoProtocol.js"
+import { SocketIoSession } from "./SocketIoSession.js"
 
 // 15 random bytes: a 20-character id, as unguessable as Engine.IO's own.
 const newSid = () => randomBytes(15).toString("base64url")
 
-export class SocketIoSessions extends Context.Tag("IntegerForge/SocketIoSessions")<SocketIoSessions, {
-  /**
-   * Speaks Socket.IO on an accepted socket, asked for with `?since=` (or not); `join` runs once,
-   * when the client joins "/".
-   */
-  readonly start: (socket: WebSocket, since: number | undefined, join: Join) => void
-}>() {
-  static readonly layer = Layer.scoped(
-    SocketIoSessions,
-    Effect.gen(function*() {
-      const config = yield* ServerConfig
-      const sequence = sequenceNameOf(yield* IntegerForge)
-      const settings = {
-        pingIntervalMs: config.socketIoPingIntervalMs,
-        // The sweep below checks pongs within one interval, so the timeout cannot be longer.
-        pingTimeoutMs: Math.min(config.socketIoPingTimeoutMs, config.socketIoPingIntervalMs),
-        maxPayloadBytes: config.maxPayloadBytes
-      }
-      const sessions = new Map<WebSocket, Session>()
-
-      const pingAll = Effect.sync(() => {
-        for (const [socket, session] of sessions) {
-          if (socket.readyState !== WebSocket.OPEN) continue
-          session.awaitingPong = true
-          socket.send(pingPacket)
-        }
-      })
-      // No close frame: a client that stopped answering pings would not answer it either.
-      const dropSilent = Effect.sync(() => {
-        for (const [socket, session] of sessions) {
-          if (session.awaitingPong) terminateBy(socket, "socket.io-ping-timeout")
-        }
-      })
-      yield* Effect.forkScoped(Effect.forever(Effect.gen(function*() {
-        yield* pingAll
-        yield* Effect.sleep(Duration.millis(settings.pingTimeoutMs))
-        yield* dropSilent
-        yield* Effect.sleep(Duration.millis(settings.pingIntervalMs - settings.pingTimeoutMs))
-      })))
-
-      // The CONNECT answer goes out first, with the pid that says whether the client recovered,
-      // once the registry has said where the socket starts; the replay and live integers follow.
-      const joinNamespace = (socket: WebSocket, session: Session, payload: unknown, join: Join) => {
-        const claim = claimOf(payload, sequence)
-        join(resumeAfter(claim, session.since), (startsAfter) => {
-          if (socket.readyState !== WebSocket.OPEN) return
-          socket.send(connectAnswer(newSid(), answerPid(claim, sequence, startsAfter)))
-        })
-      }
-
-      const start = (socket: WebSocket, since: number | undefined, join: Join) => {
-        const session: Session = { state: initialSession, awaitingPong: false, since }
-        sessions.set(socket, session)
-        // A client that never joins "/" would hold a connection (and a place under
-        // MAX_CONNECTIONS) without receiving anything; socket.io-client joins at once.
-        const joinDeadline = setTimeout(() => {
-          if (!session.state.joined) closeBy(socket, "socket.io-protocol", noNamespaceJoined)
-        }, settings.pingTimeoutMs)
-        joinDeadline.unref()
-        socket.once("close", () => {
-          clearTimeout(joinDeadline)
-          sessions.delete(socket)
-        })
-        socket.send(openPacket(newSid(), settings))
-        socket.on("message", (data, isBinary) => {
-          const { reactions, state } = receive(session.state, isBinary ? undefined : String(data))
-          session.state = state
-          for (const reaction of reactions) {
-            switch (reaction._tag) {
-              case "Send":
-                if (socket.readyState === WebSocket.OPEN) socket.send(reaction.packet)
-                break
-              case "Join":
-                joinNamespace(socket, session, reaction.payload, join)
-                break
-              case "Pong":
-                session.awaitingPong = false
-                break
-              case "Close":
-                // A client that sends close or leaves "/" ends its own session.
-                if (reaction.code === closeCodes.normal) socket.close(reaction.code, reaction.reason)
-                else closeBy(socket, "socket.io-protocol", reaction)
-                break
-            }
-          }
-        })
-      }
-      return { start }
-    })
-  )
+// Every Engine.IO packet goes out as one text frame, written like the fan-out's.
+const send = (session: SocketIoSession, packet: string) => {
+  if (session.isOpen) session.write(wholeTextFrame(Buffer.from(packet)))
 }
+
+// A client that never joins "/" would hold a connection (and a place under MAX_CONNECTIONS)
+// without receiving anything; socket.io-client joins at once.
+const unlessJoined = (session: SocketIoSession) => {
+  if (!session.state.joined) session.closeBy("socket.io-protocol", noNamespaceJoined)
+}
+
+export class SocketIoSessions extends Context.Tag("IntegerForge/SocketIoSessions")<SocketIoSessions, {
+  /** Speaks Socket.IO on an accepted session: its open packet, and its deadline to join "/". */
+  readonly start: (session: SocketIoSession) => void
+  /** A message from the client (text, or not); it may join "/" and so the fan-out. */
+  readonly receive: (session: SocketIoSession, data: Buffer, isBinary: boolean) => void
+}>() {
+  static readonly layer = Layer.scoped(SocketIoSessions, Effect.suspend(() => make))
+}
+
+const make = Effect.gen(function*() {
+  const config = yield* ServerConfig
+  const connections = yield* Connections
+  const sequence = sequenceNameOf(yield* IntegerForge)
+  const settings = {
+    pingIntervalMs: config.socketIoPingIntervalMs,
+    // The sweep below checks pongs within one interval, so the timeout cannot be longer.
+    pingTimeoutMs: Math.min(config.socketIoPingTimeoutMs, config.socketIoPingIntervalMs),
+    maxPayloadBytes: config.maxPayloadBytes
+  }
+
+  const pingAll = Effect.sync(() => {
+    for (const session of connections.open) {
+      if (!(session instanceof SocketIoSession) || !session.isOpen) continue
+      session.awaitingPong = true
+      send(session, pingPacket)
+    }
+  })
+  // No close frame: a client that stopped answering pings would not answer it either.
+  const dropSilent = Effect.sync(() => {
+    for (const session of connections.open) {
+      if (session instanceof SocketIoSession && session.awaitingPong) session.terminateBy("socket.io-ping-timeout")
+    }
+  })
+  yield* Effect.forkScoped(Effect.forever(Effect.gen(function*() {
+    yield* pingAll
+    yield* Effect.sleep(Duration.millis(settings.pingTimeoutMs))
+    yield* dropSilent
+    yield* Effect.sleep(Duration.millis(settings.pingIntervalMs - settings.pingTimeoutMs))
+  })))
+
+  // The CONNECT answer goes out first, with the pid that says whether the client recovered,
+  // once the fan-out has said where the session starts; the replay and live integers follow.
+  const joinNamespace = (session: SocketIoSession, payload: unknown) => {
+    const claim = claimOf(payload, sequence)
+    connections.join(session, socketIoAudience, resumeAfter(claim, session.since), (startsAfter) => {
+      send(session, connectAnswer(newSid(), answerPid(claim, sequence, startsAfter)))
+    })
+  }
+
+  const start = (session: SocketIoSession) => {
+    session.after(settings.pingTimeoutMs, unlessJoined)
+    send(session, openPacket(newSid(), settings))
+  }
+
+  const receiveMessage = (session: SocketIoSession, data: Buffer, isBinary: boolean) => {
+    const { reactions, state } = receive(session.state, isBinary ? undefined : String(data))
+    session.state = state
+    for (const reaction of reactions) {
+      switch (reaction._tag) {
+        case "Send":
+          send(session, reaction.packet)
+          break
+        case "Join":
+          joinNamespace(session, reaction.payload)
+          break
+        case "Pong":
+          session.awaitingPong = false
+          break
+        case "Close":
+          // A client that sends close or leaves "/" ends its own session.
+          if (reaction.code === closeCodes.normal) session.close(reaction)
+          else session.closeBy("socket.io-protocol", reaction)
+          break
+      }
+    }
+  }
+  return { start, receive: receiveMessage }
+})

@@ -7,6 +7,7 @@
  * it back as `Last-Event-ID` when it reconnects by itself; the stream starts with a `retry`
  * hint, and a comment line now and then keeps proxies from closing a quiet stream.
  */
+import type { Audience } from "./Audience.js"
 import { parseWholeNumber } from "./WholeNumber.js"
 
 /** Whether an `Accept` header asks for an event stream (what `EventSource` sends). */
@@ -16,11 +17,20 @@ export const wantsEventStream = (accept: string | undefined): boolean =>
 /** One integer, as one event. */
 export const integerEvent = (n: number): Buffer => Buffer.from(`id: ${n}\ndata: ${n}\n\n`)
 
+/** Event-stream clients: each integer as one event. */
+export const eventStreamAudience: Audience = { encode: integerEvent }
+
 /** The first bytes of every stream: how long `EventSource` waits before it reconnects. */
 export const streamPreamble = (retryMs: number): string => `retry: ${retryMs}\n\n`
 
 /** A comment, which clients ignore, for idle proxies to see bytes go by. */
 export const keepAliveComment = ": keep-alive\n\n"
+
+/** How long `EventSource` waits before it reconnects, as the stream's first line tells it. */
+export const retryMs = 1000
+
+/** How often a quiet stream gets a comment, so that idle proxies (often 30–60 s) keep it open. */
+export const keepAliveMs = 15_000
 
 /** What a resuming stream asked for: `Last-Event-ID` (what `EventSource` sends), else `?since=`. */
 export type StreamResume =

@@ -4,6 +4,8 @@
  * same bytes go to every socket of that audience, with nothing left to do per socket but the
  * write itself.
  */
+import type { Audience } from "./Audience.js"
+import { plainIntegerFrame } from "./WholeNumber.js"
 
 export const wholeTextFrame = (payload: Buffer): Buffer => {
   const length = payload.length
@@ -21,3 +23,6 @@ export const wholeTextFrame = (payload: Buffer): Buffer => {
   payload.copy(frame, headerLength)
   return frame
 }
+
+/** Plain WebSocket clients: each integer as its digits, in a text frame of its own. */
+export const plainAudience: Audience = { encode: (n) => wholeTextFrame(plainIntegerFrame(n)) }

@@ -91,6 +91,36 @@ export const originAllowed = (origin: string, policy: UpgradePolicy): boolean =>
   policy.allowedOrigins === undefined ||
   policy.allowedOrigins.some((allowed) => allowed.toLowerCase() === origin.toLowerCase())
 
+/** Where a request comes from, as far as the origin rule cares. */
+export type OriginVerdict =
+  | { readonly _tag: "NoOrigin" }
+  | { readonly _tag: "SameOrigin" }
+  /** A cross-origin page the policy lets in, its `Origin` as sent (for CORS headers). */
+  | { readonly _tag: "Allowed"; readonly origin: string }
+  | { readonly _tag: "Refused" }
+
+/**
+ * The one origin rule, for upgrades and event streams alike: no `Origin` (not a browser), the
+ * host the request was sent to, or an origin the policy allows passes; anything else is refused.
+ */
+export const judgeOrigin = (
+  headers: UpgradeRequest["headers"],
+  policy: UpgradePolicy
+): OriginVerdict => {
+  const origin = single(headers["origin"])?.trim()
+  if (origin === undefined) return { _tag: "NoOrigin" }
+  if (isSameOrigin(origin.toLowerCase(), single(headers["host"]))) return { _tag: "SameOrigin" }
+  return originAllowed(origin, policy) ? { _tag: "Allowed", origin } : { _tag: "Refused" }
+}
+
+/** The refusal of a page whose origin the rule refuses. */
+export const originRefused: Extract<UpgradeVerdict, { _tag: "Refuse" }> = {
+  _tag: "Refuse",
+  key: "origin",
+  status: 403,
+  reason: "Origin not allowed"
+}
+
 /** What the operator configured about who may connect. */
 export interface UpgradePolicy {
   /**
@@ -128,11 +158,7 @@ export const judgeUpgrade = (request: UpgradeRequest, policy: UpgradePolicy = {}
   if (protocols !== undefined && !subprotocols.test(protocols)) {
     return refuse("subprotocol", 400, "Invalid Sec-WebSocket-Protocol: expected a comma-separated list of tokens")
   }
-  const origin = single(headers["origin"])?.trim().toLowerCase()
-  if (origin !== undefined && !originAllowed(origin, policy) && !isSameOrigin(origin, single(headers["host"]))) {
-    return refuse("origin", 403, "Origin not allowed")
-  }
-  return accept
+  return judgeOrigin(headers, policy)._tag === "Refused" ? originRefused : accept
 }
 
 /** The bytes of the HTTP response that refuses an upgrade; the connection closes after it. */

@@ -1,9 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, FastCheck as fc } from "effect"
-import * as Net from "node:net"
+import { Deferred, Duration, Effect, FastCheck as fc } from "effect"
 import { ensure, eventually } from "../support/Eventually.js"
 import { clientFrame } from "../support/Frames.js"
-import { upgradeRequest } from "../support/RawSocket.js"
+import { rawTcp, upgradeRequest } from "../support/RawSocket.js"
 import { consecutive } from "../support/Sequences.js"
 import { startServer } from "../support/TestServer.js"
 import { connect } from "../support/WebSocketClient.js"
@@ -62,10 +61,12 @@ interface Exchange {
   readonly ending: "reset" | "end" | "wait"
 }
 
+// Half of the exchanges send everything: fast-check's doubles favour the ends of their range, so
+// "cut above 0.7" alone made barely one exchange in fifteen whole.
 const exchange = (bytes: fc.Arbitrary<Buffer>) =>
   fc.tuple(
     bytes,
-    fc.double({ min: 0, max: 1, noNaN: true }),
+    fc.oneof(fc.constant(1), fc.double({ min: 0, max: 1, noNaN: true })),
     fc.constantFrom<Exchange["ending"]>("reset", "end", "wait")
   ).map(
     ([b, cut, ending]): Exchange => ({ bytes: b, cutAt: cut > 0.7 ? b.length : Math.floor(b.length * cut), ending })
@@ -73,28 +74,26 @@ const exchange = (bytes: fc.Arbitrary<Buffer>) =>
 
 /** Plays one exchange on a fresh connection; resolves with what the server sent. */
 const play = (port: number, { bytes, cutAt, ending }: Exchange) =>
-  new Promise<string>((resolve) => {
-    const socket = Net.connect({ port, host: "127.0.0.1" })
-    const chunks: Array<Buffer> = []
-    // Complete requests are answered within milliseconds on loopback; a cut one never is.
-    const timer = setTimeout(() => socket.destroy(), 60)
-    socket.on("data", (chunk) => {
-      chunks.push(chunk)
-      // Waiting for an answer: a complete response head is enough to judge it.
-      if (ending === "wait" && Buffer.concat(chunks).includes("\r\n\r\n")) socket.destroy()
-    })
-    socket.on("error", () => {})
-    socket.on("close", () => {
-      clearTimeout(timer)
-      resolve(Buffer.concat(chunks).toString("latin1"))
-    })
-    socket.on("connect", () => {
-      socket.write(bytes.subarray(0, cutAt), () => {
-        if (ending === "reset") socket.resetAndDestroy()
-        else if (ending === "end") socket.end()
+  Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+    const tcp = yield* rawTcp(port)
+    // Waiting for an answer: a complete response head is enough to judge it.
+    if (ending === "wait") {
+      tcp.socket.on("data", () => {
+        if (tcp.received().includes("\r\n\r\n")) tcp.socket.destroy()
       })
+    }
+    tcp.socket.write(bytes.subarray(0, cutAt), () => {
+      if (ending === "reset") tcp.socket.resetAndDestroy()
+      else if (ending === "end") tcp.socket.end()
     })
-  })
+    // Complete requests are answered within milliseconds on loopback; a cut one never is.
+    yield* Deferred.await(tcp.closed).pipe(Effect.timeout(Duration.millis(60)), Effect.ignore)
+    return tcp.received().toString("latin1")
+  })))
+
+// Of the 300 malformed requests, about a third are whole and not reset (about 100, answered within
+// milliseconds on loopback); fewer judged than this, and the run proved little.
+const minJudged = 50
 
 describe("hostile input (fuzz)", () => {
   it.scopedLive(
@@ -105,6 +104,8 @@ describe("hostile input (fuzz)", () => {
         const witness = yield* connect(server.wsUrl("/_ws/"))
         yield* eventually(ensure(() => witness.received.length > 0, "witness receives"))
 
+        // Exchanges whose whole answer came back in time; too few, and the property proved little.
+        let judged = 0
         const requests = yield* Effect.promise(() =>
           fc.assert(
             fc.asyncProperty(exchange(malformedRequest), async (ex) => {
@@ -112,6 +113,7 @@ describe("hostile input (fuzz)", () => {
               // Whatever the server answers in HTTP is a real response that says it reached the origin.
               // Judged only when a whole response head came back before the client gave up.
               if (answer.includes("\r\n\r\n") && ex.ending !== "reset") {
+                judged++
                 assert.match(answer, /^HTTP\/1\.1 \d{3} /)
                 assert.match(answer, /x-vip-reached-origin: true/i)
               }
@@ -119,6 +121,7 @@ describe("hostile input (fuzz)", () => {
             { numRuns: 300 }
           ).then(() => 300)
         )
+        assert.isAtLeast(judged, minJudged, `only ${judged} of ${requests} answers came back within 60 ms to be judged`)
         const frames = yield* Effect.promise(() =>
           fc.assert(
             fc.asyncProperty(exchange(frameBurst), async (ex) => {
@@ -143,7 +146,9 @@ describe("hostile input (fuzz)", () => {
         )
         const status = yield* server.forge.status
         assert.strictEqual(status.subscribers, 1, "one fan-out subscription, whatever happened")
-        console.log(`fuzz: ${requests} malformed requests and ${frames} frame bursts, server still serving`)
+        console.log(
+          `fuzz: ${requests} malformed requests (${judged} answers judged) and ${frames} frame bursts, server still serving`
+        )
       }),
     120_000
   )

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
-import { admit, atCapacity, draining, invalidSince } from "../../src/edge/Admission.js"
+import { admit, admitStream, atCapacity, draining, invalidSince } from "../../src/edge/Admission.js"
 import { upgradeRequestTo } from "../support/UpgradeRequests.js"
 
 const request = upgradeRequestTo
@@ -14,7 +14,7 @@ const target = fc.oneof(
 )
 const state = fc.record({
   draining: fc.boolean(),
-  openSockets: fc.nat(20),
+  open: fc.nat(20),
   maxConnections: fc.integer({ min: 1, max: 20 })
 })
 
@@ -24,22 +24,43 @@ describe("Admission", () => {
   })
 
   it.prop("a full server refuses only what it would otherwise accept", [target, state], ([t, s]) => {
-    const open = admit(request(t), {}, { ...s, draining: false, openSockets: 0 })
-    const full = admit(request(t), {}, { ...s, draining: false, openSockets: s.maxConnections })
+    const open = admit(request(t), {}, { ...s, draining: false, open: 0 })
+    const full = admit(request(t), {}, { ...s, draining: false, open: s.maxConnections })
     if (open._tag === "Accept") assert.deepStrictEqual(full, atCapacity)
     else assert.deepStrictEqual(full, open)
   })
 
   it.prop("an accepted request carries the since it asked for", [fc.nat(), state], ([n, s]) => {
-    const admission = admit(request(`/_ws/?since=${n}`), {}, { ...s, draining: false, openSockets: 0 })
+    const admission = admit(request(`/_ws/?since=${n}`), {}, { ...s, draining: false, open: 0 })
     assert.deepStrictEqual(admission, { _tag: "Accept", dialect: { _tag: "Plain" }, since: n })
   })
 
   it("refuses a since that is not one whole number, and a Socket.IO request that would poll", () => {
-    const roomy = { draining: false, openSockets: 0, maxConnections: 10 }
+    const roomy = { draining: false, open: 0, maxConnections: 10 }
     assert.deepStrictEqual(admit(request("/_ws/?since=-1"), {}, roomy), invalidSince)
     assert.deepStrictEqual(admit(request("/_ws/?since=1&since=2"), {}, roomy), invalidSince)
     const polling = admit(request("/socket.io/?EIO=4&transport=polling"), {}, roomy)
     assert.isTrue(polling._tag === "Refuse" && polling.key === "engine.io" && polling.status === 400)
   })
+
+  it.prop(
+    "upgrades and streams follow one origin rule: refused by both or by neither",
+    [
+      fc.option(fc.constantFrom("https://good.example", "https://GOOD.example ", "http://127.0.0.1:3000", "null", "x")),
+      fc.constantFrom("127.0.0.1:3000", "good.example", "GOOD.example:443"),
+      fc.option(fc.constant(["https://good.example"]), { nil: undefined })
+    ],
+    ([origin, host, allowedOrigins]) => {
+      const headers = origin === null ? { host } : { host, origin }
+      const roomy = { draining: false, open: 0, maxConnections: 10 }
+      const upgrade = admit(request("/_ws/", headers), { allowedOrigins }, roomy)
+      const stream = admitStream({ target: "/_ws/", headers }, { allowedOrigins }, roomy)
+      assert.strictEqual(upgrade._tag, stream._tag, JSON.stringify(headers))
+      // A CORS header names the page as it sent its origin, and only a page from elsewhere.
+      if (stream._tag === "Accept" && stream.corsOrigin !== undefined) {
+        assert.strictEqual(stream.corsOrigin, origin?.trim())
+        assert.notStrictEqual(origin?.trim().toLowerCase().replace(/^https?:\/\//, ""), host.toLowerCase())
+      }
+    }
+  )
 })

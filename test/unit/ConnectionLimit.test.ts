@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
-import { connectionCeiling, descriptorMargin, parseOpenFilesLimit } from "../../src/edge/ConnectionLimit.js"
+import { connectionCeiling, descriptorMargin, parseOpenFilesLimit } from "../../src/connection/ConnectionLimit.js"
 
 describe("connection limits", () => {
   it.prop(

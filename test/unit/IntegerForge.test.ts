@@ -5,7 +5,7 @@ import * as InProcessForge from "../../src/forge/InProcessForge.js"
 import { IntegerForge } from "../../src/forge/IntegerForge.js"
 
 const forgeLayer = (intervalMs: number, bufferCapacity = 1024) =>
-  InProcessForge.layer.pipe(Layer.provide(ForgeConfig.make(intervalMs, bufferCapacity)))
+  InProcessForge.layer.pipe(Layer.provide(ForgeConfig.layerTest(intervalMs, bufferCapacity)))
 
 type Step =
   | { readonly _tag: "Join" }

@@ -3,29 +3,7 @@
  * each other in both directions, and files that form no import circle.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { readdirSync, readFileSync } from "node:fs"
-import { dirname, join, normalize, relative } from "node:path"
-import { fileURLToPath } from "node:url"
-
-const src = fileURLToPath(new URL("../../src", import.meta.url))
-
-const files = (dir: string): Array<string> =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? files(join(dir, entry.name)) : entry.name.endsWith(".ts") ? [join(dir, entry.name)] : []
-  )
-
-// Every relative import of every file under src/, as paths relative to src/.
-const imports = new Map(
-  files(src).map((file) => {
-    const text = readFileSync(file, "utf8")
-    const targets = [...text.matchAll(/from "(\.{1,2}\/[^"]+)\.js"/g)].map((m) =>
-      relative(src, normalize(join(dirname(file), m[1]! + ".ts")))
-    )
-    return [relative(src, file), targets] as const
-  })
-)
-
-const folderOf = (file: string) => file.includes("/") ? file.split("/")[0]! : "(top)"
+import { folderOf, imports } from "../support/SourceImports.js"
 
 describe("the layout of src/", () => {
   it("has only main, App and Config at the top; everything else lives in a folder", () => {

@@ -2,22 +2,28 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, FastCheck as fc, Layer, Scope, TestClock } from "effect"
 import { ForgeLive } from "../../src/App.js"
 import { ForgeConfig, ServerConfig } from "../../src/Config.js"
-import { plainAudience } from "../../src/edge/WebSocketEdge.js"
-import { replayRange, sinceOf } from "../../src/fanout/Resume.js"
-import { type Recipient, SocketRegistry } from "../../src/fanout/SocketRegistry.js"
+import type { Connection } from "../../src/connection/Connection.js"
+import { Connections } from "../../src/connection/Connections.js"
+import { replayRange, sinceOf } from "../../src/connection/Resume.js"
+import { plainAudience } from "../../src/wire/Frames.js"
+import { recordingConnection } from "../support/RecordingConnection.js"
 
-/** A socket that records what the fan-out writes to it. */
+/** A client that records what the fan-out writes to each of its connections. */
 const recorder = () => {
   const received: Array<number> = []
-  const recipient: Recipient = {
-    readyState: 1,
-    bufferedAmount: 0,
-    send: (data) => void received.push(Number(String(data))),
-    close: () => {},
-    terminate: () => {}
-  }
-  return { recipient, received }
+  return { connection: () => recordingConnection((text) => received.push(Number(text))), received }
 }
+
+/** A connection in the fan-out for the life of the caller's scope, released when it closes. */
+const member = (connection: Connection, since?: number) =>
+  Effect.flatMap(Connections, (connections) =>
+    Effect.acquireRelease(
+      Effect.sync(() => {
+        connections.accept(connection)
+        connections.join(connection, plainAudience, since)
+      }),
+      () => Effect.sync(() => connections.closed(connection, 1000))
+    ))
 
 describe("Resume (?since=N)", () => {
   it.prop("since is one non-negative whole number, or invalid", [fc.string({ maxLength: 12 })], ([raw]) => {
@@ -53,17 +59,16 @@ describe("Resume (?since=N)", () => {
     },
     ({ capacity, visits }) =>
       Effect.gen(function*() {
-        const registry = yield* SocketRegistry
         // A witness stays connected throughout, so the forge keeps forging while the client is away.
         const witness = recorder()
-        yield* registry.register(witness.recipient, plainAudience)
+        yield* member(witness.connection())
         const client = recorder()
         let expectedNext: number | undefined
         for (const [connected, away] of visits) {
           const visit = yield* Scope.make()
           const before = client.received.length
           const since = client.received.at(-1)
-          yield* Scope.extend(registry.register(client.recipient, plainAudience, since), visit)
+          yield* Scope.extend(member(client.connection(), since), visit)
           yield* TestClock.adjust(connected * 10)
           yield* Scope.close(visit, Exit.void)
           const seen = client.received.slice(before)
@@ -81,10 +86,12 @@ describe("Resume (?since=N)", () => {
         const gaps = all.slice(1).filter((n, i) => n !== all[i]! + 1).length
         if (visits.every(([, away]) => away <= capacity)) assert.strictEqual(gaps, 0, all.join(","))
       }).pipe(
+        // The witness leaves before the connections' layer is released: its drain would wait on
+        // the test clock for a client that is still there.
+        Effect.scoped,
         Effect.provide(
-          ForgeLive.pipe(Layer.provide([ForgeConfig.make(10, 1024, capacity), ServerConfig.make()]))
-        ),
-        Effect.scoped
+          ForgeLive.pipe(Layer.provide([ForgeConfig.layerTest(10, 1024, capacity), ServerConfig.layerTest()]))
+        )
       ),
     { fastCheck: { numRuns: 15 } }
   )

@@ -7,11 +7,12 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, FastCheck as fc, Layer, TestClock } from "effect"
 import { ForgeLive } from "../../src/App.js"
 import { ForgeConfig, ServerConfig } from "../../src/Config.js"
-import { socketIoAudience } from "../../src/edge/WebSocketEdge.js"
-import { resumePlan } from "../../src/fanout/Resume.js"
-import { type Recipient, SocketRegistry } from "../../src/fanout/SocketRegistry.js"
+import { Connections } from "../../src/connection/Connections.js"
+import { resumePlan } from "../../src/connection/Resume.js"
 import { IntegerForge, sequenceNameOf } from "../../src/forge/IntegerForge.js"
 import { answerPid, claimOf, pidOf, resumeAfter } from "../../src/socketio/Recovery.js"
+import { socketIoAudience } from "../../src/socketio/SocketIoProtocol.js"
+import { recordingConnection } from "../support/RecordingConnection.js"
 
 const sequence = "Kq3_x-9ZpT0a"
 const otherSequence = fc.stringMatching(/^[A-Za-z0-9_-]{1,16}$/).filter((s) => s !== sequence)
@@ -142,19 +143,13 @@ describe("Socket.IO recovery: where the socket resumes, and the answer's pid", (
 const eventRecorder = () => {
   const received: Array<number> = []
   let offset: string | undefined
-  const recipient: Recipient = {
-    readyState: 1,
-    bufferedAmount: 0,
-    send: (data) => {
-      const [, n, last] = JSON.parse(String(data).slice(2)) as [string, number, unknown]
-      received.push(n)
-      // socket.io-client takes the last argument of an event as its offset when it is a string.
-      if (typeof last === "string") offset = last
-    },
-    close: () => {},
-    terminate: () => {}
+  const record = (text: string) => {
+    const [, n, last] = JSON.parse(text.slice(2)) as [string, number, unknown]
+    received.push(n)
+    // socket.io-client takes the last argument of an event as its offset when it is a string.
+    if (typeof last === "string") offset = last
   }
-  return { recipient, received, offset: () => offset }
+  return { connection: () => recordingConnection(record, "socket.io"), received, offset: () => offset }
 }
 
 describe("Socket.IO recovery through the registry", () => {
@@ -171,11 +166,13 @@ describe("Socket.IO recovery through the registry", () => {
     },
     ({ capacity, visits }) =>
       Effect.gen(function*() {
-        const registry = yield* SocketRegistry
+        const connections = yield* Connections
         const name = sequenceNameOf(yield* IntegerForge)
         // A witness stays connected throughout, so the forge keeps forging while the client is away.
         const witness = eventRecorder()
-        registry.join(witness.recipient, socketIoAudience)
+        const witnessSide = witness.connection()
+        connections.accept(witnessSide)
+        connections.join(witnessSide, socketIoAudience)
         const client = eventRecorder()
         let pid: string | undefined
         // Where the client's chain of connections started, and the last integer it has in it.
@@ -190,7 +187,9 @@ describe("Socket.IO recovery through the registry", () => {
           const forged = witness.received.at(-1) ?? 0
           const before = client.received.length
           let answer = ""
-          registry.join(client.recipient, socketIoAudience, resumeAfter(claim, undefined), (startsAfter) => {
+          const clientSide = client.connection()
+          connections.accept(clientSide)
+          connections.join(clientSide, socketIoAudience, resumeAfter(claim, undefined), (startsAfter) => {
             assert.strictEqual(client.received.length, before, "the answer goes before any integer")
             answer = answerPid(claim, name, startsAfter)
             if (answer !== pid) chainStart = startsAfter
@@ -202,7 +201,7 @@ describe("Socket.IO recovery through the registry", () => {
           if (!recovered) lastInChain = undefined
           pid = answer
           yield* TestClock.adjust(connected * 10)
-          registry.leave(client.recipient)
+          connections.closed(clientSide, 1000)
           const seen = client.received.slice(before)
           if (recovered && seen.length > 0) assert.strictEqual(seen[0], has + 1, "the seam")
           lastInChain = seen.at(-1) ?? lastInChain
@@ -210,8 +209,12 @@ describe("Socket.IO recovery through the registry", () => {
         }
         const all = client.received
         for (let i = 1; i < all.length; i++) assert.isAbove(all[i]!, all[i - 1]!, "no repeat")
+        // Before the connections' layer is released: its drain would wait on the test clock.
+        connections.closed(witnessSide, 1000)
       }).pipe(
-        Effect.provide(ForgeLive.pipe(Layer.provide([ForgeConfig.make(10, 1024, capacity), ServerConfig.make()]))),
+        Effect.provide(
+          ForgeLive.pipe(Layer.provide([ForgeConfig.layerTest(10, 1024, capacity), ServerConfig.layerTest()]))
+        ),
         Effect.scoped
       ),
     { fastCheck: { numRuns: 15 } }

@@ -7,12 +7,12 @@
  * whoever did not answer. Every close goes out within `SHUTDOWN_TIMEOUT_MS` of the notice's end.
  */
 import { Duration, Effect, Schedule } from "effect"
-import type { WebSocket } from "ws"
-import { closeBy, terminateBy } from "../ops/ServerCloses.js"
 import { serviceRestart } from "../wire/CloseCodes.js"
+import type { Connection } from "./Connection.js"
 
 export interface DrainOptions {
-  readonly openSockets: Set<WebSocket>
+  /** Every connection open now, of every kind; each leaves it when it is released. */
+  readonly open: ReadonlySet<Connection>
   readonly deadlineMs: number
   /** Over how long the 1012 closes are spread (capped at half the deadline). */
   readonly spreadMs: number
@@ -20,12 +20,10 @@ export interface DrainOptions {
   readonly shutdown: boolean
   /** How long to keep serving, the health check already answering 503, before letting go. */
   readonly noticeMs: number
-  /** Connections of every kind open now; with none, there is nobody to give notice to. */
-  readonly connections: () => number
   /** From here on, new upgrades and streams are refused. */
   readonly refuseNew: Effect.Effect<void>
-  /** Releases a socket's registrations now, without waiting for its close event. */
-  readonly release: (socket: WebSocket) => Effect.Effect<void>
+  /** Releases a connection now, without waiting for its close event. */
+  readonly release: (connection: Connection) => void
 }
 
 /** How long the server stays listening, answering 503, once its last socket has closed. */
@@ -43,22 +41,22 @@ export const closedAfter = (step: number, total: number, spreadMs: number): numb
   return Math.min(total, Math.ceil((total * (step + 1)) / batches))
 }
 
-const closeAll = (openSockets: Set<WebSocket>, spreadMs: number) =>
+const closeAll = (open: ReadonlySet<Connection>, spreadMs: number) =>
   Effect.gen(function*() {
-    // The sockets open when the drain began: no new one is admitted while draining.
-    const sockets = Array.from(openSockets)
+    // The connections open when the drain began: no new one is admitted while draining.
+    const sockets = Array.from(open)
     let closed = 0
     for (let step = 0; closed < sockets.length; step++) {
       if (step > 0) yield* Effect.sleep(Duration.millis(batchEveryMs))
       const upTo = closedAfter(step, sockets.length, spreadMs)
-      for (; closed < upTo; closed++) closeBy(sockets[closed]!, "shutdown", serviceRestart)
+      for (; closed < upTo; closed++) sockets[closed]!.closeBy("shutdown", serviceRestart)
     }
   }).pipe(Effect.interruptible)
 
 // Finalizers run uninterruptibly; the wait must be interruptible for its deadline to work.
-const untilClosed = (openSockets: Set<WebSocket>, deadlineMs: number) =>
+const untilClosed = (open: ReadonlySet<Connection>, deadlineMs: number) =>
   Effect.void.pipe(
-    Effect.repeat({ schedule: Schedule.spaced(Duration.millis(10)), until: () => openSockets.size === 0 }),
+    Effect.repeat({ schedule: Schedule.spaced(Duration.millis(10)), until: () => open.size === 0 }),
     Effect.interruptible,
     Effect.timeout(Duration.millis(deadlineMs)),
     Effect.ignore
@@ -66,24 +64,24 @@ const untilClosed = (openSockets: Set<WebSocket>, deadlineMs: number) =>
 
 const cutOffTheRest = (options: DrainOptions) =>
   Effect.gen(function*() {
-    const { openSockets } = options
-    if (openSockets.size > 0) {
+    const left = Array.from(options.open)
+    if (left.length > 0) {
       yield* Effect.logWarning("shutdown deadline reached; cutting off sockets that did not close").pipe(
-        Effect.annotateLogs({ sockets: openSockets.size })
+        Effect.annotateLogs({ sockets: left.length })
       )
     }
-    for (const ws of openSockets) terminateBy(ws, "shutdown")
-    // Their close events may not have come yet: release the registrations now.
-    for (const ws of openSockets) yield* options.release(ws)
+    for (const connection of left) connection.terminateBy("shutdown")
+    // Their close events may not have come yet: release them now, once each.
+    for (const connection of left) options.release(connection)
   })
 
 // While the health check answers 503, a proxy that probes it takes this instance out; until then
 // it keeps sending clients here, and they are served as before.
 const giveNotice = (options: DrainOptions) =>
   Effect.gen(function*() {
-    if (!options.shutdown || options.noticeMs <= 0 || options.connections() === 0) return
+    if (!options.shutdown || options.noticeMs <= 0 || options.open.size === 0) return
     yield* Effect.logInfo(`leaving: the health check answers 503; closing sockets in ${options.noticeMs} ms`).pipe(
-      Effect.annotateLogs({ connections: options.connections(), noticeMs: options.noticeMs })
+      Effect.annotateLogs({ connections: options.open.size, noticeMs: options.noticeMs })
     )
     yield* Effect.sleep(Duration.millis(options.noticeMs)).pipe(Effect.interruptible)
   })
@@ -95,7 +93,7 @@ export const drain = (options: DrainOptions): Effect.Effect<void> =>
     if (options.shutdown) {
       yield* Effect.logInfo(`draining: closing every socket with ${serviceRestart.code}`).pipe(
         Effect.annotateLogs({
-          sockets: options.openSockets.size,
+          sockets: options.open.size,
           spreadMs: Math.min(options.spreadMs, Math.floor(options.deadlineMs / 2)),
           deadlineMs: options.deadlineMs
         })
@@ -103,13 +101,13 @@ export const drain = (options: DrainOptions): Effect.Effect<void> =>
     }
     const spreadMs = Math.min(options.spreadMs, Math.floor(options.deadlineMs / 2))
     const started = Date.now()
-    const hadClients = options.openSockets.size > 0
+    const hadClients = options.open.size > 0
     // Finalizers run uninterruptibly; the spread may be cut short by the deadline like the wait.
-    yield* closeAll(options.openSockets, spreadMs).pipe(
+    yield* closeAll(options.open, spreadMs).pipe(
       Effect.timeout(Duration.millis(options.deadlineMs)),
       Effect.ignore
     )
-    yield* untilClosed(options.openSockets, Math.max(0, options.deadlineMs - (Date.now() - started)))
+    yield* untilClosed(options.open, Math.max(0, options.deadlineMs - (Date.now() - started)))
     yield* cutOffTheRest(options)
     // The last clients come straight back as their sockets close: still listening, the server
     // answers them 503 instead of racing them with the listening socket's close (a connection

@@ -1,0 +1,135 @@
+/**
+ * Where a connection's life is decided, for every kind alike. The edge and the event-stream route
+ * only adapt a request into a `Connection` and hand it over with `accept`; from then on this
+ * service owns it: its place under the one `MAX_CONNECTIONS`, its membership in the fan-out, the
+ * heartbeat and the keep-alive, its close log line and metrics, and its end — on its close event,
+ * or at the latest when the service's scope closes, through the one drain of `Drain.ts`.
+ *
+ * A connection is accepted into this service's scope, not a scope of its own: releasing it is
+ * synchronous (it leaves the set and the fan-out, its timer is cleared, its close is logged,
+ * once), and the fibers it needs (the fan-out's, the sweeps) are the service's, started through a
+ * runtime its scope owns. No fiber and no scope per connection: that is what a connection cost
+ * when it had them (docs/architecture.md).
+ */
+import { Context, Duration, Effect, Fiber, FiberSet, Layer, Runtime, Schedule } from "effect"
+import { ServerConfig } from "../Config.js"
+import { Lifecycle } from "../http/Lifecycle.js"
+import { ConnectionLog } from "../ops/ConnectionLog.js"
+import type { Audience } from "../wire/Audience.js"
+import { closeCodes } from "../wire/CloseCodes.js"
+import { keepAliveMs } from "../wire/EventStream.js"
+import type { Connection } from "./Connection.js"
+import { MaxConnections } from "./ConnectionLimit.js"
+import { drain } from "./Drain.js"
+import { makeFanOut, type Opening, type Run } from "./FanOut.js"
+
+/** What admission needs to know of the connections: one count and one limit for every kind. */
+export interface Room {
+  readonly draining: boolean
+  readonly open: number
+  readonly maxConnections: number
+}
+
+export class Connections extends Context.Tag("IntegerForge/Connections")<Connections, {
+  /** Every accepted connection that has not been released, of every kind. */
+  readonly open: ReadonlySet<Connection>
+  /** Whether the server admits, and how full it is, for the admission decisions. */
+  readonly room: () => Room
+  /** Takes over an accepted connection: from now on it counts, is watched, and is logged. */
+  readonly accept: (connection: Connection) => void
+  /**
+   * Makes an accepted connection a member of the fan-out: from now on it receives every integer
+   * forged, in its audience's encoding, after the ones it missed since `since`. `opening`, when
+   * given, is told where it starts before anything of the sequence is written to it, within the
+   * same step (what a protocol says first, such as Socket.IO's CONNECT answer).
+   */
+  readonly join: (connection: Connection, audience: Audience, since?: number, opening?: Opening) => void
+  /** Its close event: releases the connection, once, with the code it closed with. */
+  readonly closed: (connection: Connection, code: number) => void
+  /** Counts and logs a refused upgrade or stream. */
+  readonly refused: (refusal: { readonly key: string; readonly status: number }, path: string, remote: string) => void
+  /** How many connections are members of the fan-out. */
+  readonly members: () => number
+  /** Starts a fiber that the service's scope owns, from a callback (a Node or ws event). */
+  readonly run: Run
+}>() {
+  static readonly layer = Layer.scoped(Connections, Effect.suspend(() => make))
+}
+
+// Pings every WebSocket; one that has not answered the previous ping is cut off. A peer that
+// vanished without a FIN (a phone that lost signal, a container behind NAT) looks open forever.
+const heartbeat = (open: ReadonlySet<Connection>) =>
+  Effect.sync(() => {
+    for (const connection of open) {
+      if (connection.transport.ping === undefined || !connection.isOpen) continue
+      if (connection.unanswered) connection.terminateBy("heartbeat")
+      else {
+        connection.unanswered = true
+        connection.transport.ping(connection.socket)
+      }
+    }
+  })
+
+const keepAlive = (open: ReadonlySet<Connection>) =>
+  Effect.sync(() => {
+    for (const connection of open) connection.transport.keepAlive?.(connection.socket)
+  })
+
+const every = (ms: number, effect: Effect.Effect<void>) =>
+  Effect.forkScoped(Effect.schedule(effect, Schedule.spaced(Duration.millis(ms))))
+
+const make = Effect.gen(function*() {
+  const config = yield* ServerConfig
+  const lifecycle = yield* Lifecycle
+  const log = yield* ConnectionLog
+  const maxConnections = yield* MaxConnections
+  const run: Run = yield* FiberSet.makeRuntime<never>()
+  const runSync = Runtime.runSync(yield* Effect.runtime<never>())
+  const fanOut = yield* makeFanOut(run, runSync)
+  const open = new Set<Connection>()
+
+  const release = (connection: Connection, code: number) => {
+    if (!open.delete(connection)) return
+    fanOut.leave(connection)
+    clearTimeout(connection.timer)
+    connection.timer = undefined
+    log.closed(connection, code)
+  }
+  const accept = (connection: Connection) => {
+    // Kept synchronously at accept and release, so a burst of upgrades cannot overshoot the limit.
+    open.add(connection)
+    log.opened(connection)
+  }
+  const room = (): Room => ({ draining: lifecycle.phase() === "draining", open: open.size, maxConnections })
+
+  yield* every(config.heartbeatIntervalMs, heartbeat(open))
+  yield* every(keepAliveMs, keepAlive(open))
+  // Released before the sweeps and the fan-out: every connection goes the same way, spread and
+  // bounded by the deadline, and what is left then is released here. In a fiber of the service's
+  // own: a child of whoever closes the scope would share its interruption (a test that stops the
+  // server and ends), and only the deadline may cut the drain short.
+  yield* Effect.addFinalizer(() =>
+    Effect.suspend(() =>
+      drain({
+        open,
+        deadlineMs: config.shutdownTimeoutMs,
+        spreadMs: config.shutdownSpreadMs,
+        shutdown: lifecycle.phase() !== "serving",
+        noticeMs: config.shutdownNoticeMs,
+        refuseNew: lifecycle.beginDraining,
+        release: (connection) => release(connection, connection.sentCode ?? closeCodes.abnormal)
+      })
+    ).pipe((drained) => Fiber.join(run(drained)))
+  )
+
+  return {
+    open,
+    room,
+    accept,
+    join: fanOut.join,
+    closed: release,
+    refused: log.refused,
+    members: fanOut.size,
+    run
+  }
+})
