@@ -90,30 +90,26 @@ export const drain = (options: DrainOptions): Effect.Effect<void> =>
   Effect.gen(function*() {
     yield* giveNotice(options)
     yield* options.refuseNew
+    const spreadMs = Math.min(options.spreadMs, Math.floor(options.deadlineMs / 2))
     if (options.shutdown) {
       yield* Effect.logInfo(`draining: closing every socket with ${serviceRestart.code}`).pipe(
-        Effect.annotateLogs({
-          sockets: options.open.size,
-          spreadMs: Math.min(options.spreadMs, Math.floor(options.deadlineMs / 2)),
-          deadlineMs: options.deadlineMs
-        })
+        Effect.annotateLogs({ sockets: options.open.size, spreadMs, deadlineMs: options.deadlineMs })
       )
     }
-    const spreadMs = Math.min(options.spreadMs, Math.floor(options.deadlineMs / 2))
     const started = Date.now()
+    const remainingMs = () => Math.max(0, options.deadlineMs - (Date.now() - started))
     const hadClients = options.open.size > 0
     // Finalizers run uninterruptibly; the spread may be cut short by the deadline like the wait.
     yield* closeAll(options.open, spreadMs).pipe(
       Effect.timeout(Duration.millis(options.deadlineMs)),
       Effect.ignore
     )
-    yield* untilClosed(options.open, Math.max(0, options.deadlineMs - (Date.now() - started)))
+    yield* untilClosed(options.open, remainingMs())
     yield* cutOffTheRest(options)
     // The last clients come straight back as their sockets close: still listening, the server
     // answers them 503 instead of racing them with the listening socket's close (a connection
     // the OS had queued but Node not yet accepted is reset when it closes).
     if (hadClients) {
-      yield* Effect.sleep(Duration.millis(Math.min(lingerMs, Math.max(0, options.deadlineMs - (Date.now() - started)))))
-        .pipe(Effect.interruptible)
+      yield* Effect.sleep(Duration.millis(Math.min(lingerMs, remainingMs()))).pipe(Effect.interruptible)
     }
   })

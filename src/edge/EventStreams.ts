@@ -15,7 +15,7 @@ import { Connections } from "../connection/Connections.js"
 import { IntegerForge } from "../forge/IntegerForge.js"
 import { RequestHandoff } from "../http/RequestHandoff.js"
 import { closeCodes } from "../wire/CloseCodes.js"
-import { eventStreamAudience, retryMs, streamPreamble, wantsEventStream } from "../wire/EventStream.js"
+import { eventStreamAudience, retryMs, streamHeaders, streamPreamble, wantsEventStream } from "../wire/EventStream.js"
 import { refusal } from "../wire/Handshake.js"
 import { originHeaders, sequenceHeader } from "../wire/HttpResponse.js"
 import { isAllowedTarget, requestPath } from "../wire/RequestTarget.js"
@@ -30,12 +30,7 @@ import { eventStreamTransport } from "./EventStreamTransport.js"
  * which reaches another instance or, once this one has gone, its successor.
  */
 const comeBackLater = (response: ServerResponse) => {
-  response.writeHead(200, {
-    ...originHeaders,
-    "content-type": "text/event-stream; charset=utf-8",
-    "cache-control": "no-cache, no-transform",
-    connection: "close"
-  })
+  response.writeHead(200, { ...originHeaders, ...streamHeaders, connection: "close" })
   response.end(streamPreamble(retryMs))
 }
 
@@ -76,9 +71,8 @@ const make = Effect.gen(function*() {
       ...(admission.corsOrigin === undefined
         ? {}
         : { "access-control-allow-origin": admission.corsOrigin, vary: "origin" }),
-      "content-type": "text/event-stream; charset=utf-8",
-      // Proxies must pass each event on as it comes, not store or compress the stream.
-      "cache-control": "no-cache, no-transform",
+      ...streamHeaders,
+      // nginx buffers a response unless told not to.
       "x-accel-buffering": "no"
     })
     request.socket.setNoDelay(true)

@@ -23,6 +23,15 @@ export const eventStreamAudience: Audience = { encode: integerEvent }
 /** The first bytes of every stream: how long `EventSource` waits before it reconnects. */
 export const streamPreamble = (retryMs: number): string => `retry: ${retryMs}\n\n`
 
+/**
+ * The headers every stream response carries, a full one and one that ends at once alike: proxies
+ * must pass each event on as it comes, not store or compress the stream.
+ */
+export const streamHeaders = {
+  "content-type": "text/event-stream; charset=utf-8",
+  "cache-control": "no-cache, no-transform"
+} as const
+
 /** A comment, which clients ignore, for idle proxies to see bytes go by. */
 export const keepAliveComment = ": keep-alive\n\n"
 
