@@ -8,18 +8,19 @@
  *    service never runs (importing `effect`'s index alone took about 0.35 s here): start-up and
  *    resident memory are what a fresh instance pays at every deploy.
  *
- * 3. dist/main.js becomes scripts/serviceEntry.mjs, which turns V8's compile cache on and loads the
- *    bundle (dist/service.js); where this Node.js has that cache (22.1 and later), the build starts
- *    the service once, on a free port, to fill it, so that even the first start reuses it.
+ * 3. dist/main.js becomes scripts/serviceEntry.mjs, which compiles the bundle (dist/service.cjs)
+ *    with V8's code cache in dist/.code-cache; the build starts the service once, on a free port,
+ *    and connects to it, so that even the first start on this Node.js reuses what a start compiles.
  *
  * esbuild is a production dependency, like typescript: the platform installs with
  * `npm ci --omit=dev` and then builds.
  */
 import * as esbuild from "esbuild"
 import { execFileSync, spawn } from "node:child_process"
-import { copyFileSync, rmSync } from "node:fs"
+import { copyFileSync, existsSync, readdirSync, rmSync } from "node:fs"
 import * as Module from "node:module"
 import { fileURLToPath } from "node:url"
+import { WebSocket } from "ws"
 import { demoPageScriptModule, demoPageScriptSource } from "./demoPageScript.mjs"
 
 const root = fileURLToPath(new URL("../", import.meta.url))
@@ -62,26 +63,19 @@ execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", "ts
 })
 await esbuild.build({
   absWorkingDir: root,
-  entryPoints: [{ in: "src/main.ts", out: "service" }],
-  outdir: "dist",
-  outbase: "src",
+  entryPoints: ["src/main.ts"],
+  outfile: "dist/service.cjs",
   bundle: true,
-  // Modules loaded with import() only when the configuration needs them (the shared forge and its
-  // Redis client) go into chunks of their own, which a start without them never reads.
-  splitting: true,
-  chunkNames: "chunks/[name]-[hash]",
   platform: "node",
-  format: "esm",
+  // CommonJS, which dist/main.js compiles as a script with a code cache (V8 takes one for a
+  // script, not for an ES module). The modules that ForgeChoice imports only with a Redis (the
+  // shared forge and its Redis client) stay behind functions that only that import runs: a start
+  // without a Redis never evaluates them, nor compiles more than their outlines.
+  format: "cjs",
   target: "node20",
   sourcemap: "linked",
   // Less to parse at every start; the source map keeps stack traces readable (--enable-source-maps).
   minify: process.env["BUILD_MINIFY"] !== "0",
-  // The CommonJS packages bundled here (ws, ioredis, prom-client) call require() for Node's own
-  // modules; an ES module has no require of its own.
-  banner: {
-    js:
-      "import { createRequire as __createRequire } from \"node:module\"; const require = __createRequire(import.meta.url);"
-  },
   // ws uses these native helpers when they are installed; this project installs neither.
   external: ["bufferutil", "utf-8-validate"],
   plugins: [withoutHttpClient, withDemoPageScript],
@@ -91,38 +85,75 @@ await esbuild.build({
 copyFileSync(new URL("./serviceEntry.mjs", import.meta.url), new URL("../dist/main.js", import.meta.url))
 rmSync(new URL("../dist/main.js.map", import.meta.url), { force: true })
 rmSync(new URL("../dist/main.d.ts", import.meta.url), { force: true })
-// @types/node follows Node.js 20, which has no compile cache.
-if (/** @type {{ enableCompileCache?: unknown }} */ (Module).enableCompileCache !== undefined) await fillCompileCache()
+await fillCodeCache()
 
 /**
  * Starts dist/main.js on a free port of 127.0.0.1, in an environment of its own (no Redis, no
- * operator's settings), until it says it listens, then stops it: its exit writes the compile
- * cache of what a start compiles. A cache is only ever a shortcut: should this fail, the build
- * says so and goes on.
+ * operator's settings), until it says it listens, takes one integer over a WebSocket, and waits
+ * for the code cache of what that compiled (dist/main.js writes it two seconds into a start
+ * without one), then stops it. A cache is only ever a shortcut: should this fail, the build says
+ * so and goes on.
  */
-async function fillCompileCache() {
+async function fillCodeCache() {
   const child = spawn(process.execPath, [fileURLToPath(new URL("../dist/main.js", import.meta.url))], {
     cwd: root,
-    env: { PATH: process.env["PATH"] ?? "", PORT: "0", HOST: "127.0.0.1", NODE_ENV: "production" },
+    env: {
+      PATH: process.env["PATH"] ?? "",
+      PORT: "0",
+      HOST: "127.0.0.1",
+      NODE_ENV: "production",
+      FORGE_INTERVAL_MS: "20"
+    },
     stdio: ["ignore", "pipe", "pipe"]
   })
   const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve(code ?? signal)))
   let output = ""
+  /** @type {Promise<number | undefined>} */
   const listening = new Promise((resolve) => {
     const onOutput = (chunk) => {
       output += String(chunk)
-      if (/listening on \S+ port \d+/.test(output)) resolve(true)
+      const port = /listening on \S+ port (\d+)/.exec(output)?.[1]
+      if (port !== undefined) resolve(Number(port))
     }
     child.stdout.on("data", onOutput)
     child.stderr.on("data", onOutput)
-    void exited.then(() => resolve(false))
+    void exited.then(() => resolve(undefined))
   })
   const timer = setTimeout(() => child.kill("SIGKILL"), 20_000)
-  const listened = await listening
+  const port = await listening
+  const filled = port !== undefined && (await oneInteger(port)) && (await cacheWritten(exited))
   child.kill("SIGTERM")
   const status = await exited
   clearTimeout(timer)
-  if (!listened || status !== 0) {
-    process.stderr.write(`build: the compile cache was not filled (the service exited with ${status}):\n${output}`)
+  if (!filled || status !== 0) {
+    process.stderr.write(`build: the code cache was not filled (the service exited with ${status}):\n${output}`)
   }
+}
+
+/** @param {number} port */
+function oneInteger(port) {
+  return new Promise((resolve) => {
+    const socket = new WebSocket(`ws://127.0.0.1:${port}/_ws/`)
+    socket.once("message", () => {
+      socket.close()
+      resolve(true)
+    })
+    socket.once("error", () => resolve(false))
+  })
+}
+
+/** Whether a cache for this Node.js appears in dist/.code-cache before the service exits. */
+async function cacheWritten(exited) {
+  let gone = false
+  void exited.then(() => (gone = true))
+  const folder = new URL("../dist/.code-cache/", import.meta.url)
+  while (!gone) {
+    if (
+      existsSync(folder) && readdirSync(folder).some((name) => name.endsWith(`-${process.version}-${process.arch}.bin`))
+    ) {
+      return true
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  return false
 }

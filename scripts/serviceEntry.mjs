@@ -1,28 +1,81 @@
 /**
- * dist/main.js, the file `npm start` runs: it turns on V8's compile cache, then loads the bundled
- * service (dist/service.js). scripts/build.mjs copies it there.
+ * dist/main.js, the file `npm start` runs: it loads the bundled service (dist/service.cjs) with a
+ * V8 code cache of its own. scripts/build.mjs copies it there.
  *
- * A start spends much of its time compiling the bundle (about 600 KB of JavaScript) before any of
- * it runs. With the cache (Node.js 22.1 and later), V8 reuses the code it compiled at the previous
- * start, or when the build filled the cache, from dist/.compile-cache: one folder per Node.js
- * version and V8 flags, each entry checked against the source it was made from, so a stale or
- * foreign entry is ignored and written anew. On Node.js 20, which has no such cache, or where the
- * folder cannot be written, the bundle is compiled as it always was. NODE_DISABLE_COMPILE_CACHE=1
- * turns it off; a NODE_COMPILE_CACHE of the operator's takes precedence.
+ * Most of a start used to go to compiling the bundle (about 800 KB of JavaScript) and then each
+ * function the start runs, lazily, as it first runs. V8 can hand back the code of a script it has
+ * compiled, functions compiled since included (`script.createCachedData()`), and take it again
+ * at the next start (`cachedData`). So this entry compiles the bundle as a `vm.Script` with the
+ * cache of the previous start, runs it, and, when there was no usable cache, writes one two
+ * seconds later, once the start and its first connections have compiled what they use. The build
+ * fills it in the same way (it starts the service once and connects to it).
  *
- * This file cannot be part of the bundle: V8 compiles a module whole before running any of it,
- * and the cache must be on before the bundle is compiled.
+ * The cache lives in dist/.code-cache, one file per bundle (a hash of its text: V8 itself checks
+ * only the length), Node.js version and architecture. V8 refuses a cache made by another V8 or
+ * with other flags, or one that is corrupt; the bundle is then compiled as without a cache, and
+ * the cache is written anew. Where dist/ cannot be written, starts compile as without it. With
+ * NODE_DISABLE_COMPILE_CACHE=1 (Node.js's own switch for its cache) there is none; with source
+ * maps on (--enable-source-maps), the bundle is loaded by Node.js's own loader, which applies
+ * them, and there is none either.
+ *
+ * This file cannot be part of the bundle: it is what compiles the bundle.
  */
-import * as NodeModule from "node:module"
+import { createHash } from "node:crypto"
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
+import { createRequire } from "node:module"
+import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { Script } from "node:vm"
 
-// @types/node follows Node.js 20, which has neither function.
-const Module = /** @type {{ enableCompileCache?: (dir: string) => unknown, flushCompileCache?: () => void }} */ (
-  /** @type {unknown} */ (NodeModule)
-)
-Module.enableCompileCache?.(fileURLToPath(new URL("./.compile-cache", import.meta.url)))
-// @ts-expect-error dist/service.js, the bundle, is beside this file once it is copied to dist/.
-await import("./service.js")
-// The cache is written when the process exits; written now too, once the start-up code has run,
-// so that a process stopped by SIGKILL (an orchestrator's last resort) leaves it behind as well.
-setTimeout(() => Module.flushCompileCache?.(), 2000).unref()
+const bundle = fileURLToPath(new URL("./service.cjs", import.meta.url))
+const require = createRequire(bundle)
+const cacheDisabled = process.env["NODE_DISABLE_COMPILE_CACHE"] === "1"
+// @types/node follows Node.js 20.0, which did not have it yet (20.7 does).
+const sourceMaps = /** @type {{ sourceMapsEnabled?: boolean }} */ (process).sourceMapsEnabled === true
+
+if (cacheDisabled || sourceMaps) {
+  require(bundle)
+} else {
+  const text = readFileSync(bundle)
+  const cacheFile = join(
+    dirname(bundle),
+    ".code-cache",
+    `${createHash("sha1").update(text).digest("hex").slice(0, 20)}-${process.version}-${process.arch}.bin`
+  )
+  let cachedData
+  try {
+    cachedData = readFileSync(cacheFile)
+  } catch {
+    // None yet: compiled as without one, and written below.
+  }
+  // Node's CommonJS wrapper, on the line before the bundle's first (lineOffset keeps its lines).
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {\n${text}\n})`, {
+    filename: bundle,
+    lineOffset: -1,
+    cachedData
+  })
+  const module = { exports: {} }
+  script.runInThisContext().call(module.exports, module.exports, require, module, bundle, dirname(bundle))
+  if (cachedData === undefined || script.cachedDataRejected === true) {
+    setTimeout(() => writeCache(script, cacheFile), 2000).unref()
+  }
+}
+
+/**
+ * Writes the code V8 holds for the bundle now. Through a file of this process's own, renamed into
+ * place, so that two instances starting together never leave half a cache. A cache is only a
+ * shortcut: a failure to write it is no failure of the service.
+ *
+ * @param {Script} script
+ * @param {string} cacheFile
+ */
+function writeCache(script, cacheFile) {
+  const partial = `${cacheFile}.${process.pid}`
+  try {
+    mkdirSync(dirname(cacheFile), { recursive: true })
+    writeFileSync(partial, script.createCachedData())
+    renameSync(partial, cacheFile)
+  } catch {
+    rmSync(partial, { force: true })
+  }
+}

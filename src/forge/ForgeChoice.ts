@@ -4,8 +4,9 @@
  * it; without one, the in-process forge.
  *
  * The shared forge is imported only when it is chosen: it brings the Redis client (ioredis and its
- * helpers, a fifth of the bundle), which an instance without Redis would otherwise compile and
- * evaluate at every start. The bundle keeps it in a chunk of its own (scripts/build.mjs).
+ * helpers, a fifth of the bundle), which an instance without Redis would otherwise evaluate at
+ * every start. In the bundle, the modules behind this import run only when it does
+ * (scripts/build.mjs, test/process/Bundle.test.ts).
  */
 import { Effect, Layer } from "effect"
 import { RedisConfig } from "../Config.js"

@@ -1,39 +1,92 @@
 /**
- * The shape of the bundle a start loads (scripts/build.mjs): the Redis client is compiled and
- * evaluated only by an instance configured with a Redis (`ForgeChoice` imports the shared forge
- * when it chooses it), so it must not be reachable through the static imports of dist/service.js.
- * The Redis tests (test/process/RedisForge.test.ts) run the chunk it is in.
+ * The shape of the bundle a start loads (scripts/build.mjs): the Redis client is evaluated only by
+ * an instance configured with a Redis (`ForgeChoice` imports the shared forge when it chooses it).
+ * V8's own coverage of a start says which of the bundle's functions ran: the module of ioredis
+ * that holds one of its messages must not have, unless a Redis is configured.
+ *
+ * The starts load the bundle through Node.js's loader (NODE_DISABLE_COMPILE_CACHE=1), so that the
+ * coverage's offsets are those of dist/service.cjs itself; what runs at a start is the same either way.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
-import { readFileSync } from "node:fs"
-import { dirname, join } from "node:path"
+import { Deferred, Effect } from "effect"
+import { readdirSync, readFileSync } from "node:fs"
+import { join } from "node:path"
+import { ensure, eventually } from "../support/Eventually.js"
+import { wsUrl } from "../support/LocalUrls.js"
+import { redisServer } from "../support/RedisServer.js"
 import { repoPath } from "../support/RepoPaths.js"
+import { spawnService, waitForPort } from "../support/ServiceProcess.js"
+import { temporaryFolder } from "../support/TemporaryFolder.js"
+import { connect } from "../support/WebSocketClient.js"
 
-// Every file the module at `path` loads before it runs (its static imports, transitively).
-const staticallyLoaded = (path: string, seen = new Set<string>()): Set<string> => {
-  if (seen.has(path)) return seen
-  seen.add(path)
-  const source = readFileSync(path, "utf8")
-  for (const [, target] of source.matchAll(/(?:^|[;}\s])import\s*(?:[^"'();]*?from\s*)?"(\.[^"]+)"/g)) {
-    staticallyLoaded(join(dirname(path), target!), seen)
-  }
-  return seen
-}
-
+const bundle = repoPath("dist/service.cjs")
 // A message of ioredis's own, kept by the minifier as it is a string.
 const ioredisMarker = "max retries per request"
 
+interface Range {
+  readonly startOffset: number
+  readonly endOffset: number
+  readonly count: number
+}
+interface FunctionCoverage {
+  readonly ranges: ReadonlyArray<Range>
+}
+
+/** V8's coverage of the bundle in a start of the service (serving one integer) with `env`. */
+const coverageOfAStart = (env: Record<string, string>) =>
+  Effect.gen(function*() {
+    const folder = yield* temporaryFolder("bundle-coverage-")
+    const service = yield* spawnService(
+      {
+        PORT: "0",
+        HOST: "127.0.0.1",
+        FORGE_INTERVAL_MS: "20",
+        NODE_DISABLE_COMPILE_CACHE: "1",
+        NODE_V8_COVERAGE: folder,
+        ...env
+      },
+      [],
+      { direct: true }
+    )
+    const port = yield* waitForPort(service)
+    const client = yield* connect(wsUrl(port, "/_ws/"))
+    yield* eventually(ensure(() => client.received.length >= 1, "an integer"))
+    service.kill("SIGTERM")
+    assert.strictEqual((yield* Deferred.await(service.exited)).code, 0, service.output())
+    const scripts = readdirSync(folder).flatMap((name) =>
+      (JSON.parse(readFileSync(join(folder, name), "utf8")) as {
+        result: ReadonlyArray<{ url: string; functions: ReadonlyArray<FunctionCoverage> }>
+      }).result
+    )
+    const covered = scripts.find((script) => script.url.endsWith("/dist/service.cjs"))
+    assert.isDefined(covered, scripts.map((script) => script.url).join("\n"))
+    return covered!.functions
+  }).pipe(Effect.scoped)
+
+/**
+ * How often the module that holds `offset` was evaluated: the count of the outermost function
+ * around it but the bundle's own (a module of the bundle is a function that runs once, when its
+ * first importer needs it). 0 where V8 reports no such function: it never compiled it.
+ */
+const evaluations = (functions: ReadonlyArray<FunctionCoverage>, offset: number) => {
+  const around = functions.map((f) => f.ranges[0]!).filter((r) => r.startOffset <= offset && offset < r.endOffset)
+    .sort((a, b) => (b.endOffset - b.startOffset) - (a.endOffset - a.startOffset))
+  assert.isAtLeast(around.length, 1, "the bundle's own function")
+  return around[1]?.count ?? 0
+}
+
 describe("the bundle", () => {
-  it.effect("loads no Redis client at start: ioredis is in a chunk that only the shared forge imports", () =>
-    Effect.sync(() => {
-      const entry = repoPath("dist/service.js")
-      const loaded = [...staticallyLoaded(entry)]
-      assert.isAtLeast(loaded.length, 2, "the entry and the chunk it shares with the lazy one")
-      for (const file of loaded) assert.notInclude(readFileSync(file, "utf8"), ioredisMarker, file)
-      const lazy = [...readFileSync(entry, "utf8").matchAll(/import\("(\.[^"]+)"\)/g)].map(([, target]) =>
-        join(dirname(entry), target!)
-      )
-      assert.isTrue(lazy.some((file) => readFileSync(file, "utf8").includes(ioredisMarker)), lazy.join(", "))
+  const offset = readFileSync(bundle, "utf8").indexOf(ioredisMarker)
+
+  it.scopedLive("a start without a Redis never evaluates the Redis client", () =>
+    Effect.gen(function*() {
+      assert.isAbove(offset, 0, "ioredis is in the bundle")
+      assert.strictEqual(evaluations(yield* coverageOfAStart({}), offset), 0)
+    }))
+
+  it.scopedLive("a start with a Redis evaluates it, once", () =>
+    Effect.gen(function*() {
+      const redis = yield* redisServer
+      assert.strictEqual(evaluations(yield* coverageOfAStart({ REDIS_URL: redis.url }), offset), 1)
     }))
 })
