@@ -34,7 +34,7 @@ import { openFilesLimit } from "./processStats.mjs"
 import { quietBudget } from "./quietMachine.mjs"
 import { ratioChart } from "./ratioChart.mjs"
 import { measureReconnectWave } from "./reconnectWave.mjs"
-import { combineRuns, measureCapacity, measureMemory, measureStartup, measureStream } from "./scenarios.mjs"
+import { combineRuns, measureCapacity, measureMemory, measureStartup, measureStream, warmStart } from "./scenarios.mjs"
 import { defaultService, killRunningServers, serverKinds } from "./serverProcess.mjs"
 import { median } from "./statistics.mjs"
 
@@ -215,6 +215,7 @@ const measureIn = (scenario, common) => {
 
 /** Start-up is quick and noisy: several starts per round, alternating, and their median. */
 const measureStartups = async (kinds, node) => {
+  for (const kind of kinds) await warmStart({ kind, node: node.bin, service })
   const samples = Object.fromEntries(kinds.map((kind) => [kind, []]))
   for (let i = 0; i < settings.startup.starts; i++) {
     for (const kind of kinds) samples[kind].push(await measureStartup({ kind, node: node.bin, service }))

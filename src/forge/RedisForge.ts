@@ -20,7 +20,7 @@
  *   counter to the highest integer this instance has seen before it forges above it.
  */
 import { Duration, Effect, Layer, LogLevel, Option, PubSub, Redacted, Runtime } from "effect"
-import { Redis, type RedisOptions } from "ioredis"
+import type { Redis, RedisOptions } from "ioredis"
 import { randomBytes } from "node:crypto"
 import { ForgeConfig } from "../Config.js"
 import { hear } from "./ChannelSequence.js"
@@ -48,7 +48,11 @@ export interface SharedForgeSettings {
 /** A Redis connection for the life of the scope, named after its role in this instance. */
 const connect = (settings: SharedForgeSettings, name: string, options: RedisOptions) =>
   Effect.acquireRelease(
-    Effect.sync(() => {
+    // The Redis client is loaded here, when the shared forge opens its first connection, and not
+    // by the import of this module: an instance without a Redis never evaluates it (the bundle
+    // keeps it behind this import; test/process/Bundle.test.ts). A client that cannot load is a
+    // broken install: a defect, as a failed static import would be.
+    Effect.promise(() => import("ioredis")).pipe(Effect.map(({ Redis }) => {
       const all: RedisOptions = {
         ...options,
         connectionName: name,
@@ -67,7 +71,7 @@ const connect = (settings: SharedForgeSettings, name: string, options: RedisOpti
       // Connection errors are reported by the failing commands and the reachability flag.
       client.on("error", () => {})
       return client
-    }),
+    })),
     (client) => Effect.sync(() => client.disconnect())
   )
 
