@@ -1,5 +1,5 @@
 /**
- * dist/main.js, the file `npm start` runs: it loads the bundled service (dist/service.cjs) with a
+ * dist/main.js, the file `npm start` runs: it loads the bundled service (dist/service.js) with a
  * V8 code cache of its own. scripts/build.mjs copies it there.
  *
  * Most of a start used to go to compiling the bundle (about 800 KB of JavaScript) and then each
@@ -22,43 +22,69 @@
  */
 import { createHash } from "node:crypto"
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
-import { createRequire } from "node:module"
+import * as NodeModule from "node:module"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Script } from "node:vm"
 
-const bundle = fileURLToPath(new URL("./service.cjs", import.meta.url))
-const require = createRequire(bundle)
+const bundle = fileURLToPath(new URL("./service.js", import.meta.url))
+const require = NodeModule.createRequire(bundle)
+// One string, read without a Buffer in between (a Buffer of it would be garbage at once).
+const source = readFileSync(bundle, "utf8")
 const cacheDisabled = process.env["NODE_DISABLE_COMPILE_CACHE"] === "1"
 // @types/node follows Node.js 20.0, which did not have it yet (20.7 does).
 const sourceMaps = /** @type {{ sourceMapsEnabled?: boolean }} */ (process).sourceMapsEnabled === true
 
-if (cacheDisabled || sourceMaps) {
-  require(bundle)
-} else {
-  const text = readFileSync(bundle)
+const module = { exports: {} }
+const serviceModule = cacheDisabled || sourceMaps ? compiledByNode() : compiledWithCache()
+serviceModule.call(module.exports, module.exports, require, module, bundle, dirname(bundle))
+
+/**
+ * The bundle's function, compiled with the cache of a previous start where there is one that V8
+ * takes; where there is none, the cache is written two seconds later.
+ *
+ * @returns {Function}
+ */
+function compiledWithCache() {
   const cacheFile = join(
     dirname(bundle),
     ".code-cache",
-    `${createHash("sha1").update(text).digest("hex").slice(0, 20)}-${process.version}-${process.arch}.bin`
+    `${createHash("sha1").update(source).digest("hex").slice(0, 20)}-${process.version}-${process.arch}.bin`
   )
+  /** @type {Buffer | undefined} */
   let cachedData
   try {
     cachedData = readFileSync(cacheFile)
   } catch {
     // None yet: compiled as without one, and written below.
   }
-  // Node's CommonJS wrapper, on the line before the bundle's first (lineOffset keeps its lines).
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) {\n${text}\n})`, {
-    filename: bundle,
-    lineOffset: -1,
-    cachedData
-  })
-  const module = { exports: {} }
-  script.runInThisContext().call(module.exports, module.exports, require, module, bundle, dirname(bundle))
+  const script = new Script(source, { filename: bundle, cachedData })
   if (cachedData === undefined || script.cachedDataRejected === true) {
     setTimeout(() => writeCache(script, cacheFile), 2000).unref()
   }
+  return script.runInThisContext()
+}
+
+/**
+ * The bundle's function, compiled by Node.js's CommonJS loader, which applies the source map
+ * when source maps are on. The assignment goes on the wrapper's line, which holds no code of the
+ * bundle, so that every line and column stays where the source map has it.
+ *
+ * @returns {Function}
+ */
+function compiledByNode() {
+  const Module =
+    /** @type {new (id: string) => { filename: string, paths: string[], exports: unknown, _compile: (content: string, filename: string) => void }} */ (
+      /** @type {unknown} */ (NodeModule.Module)
+    )
+  const paths = /** @type {{ _nodeModulePaths: (from: string) => string[] }} */ (
+    /** @type {unknown} */ (NodeModule.Module)
+  )._nodeModulePaths(dirname(bundle))
+  const loader = new Module(bundle)
+  loader.filename = bundle
+  loader.paths = paths
+  loader._compile(`module.exports = ${source}`, bundle)
+  return /** @type {Function} */ (loader.exports)
 }
 
 /**

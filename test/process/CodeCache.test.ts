@@ -35,7 +35,7 @@ const distCopy = Effect.gen(function*() {
 const writeDelay = Duration.seconds(2)
 
 /** A start of the copy that serves two integers and is stopped after `lasting`, exiting with 0. */
-const start = (dist: string, lasting: Duration.Duration) =>
+const start = (dist: string, lasting: Duration.Duration, env: Record<string, string> = {}) =>
   Effect.gen(function*() {
     const service = yield* spawnService(
       {
@@ -44,7 +44,8 @@ const start = (dist: string, lasting: Duration.Duration) =>
         FORGE_INTERVAL_MS: "20",
         // Stopped at once: these starts are about what they leave in dist/, not about a drain.
         SHUTDOWN_NOTICE_MS: "0",
-        SHUTDOWN_SPREAD_MS: "0"
+        SHUTDOWN_SPREAD_MS: "0",
+        ...env
       },
       [],
       {
@@ -96,11 +97,19 @@ describe("the code cache", () => {
       const [first] = cacheFiles(dist)
       const bytes = readFileSync(first!)
       // V8 checks a cache only against the length of the text it was made from.
-      const bundle = join(dist, "service.cjs")
+      const bundle = join(dist, "service.js")
       writeFileSync(bundle, readFileSync(bundle, "utf8").replace("listening on", "listening at"))
       yield* start(dist, Duration.sum(writeDelay, Duration.millis(500)))
       const files = cacheFiles(dist)
       assert.lengthOf(files, 2, files.join(", "))
       assert.isTrue(readFileSync(first!).equals(bytes), "the first build's cache is left as it was")
+    }))
+
+  it.scopedLive("with the cache turned off, or source maps on, a start serves as any other and writes none", () =>
+    Effect.gen(function*() {
+      const dist = yield* distCopy
+      yield* start(dist, Duration.sum(writeDelay, Duration.millis(500)), { NODE_DISABLE_COMPILE_CACHE: "1" })
+      yield* start(dist, Duration.sum(writeDelay, Duration.millis(500)), { NODE_OPTIONS: "--enable-source-maps" })
+      assert.deepStrictEqual(cacheFiles(dist), [])
     }))
 })
