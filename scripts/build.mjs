@@ -140,7 +140,10 @@ function oneInteger(port) {
       socket.close()
       resolve(true)
     })
+    // Refused, or closed before its first integer (the build's timer killed the service):
+    // either way there is nothing to wait for.
     socket.once("error", () => resolve(false))
+    socket.once("close", () => resolve(false))
   })
 }
 

@@ -239,55 +239,49 @@ const connectOnce = (port) =>
   })
 
 /**
- * One start that is not measured: it connects once and runs for three seconds, as the build's own
- * start does, so that the service's code cache for this Node.js (dist/.code-cache, written two
- * seconds into a start without one) is there for the measured starts, as it is after a build with
- * this Node.js. A server that keeps no cache has only spent three seconds.
+ * Spawns a server and connects to it, retrying every `retryMs`, until its first upgrade; calls
+ * `started` with the time from the spawn to that 101 and with the server, then stops it. Without
+ * an upgrade within 30 s, or should the server exit first, `started` gets NaN.
  */
-export const warmStart = async ({ kind, node, service }) => {
+const untilFirstUpgrade = async ({ kind, node, service, retryMs }, started) => {
   const port = await freePort()
+  const spawnedAt = monotonicMs()
   const server = spawnServer({ kind, service, node, port, env: { FORGE_INTERVAL_MS: "1000" } })
   try {
-    const deadline = monotonicMs() + 30_000
-    while (monotonicMs() < deadline && server.isRunning()) {
+    while (monotonicMs() < spawnedAt + 30_000 && server.isRunning()) {
       try {
-        ;(await connectOnce(port)).destroy()
-        break
+        const client = await connectOnce(port)
+        const startupMs = monotonicMs() - spawnedAt
+        client.destroy()
+        return await started(startupMs, server)
       } catch {
-        await sleep(20)
+        await sleep(retryMs)
       }
     }
-    await sleep(3000)
+    return await started(NaN, server)
   } finally {
     await server.stop()
   }
 }
 
+/**
+ * One start that is not measured: it connects once and runs for three seconds, as the build's own
+ * start does, so that the service's code cache for this Node.js (dist/.code-cache, written two
+ * seconds into a start without one) is there for the measured starts, as it is after a build with
+ * this Node.js. A server that keeps no cache has only spent three seconds.
+ */
+export const warmStart = ({ kind, node, service }) =>
+  untilFirstUpgrade({ kind, node, service, retryMs: 20 }, () => sleep(3000))
+
 /** Start-up: from spawning the process to the 101 of its first WebSocket, retried every 2 ms. */
-export const measureStartup = async ({ kind, node, service }) => {
-  const port = await freePort()
-  const spawnedAt = monotonicMs()
-  const server = spawnServer({ kind, service, node, port, env: { FORGE_INTERVAL_MS: "1000" } })
-  try {
-    const deadline = spawnedAt + 30_000
-    while (monotonicMs() < deadline && server.isRunning()) {
-      try {
-        const client = await connectOnce(port)
-        const startupMs = monotonicMs() - spawnedAt
-        client.destroy()
-        // What a fresh instance holds before its clients come back: after its first upgrade
-        // and half a second for whatever start-up left behind to settle.
-        await sleep(500)
-        return { startupMs, startupRssMiB: server.rssKiB() / 1024 }
-      } catch {
-        await sleep(2)
-      }
-    }
-    return { startupMs: NaN, startupRssMiB: NaN }
-  } finally {
-    await server.stop()
-  }
-}
+export const measureStartup = ({ kind, node, service }) =>
+  untilFirstUpgrade({ kind, node, service, retryMs: 2 }, async (startupMs, server) => {
+    if (Number.isNaN(startupMs)) return { startupMs, startupRssMiB: NaN }
+    // What a fresh instance holds before its clients come back: after its first upgrade and half
+    // a second for whatever start-up left behind to settle.
+    await sleep(500)
+    return { startupMs, startupRssMiB: server.rssKiB() / 1024 }
+  })
 
 // Counts that must add up across runs (and should all be 0); other numbers are averaged.
 const counters = new Set([

@@ -12,10 +12,8 @@ import * as InProcessForge from "./InProcessForge.js"
 import * as RedisForge from "./RedisForge.js"
 
 export const fromEnv = Layer.unwrapEffect(
-  Effect.map(RedisConfig.fromEnv, (redis) => {
-    const endpoint = redis.endpoint
-    return endpoint === undefined
+  Effect.map(RedisConfig.fromEnv, (redis) =>
+    redis.endpoint === undefined
       ? InProcessForge.layer.pipe(Layer.tap(() => Effect.logInfo("forge: in-process")))
-      : RedisForge.layer({ endpoint, leaseMs: redis.leaseMs, prefix: redis.prefix })
-  })
+      : RedisForge.layer({ endpoint: redis.endpoint, leaseMs: redis.leaseMs, prefix: redis.prefix }))
 )
