@@ -8,16 +8,13 @@
  * stays there.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Effect } from "effect"
-import { cpSync, readdirSync, readFileSync } from "node:fs"
+import { Effect } from "effect"
+import { readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
-import { ensure, eventually } from "../support/Eventually.js"
-import { wsUrl } from "../support/LocalUrls.js"
 import { redisServer } from "../support/RedisServer.js"
 import { repoPath } from "../support/RepoPaths.js"
-import { spawnService, waitForPort } from "../support/ServiceProcess.js"
+import { distCopy, serveAndStop } from "../support/ServiceProcess.js"
 import { temporaryFolder } from "../support/TemporaryFolder.js"
-import { connect } from "../support/WebSocketClient.js"
 
 const bundle = repoPath("dist/service.js")
 // A message of ioredis's own, kept by the minifier as it is a string.
@@ -36,18 +33,8 @@ interface FunctionCoverage {
 const coverageOfAStart = (env: Record<string, string>) =>
   Effect.gen(function*() {
     const folder = yield* temporaryFolder("bundle-coverage-")
-    const dist = join(yield* temporaryFolder("bundle-dist-"), "dist")
-    cpSync(repoPath("dist"), dist, { recursive: true })
-    const service = yield* spawnService(
-      { PORT: "0", HOST: "127.0.0.1", FORGE_INTERVAL_MS: "20", NODE_V8_COVERAGE: folder, ...env },
-      [],
-      { main: join(dist, "main.js") }
-    )
-    const port = yield* waitForPort(service)
-    const client = yield* connect(wsUrl(port, "/_ws/"))
-    yield* eventually(ensure(() => client.received.length >= 1, "an integer"))
-    service.kill("SIGTERM")
-    assert.strictEqual((yield* Deferred.await(service.exited)).code, 0, service.output())
+    const dist = yield* distCopy({ withCodeCache: true })
+    yield* serveAndStop(join(dist, "main.js"), { NODE_V8_COVERAGE: folder, ...env }, { integers: 1 })
     const scripts = readdirSync(folder).flatMap((name) =>
       (JSON.parse(readFileSync(join(folder, name), "utf8")) as {
         result: ReadonlyArray<{ url: string; functions: ReadonlyArray<FunctionCoverage> }>

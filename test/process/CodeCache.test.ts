@@ -5,15 +5,10 @@
  * test runs a copy of dist/ of its own, without the cache the build left.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Duration, Effect } from "effect"
-import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { Duration, Effect } from "effect"
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { ensure, eventually } from "../support/Eventually.js"
-import { wsUrl } from "../support/LocalUrls.js"
-import { repoPath } from "../support/RepoPaths.js"
-import { spawnService, waitForPort } from "../support/ServiceProcess.js"
-import { temporaryFolder } from "../support/TemporaryFolder.js"
-import { connect } from "../support/WebSocketClient.js"
+import { distCopy, serveAndStop } from "../support/ServiceProcess.js"
 
 // The cache files of this Node.js in a copy of dist/.
 const cacheFiles = (dist: string) => {
@@ -24,47 +19,26 @@ const cacheFiles = (dist: string) => {
   )
 }
 
-const distCopy = Effect.gen(function*() {
-  const dist = join(yield* temporaryFolder("code-cache-"), "dist")
-  cpSync(repoPath("dist"), dist, { recursive: true, filter: (path) => !path.endsWith(".code-cache") })
-  return dist
-})
-
 // The entry writes a missing cache two seconds into a start: a start that lasts longer has
 // written whatever it was going to.
 const writeDelay = Duration.seconds(2)
 
-/** A start of the copy that serves two integers and is stopped after `lasting`, exiting with 0. */
+/** A start of the copy that serves 1 and 2 and is stopped after `lasting`, exiting with 0. */
 const start = (dist: string, lasting: Duration.Duration, env: Record<string, string> = {}) =>
   Effect.gen(function*() {
-    const service = yield* spawnService(
-      {
-        PORT: "0",
-        HOST: "127.0.0.1",
-        FORGE_INTERVAL_MS: "20",
-        // Stopped at once: these starts are about what they leave in dist/, not about a drain.
-        SHUTDOWN_NOTICE_MS: "0",
-        SHUTDOWN_SPREAD_MS: "0",
-        ...env
-      },
-      [],
-      {
-        main: join(dist, "main.js")
-      }
-    )
-    const port = yield* waitForPort(service)
-    const client = yield* connect(wsUrl(port, "/_ws/"))
-    yield* eventually(ensure(() => client.received.length >= 2, "integers"))
-    assert.deepStrictEqual(client.received.slice(0, 2), ["1", "2"])
-    yield* Effect.sleep(lasting)
-    service.kill("SIGTERM")
-    assert.strictEqual((yield* Deferred.await(service.exited)).code, 0, service.output())
-  }).pipe(Effect.scoped)
+    // Stopped at once: these starts are about what they leave in dist/, not about a drain.
+    const received = yield* serveAndStop(join(dist, "main.js"), {
+      SHUTDOWN_NOTICE_MS: "0",
+      SHUTDOWN_SPREAD_MS: "0",
+      ...env
+    }, { integers: 2, lasting })
+    assert.deepStrictEqual(received.slice(0, 2), ["1", "2"])
+  })
 
 describe("the code cache", () => {
   it.scopedLive("a start without one writes it; the next start takes it and leaves it as it is", () =>
     Effect.gen(function*() {
-      const dist = yield* distCopy
+      const dist = yield* distCopy({ withCodeCache: false })
       yield* start(dist, Duration.sum(writeDelay, Duration.millis(500)))
       const [written, ...others] = cacheFiles(dist)
       assert.isDefined(written, "the first start wrote a cache")
@@ -80,7 +54,7 @@ describe("the code cache", () => {
 
   it.scopedLive("a corrupt cache: the start serves as any other and writes the cache anew", () =>
     Effect.gen(function*() {
-      const dist = yield* distCopy
+      const dist = yield* distCopy({ withCodeCache: false })
       yield* start(dist, Duration.sum(writeDelay, Duration.millis(500)))
       const [written] = cacheFiles(dist)
       const garbage = Buffer.alloc(4096, 0x5a)
@@ -92,7 +66,7 @@ describe("the code cache", () => {
 
   it.scopedLive("another build's bundle does not take this one's cache: it starts and writes its own", () =>
     Effect.gen(function*() {
-      const dist = yield* distCopy
+      const dist = yield* distCopy({ withCodeCache: false })
       yield* start(dist, Duration.sum(writeDelay, Duration.millis(500)))
       const [first] = cacheFiles(dist)
       const bytes = readFileSync(first!)
@@ -107,7 +81,7 @@ describe("the code cache", () => {
 
   it.scopedLive("with the cache turned off, or source maps on, a start serves as any other and writes none", () =>
     Effect.gen(function*() {
-      const dist = yield* distCopy
+      const dist = yield* distCopy({ withCodeCache: false })
       yield* start(dist, Duration.sum(writeDelay, Duration.millis(500)), { NODE_DISABLE_COMPILE_CACHE: "1" })
       yield* start(dist, Duration.sum(writeDelay, Duration.millis(500)), { NODE_OPTIONS: "--enable-source-maps" })
       assert.deepStrictEqual(cacheFiles(dist), [])

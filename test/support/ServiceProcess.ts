@@ -4,9 +4,16 @@
  * signal the service itself, or run it under a wrapper, gets `node dist/main.js` directly. Either
  * way the scope stops it by its PID (npm's group, with the service in it) if it is still running.
  */
+import { assert } from "@effect/vitest"
 import { Deferred, Duration, Effect, Schedule } from "effect"
+import { cpSync } from "node:fs"
+import { join } from "node:path"
+import { ensure, eventually } from "./Eventually.js"
+import { wsUrl } from "./LocalUrls.js"
 import { repoPath } from "./RepoPaths.js"
 import { type SpawnedProcess, spawnProcess } from "./SpawnedProcess.js"
+import { temporaryFolder } from "./TemporaryFolder.js"
+import { connect } from "./WebSocketClient.js"
 
 const mainScript = repoPath("dist/main.js")
 
@@ -87,3 +94,39 @@ export const restartableService = (env: Record<string, string>) =>
       })
     }
   })
+
+/**
+ * A copy of dist/ in a folder of the test's own, for tests that look at or change what a start
+ * finds beside dist/main.js; without the code cache the build left unless `withCodeCache`.
+ */
+export const distCopy = (options: { readonly withCodeCache: boolean }) =>
+  Effect.gen(function*() {
+    const dist = join(yield* temporaryFolder("dist-copy-"), "dist")
+    cpSync(repoPath("dist"), dist, {
+      recursive: true,
+      filter: (path) => options.withCodeCache || !path.endsWith(".code-cache")
+    })
+    return dist
+  })
+
+/**
+ * One start of `main` (a copy of dist/main.js) on a free port, with `env`: it serves `integers`
+ * integers on /_ws/, runs on for `lasting`, and is stopped by SIGTERM, which it answers by
+ * exiting with 0. What the client received.
+ */
+export const serveAndStop = (
+  main: string,
+  env: Record<string, string>,
+  { integers, lasting = Duration.zero }: { readonly integers: number; readonly lasting?: Duration.Duration }
+) =>
+  Effect.gen(function*() {
+    const service = yield* spawnService({ PORT: "0", HOST: "127.0.0.1", FORGE_INTERVAL_MS: "20", ...env }, [], {
+      main
+    })
+    const client = yield* connect(wsUrl(yield* waitForPort(service), "/_ws/"))
+    yield* eventually(ensure(() => client.received.length >= integers, "integers"))
+    yield* Effect.sleep(lasting)
+    service.kill("SIGTERM")
+    assert.strictEqual((yield* Deferred.await(service.exited)).code, 0, service.output())
+    return client.received
+  }).pipe(Effect.scoped)
