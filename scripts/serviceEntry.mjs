@@ -10,8 +10,8 @@
  * seconds later, once the start and its first connections have compiled what they use. The build
  * fills it in the same way (it starts the service once and connects to it).
  *
- * The cache lives in dist/.code-cache, one file per bundle (a hash of its text: V8 itself checks
- * only the length), Node.js version and architecture. V8 refuses a cache made by another V8 or
+ * The cache lives in dist/.code-cache, one file per bundle (a hash of its bytes: V8 itself checks
+ * only the length of the text), Node.js version and architecture. V8 refuses a cache made by another V8 or
  * with other flags, or one that is corrupt; the bundle is then compiled as without a cache, and
  * the cache is written anew. Where dist/ cannot be written, starts compile as without it. With
  * NODE_DISABLE_COMPILE_CACHE=1 (Node.js's own switch for its cache) there is none; with source

@@ -1,6 +1,6 @@
 /**
  * The shape of the bundle a start loads (scripts/build.mjs): the Redis client is evaluated only by
- * an instance configured with a Redis (`ForgeChoice` imports the shared forge when it chooses it).
+ * an instance configured with a Redis (the shared forge imports it as it opens its first connection).
  * V8's own coverage of a start says which of the bundle's functions ran: the module of ioredis
  * that holds one of its messages must not have, unless a Redis is configured.
  *
