@@ -2,20 +2,22 @@
  * A client for the service that reconnects by itself, for Node.js programs: the integers as an
  * Effect `Stream`, across deploys, network drops and server restarts.
  *
- * On every reconnect it asks for `?since=<last integer seen>`, so the server replays what the
- * client missed while it was away (as far as the server still holds it). Reconnects follow
- * `ReconnectPolicy`; interrupting the stream closes the socket and stops.
+ * On every reconnect it asks for `?since=<last integer seen>&sequence=<its sequence>`, so the
+ * server replays what the client missed while it was away (as far as the server still holds it),
+ * from the first integer of a sequence that started over. Reconnects follow `ReconnectPolicy`;
+ * interrupting the stream closes the socket with 1000 and stops.
  */
 import { Data, Duration, Effect, Option, Random, Stream } from "effect"
 import { WebSocket } from "ws"
-import { refusalHeader, sequenceHeader } from "../wire/HttpResponse.js"
+import { refusalHeader } from "../wire/HttpResponse.js"
+import { announcedSequence } from "../wire/ResumePoint.js"
 import { parseWholeNumber } from "../wire/WholeNumber.js"
 import { decide, defaultPolicy, type Ending, initialRetryState, type ReconnectPolicy } from "./ReconnectPolicy.js"
 
-/** The URL is not a ws:// or wss:// URL. */
+/** The URL is not a ws://, wss://, http:// or https:// URL. */
 export class InvalidUrl extends Data.TaggedError("InvalidUrl")<{ readonly url: string }> {
   override get message() {
-    return `Not a ws:// or wss:// URL: ${this.url}`
+    return `Not a ws://, wss://, http:// or https:// URL: ${this.url}`
   }
 }
 
@@ -44,8 +46,8 @@ export type ClientEvent =
   | { readonly _tag: "Reconnecting"; readonly why: string; readonly delayMs: number }
   /**
    * After a reconnect, the service's sequence is not the one `lastSeen` came from: it started
-   * over (an instance without a shared forge restarted), so the integers after `lastSeen` from
-   * before cannot be replayed, and the ones that follow may repeat numbers already seen.
+   * over (an instance without a shared forge restarted). The integers that follow are the new
+   * sequence's, from the first it still holds, and may repeat numbers already seen.
    */
   | { readonly _tag: "SequenceRestarted"; readonly lastSeen: number }
 
@@ -58,28 +60,54 @@ type Outcome =
   | { readonly _tag: "Refused"; readonly status: number; readonly body: string; readonly draining: boolean }
   | { readonly _tag: "Unreachable"; readonly message: string }
 
+// The same server by either name: an http: URL is where its WebSocket is, as ws:.
+const schemes: Record<string, string> = { "ws:": "ws:", "wss:": "wss:", "http:": "ws:", "https:": "wss:" }
+
 const parseUrl = (url: string): Effect.Effect<URL, InvalidUrl> =>
   Effect.try({ try: () => new URL(url), catch: () => new InvalidUrl({ url }) }).pipe(
-    Effect.filterOrFail((u) => u.protocol === "ws:" || u.protocol === "wss:", () => new InvalidUrl({ url }))
+    Effect.filterOrFail((u) => Object.hasOwn(schemes, u.protocol), () => new InvalidUrl({ url })),
+    Effect.map((u) => new URL(schemes[u.protocol]! + u.href.slice(u.protocol.length)))
   )
 
-const withSince = (url: URL, since: number | undefined): string => {
-  if (since === undefined) return url.href
+/** The URL with where the client stands; an empty `sequence` asks for the name all the same. */
+const withResume = (url: URL, since: number | undefined, sequence: string | undefined): string => {
   const next = new URL(url.href)
-  next.searchParams.set("since", String(since))
+  if (since !== undefined) next.searchParams.set("since", String(since))
+  next.searchParams.set("sequence", since === undefined ? "" : sequence ?? "")
   return next.href
 }
 
-/** One connection, from the handshake to the close; integers go to `onInteger` as they come. */
+// A closing handshake that the server does not finish in this time is cut short.
+const closeTimeoutMs = 1000
+
+/** Ends a socket with 1000 when it is open, and waits (a bounded while) for it to be closed. */
+const closeNormally = (ws: WebSocket) =>
+  Effect.async<void>((resume) => {
+    if (ws.readyState === WebSocket.CLOSED) return resume(Effect.void)
+    ws.once("close", () => resume(Effect.void))
+    if (ws.readyState === WebSocket.OPEN) ws.close(1000)
+    else ws.terminate()
+  }).pipe(
+    Effect.timeoutTo({
+      duration: Duration.millis(closeTimeoutMs),
+      onTimeout: () => ws.terminate(),
+      onSuccess: () => {}
+    })
+  )
+
+/**
+ * One connection, from the handshake to the close: the sequence's name to `onSequence`, integers
+ * to `onInteger`, as they come.
+ */
 const connectOnce = (
   url: string,
-  onOpen: (sequence: string | undefined) => void,
+  onOpen: () => void,
+  onSequence: (sequence: string) => void,
   onInteger: (n: number) => void
 ) =>
   Effect.async<Outcome>((resume) => {
     const ws = new WebSocket(url, { perMessageDeflate: false })
     let opened = false
-    let sequence: string | undefined
     let delivered = false
     let refused = false
     let done = false
@@ -88,17 +116,19 @@ const connectOnce = (
       done = true
       resume(Effect.succeed(outcome))
     }
-    ws.on("upgrade", (response) => {
-      const header = response.headers[sequenceHeader]
-      sequence = typeof header === "string" ? header : undefined
-    })
     ws.on("open", () => {
       opened = true
-      onOpen(sequence)
+      onOpen()
     })
     ws.on("message", (data, isBinary) => {
-      const n = isBinary ? undefined : parseWholeNumber(String(data))
-      if (n === undefined) return
+      if (isBinary) return
+      const text = String(data)
+      const n = parseWholeNumber(text)
+      if (n === undefined) {
+        const sequence = announcedSequence(text)
+        if (sequence !== undefined) onSequence(sequence)
+        return
+      }
       delivered = true
       onInteger(n)
     })
@@ -127,9 +157,7 @@ const connectOnce = (
         finish({ _tag: "Unreachable", message: `closed before opening (${code})` })
       } else finish({ _tag: "Closed", code, reason: String(reason), delivered })
     })
-    return Effect.sync(() =>
-      ws.terminate()
-    )
+    return closeNormally(ws)
   })
 
 const endingOf = (outcome: Outcome): Ending => {
@@ -170,20 +198,20 @@ export const events = (url: string, options: ClientOptions = {}): Stream.Stream<
       const target = yield* parseUrl(url)
       let last: number | undefined
       let retry = initialRetryState
-      // The name of the sequence `last` belongs to, as the server said it (see `sequenceHeader`).
+      // The name of the sequence `last` belongs to, as the server announced it.
       let sequence: string | undefined
       const loop = Effect.gen(function*() {
         while (true) {
-          const href = withSince(target, last)
+          const href = withResume(target, last, sequence)
           const outcome = yield* connectOnce(
             href,
+            () => void emit.single({ _tag: "Connected", url: href }),
             (named) => {
-              void emit.single({ _tag: "Connected", url: href })
-              if (last !== undefined && sequence !== undefined && named !== undefined && named !== sequence) {
+              if (last !== undefined && sequence !== undefined && named !== sequence) {
                 void emit.single({ _tag: "SequenceRestarted", lastSeen: last })
                 last = undefined
               }
-              if (named !== undefined) sequence = named
+              sequence = named
             },
             (n) => {
               // Within one sequence an integer at or below the last one is a repeat (an instance

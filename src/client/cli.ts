@@ -1,8 +1,9 @@
 /**
  * `npm run -s client -- ws://localhost:3000/_ws/`: prints each integer on a line of its own, as
  * websocat does, and what the connection goes through (reconnects, a restarted sequence) on
- * stderr. A bad URL or a refused path ends it with one line and a non-zero exit; Ctrl-C ends it
- * cleanly. `--retry-base-ms` and `--retry-cap-ms` set the reconnect policy.
+ * stderr. A bad URL or a refused path ends it with one line and a non-zero exit; Ctrl-C closes
+ * the connection with 1000 and exits 0. `--retry-base-ms` and `--retry-cap-ms` set the reconnect
+ * policy; `--help` says so.
  */
 import { Console, Effect, Stream } from "effect"
 import { parseArgs } from "node:util"
@@ -13,14 +14,35 @@ import { defaultPolicy, type ReconnectPolicy } from "./ReconnectPolicy.js"
 
 const usage = "Usage: npm run -s client -- [--retry-base-ms N] [--retry-cap-ms N] ws://host:port/_ws/"
 
-/** The URL and the policy from the command line, or the line that says what is wrong with it. */
-const parseCommandLine = (args: Array<string>): { url: string; policy: ReconnectPolicy } | string => {
+const help = `${usage}
+
+Prints the service's integers, one per line, and reconnects by itself: after a reconnect the
+service replays what the client missed (?since=), from the first integer of a sequence that
+started over. What the connection goes through goes to stderr. The URL may be ws://, wss://,
+http:// (taken as ws://) or https:// (as wss://). Ctrl-C closes the connection and exits 0.
+
+  --retry-base-ms N  the first retry waits under N ms, each next one up to twice as long (default ${defaultPolicy.baseMs})
+  --retry-cap-ms N   no retry waits longer than N ms (default ${defaultPolicy.capMs})
+  -h, --help         this text`
+
+type CommandLine =
+  | { readonly _tag: "Run"; readonly url: string; readonly policy: ReconnectPolicy }
+  | { readonly _tag: "Help" }
+  | { readonly _tag: "Wrong"; readonly message: string }
+
+/** What the command line asks for, or the line that says what is wrong with it. */
+const parseCommandLine = (args: Array<string>): CommandLine => {
   try {
     const { positionals, values } = parseArgs({
       args,
       allowPositionals: true,
-      options: { "retry-base-ms": { type: "string" }, "retry-cap-ms": { type: "string" } }
+      options: {
+        "retry-base-ms": { type: "string" },
+        "retry-cap-ms": { type: "string" },
+        help: { type: "boolean", short: "h" }
+      }
     })
+    if (values.help === true) return { _tag: "Help" }
     const milliseconds = (name: "retry-base-ms" | "retry-cap-ms", fallback: number) => {
       const text = values[name]
       if (text === undefined) return fallback
@@ -32,9 +54,9 @@ const parseCommandLine = (args: Array<string>): { url: string; policy: Reconnect
       baseMs: milliseconds("retry-base-ms", defaultPolicy.baseMs),
       capMs: milliseconds("retry-cap-ms", defaultPolicy.capMs)
     }
-    return positionals.length === 1 ? { url: positionals[0]!, policy } : usage
+    return positionals.length === 1 ? { _tag: "Run", url: positionals[0]!, policy } : { _tag: "Wrong", message: usage }
   } catch (error) {
-    return `${error instanceof Error ? error.message : String(error)}\n${usage}`
+    return { _tag: "Wrong", message: `${error instanceof Error ? error.message : String(error)}\n${usage}` }
   }
 }
 
@@ -50,7 +72,7 @@ const run = (url: string, policy: ReconnectPolicy) =>
           return Console.error(`connection ${event.why}; reconnecting in ${event.delayMs} ms`)
         case "SequenceRestarted":
           return Console.error(
-            `the service's sequence restarted: integers after ${event.lastSeen} from before it cannot be replayed`
+            `the service's sequence restarted (the last integer of the old one was ${event.lastSeen}): the new one follows from its first`
           )
       }
     }),
@@ -63,8 +85,10 @@ const run = (url: string, policy: ReconnectPolicy) =>
 const npmBanner = process.env["npm_lifecycle_event"] === "client" && process.env["npm_config_loglevel"] !== "silent"
 
 const commandLine = parseCommandLine(process.argv.slice(2))
-const program = typeof commandLine === "string"
-  ? Console.error(commandLine).pipe(Effect.zipRight(Effect.fail(2)))
+const program = commandLine._tag === "Help"
+  ? Console.log(help)
+  : commandLine._tag === "Wrong"
+  ? Console.error(commandLine.message).pipe(Effect.zipRight(Effect.fail(2)))
   : Effect.zipRight(
     npmBanner ? Console.error("(npm run -s client keeps npm's banner out of the integers)") : Effect.void,
     run(commandLine.url, commandLine.policy)

@@ -18,6 +18,7 @@ import { ConnectionLog } from "../ops/ConnectionLog.js"
 import type { Audience } from "../wire/Audience.js"
 import { closeCodes } from "../wire/CloseCodes.js"
 import { keepAliveMs } from "../wire/EventStream.js"
+import type { ResumePoint } from "../wire/ResumePoint.js"
 import type { Connection } from "./Connection.js"
 import { MaxConnections } from "./ConnectionLimit.js"
 import { drain } from "./Drain.js"
@@ -43,7 +44,7 @@ export class Connections extends Context.Tag("IntegerForge/Connections")<Connect
    * given, is told where it starts before anything of the sequence is written to it, within the
    * same step (what a protocol says first, such as Socket.IO's CONNECT answer).
    */
-  readonly join: (connection: Connection, audience: Audience, since?: number, opening?: Opening) => void
+  readonly join: (connection: Connection, audience: Audience, since?: ResumePoint, opening?: Opening) => void
   /** Its close event: releases the connection, once, with the code it closed with. */
   readonly closed: (connection: Connection, code: number) => void
   /** Counts and logs a refused upgrade or stream. */

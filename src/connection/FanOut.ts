@@ -8,9 +8,10 @@
  */
 import { Effect, type Fiber, FiberId, Queue, RcRef, type Scope } from "effect"
 import { ForgeConfig, ServerConfig } from "../Config.js"
-import { IntegerForge } from "../forge/IntegerForge.js"
+import { IntegerForge, sequenceNameOf } from "../forge/IntegerForge.js"
 import { Metrics } from "../ops/Metrics.js"
 import type { Audience } from "../wire/Audience.js"
+import type { ResumePoint } from "../wire/ResumePoint.js"
 import type { Connection, Slot } from "./Connection.js"
 import { resumePlan } from "./Resume.js"
 
@@ -112,6 +113,8 @@ export const makeFanOut = (run: Run, runSync: <A>(effect: Effect.Effect<A>) => A
     const metrics = yield* Metrics
     const { maxBufferedBytes } = yield* ServerConfig
     const { replayCapacity } = yield* ForgeConfig
+    const sequence = sequenceNameOf(forge)
+    const shared = forge.sequence === undefined
     const { add, anyAhead, isAhead, members, remove, skip, slots } = makeMembers()
     // The last integer written to the members, while the fan-out runs. When it does not, no
     // delivery is pending and the forge's own last integer is the one everyone has seen.
@@ -137,9 +140,14 @@ export const makeFanOut = (run: Run, runSync: <A>(effect: Effect.Effect<A>) => A
 
     // Synchronous, and followed at once by joining the members: no delivery can fall between
     // the last replayed integer and the first live one.
-    const takePlace = (connection: Connection, audience: Audience, since: number | undefined, opening?: Opening) => {
+    const takePlace = (
+      connection: Connection,
+      audience: Audience,
+      since: ResumePoint | undefined,
+      opening?: Opening
+    ) => {
       const upTo = delivered ?? runSync(forge.status).last
-      const plan = resumePlan(since, upTo, replayCapacity, forge.sequence === undefined)
+      const plan = resumePlan(since, upTo, replayCapacity, sequence, shared)
       opening?.(plan.startsAfter)
       if (plan.skipUpTo !== undefined) skip(connection, plan.skipUpTo)
       if (plan.replay !== undefined && connection.isOpen) writeReplay(connection, audience, plan.replay)
@@ -167,7 +175,7 @@ export const makeFanOut = (run: Run, runSync: <A>(effect: Effect.Effect<A>) => A
     // The fan-out runs while there are members: the first to join takes a lease on it, the last
     // to leave gives it back. A fiber per such change, none per connection.
     const lease = makeLease(run, RcRef.get(fanOut))
-    const join = (connection: Connection, audience: Audience, since?: number | undefined, opening?: Opening) => {
+    const join = (connection: Connection, audience: Audience, since?: ResumePoint, opening?: Opening) => {
       if (connection.slot !== undefined) return
       // A plain client that asks for nothing again has no place to take but the live one.
       if (since !== undefined || opening !== undefined) takePlace(connection, audience, since, opening)

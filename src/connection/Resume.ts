@@ -9,20 +9,34 @@
  * that recover their connection's state resume by the same rules (`socketio/Recovery.ts`).
  */
 import { queryOf } from "../wire/RequestTarget.js"
+import { isSequenceName, type ResumePoint } from "../wire/ResumePoint.js"
 import { parseWholeNumber } from "../wire/WholeNumber.js"
 
-/** A `since` query parameter, read from a request target. */
+/**
+ * What a request's query says about resuming: `since=N`, and the `sequence` N belongs to. A
+ * `sequence` parameter is also how a plain WebSocket client asks to be told the name of the
+ * sequence it gets (empty on its first connection, when it has none yet).
+ */
 export type Since =
   | { readonly _tag: "Absent" }
-  | { readonly _tag: "Since"; readonly after: number }
+  | { readonly _tag: "Since"; readonly point: ResumePoint }
   | { readonly _tag: "Invalid" }
 
 export const sinceOf = (target: string): Since => {
-  const values = queryOf(target).getAll("since")
+  const query = queryOf(target)
+  const names = query.getAll("sequence")
+  if (names.length > 1 || (names.length === 1 && names[0] !== "" && !isSequenceName(names[0]!))) {
+    return { _tag: "Invalid" }
+  }
+  const values = query.getAll("since")
   if (values.length === 0) return { _tag: "Absent" }
   const after = values.length === 1 ? parseWholeNumber(values[0]!) : undefined
-  return after === undefined ? { _tag: "Invalid" } : { _tag: "Since", after }
+  if (after === undefined) return { _tag: "Invalid" }
+  return { _tag: "Since", point: { after, sequence: names[0] === "" ? undefined : names[0] } }
 }
+
+/** Whether a plain WebSocket client asks to be told the sequence's name (see `Since`). */
+export const asksSequenceName = (target: string): boolean => queryOf(target).has("sequence")
 
 /**
  * The integers to replay, as an inclusive range, or undefined for none. `delivered` is the last
@@ -52,22 +66,24 @@ export interface ResumePlan {
 }
 
 /**
- * The plan for a socket that has every integer up to `after` (undefined: a client that asks for
- * nothing again), `delivered` being the last integer already sent to everyone. An in-process
- * sequence behind the client's `after` has started over, and the client is told so by its name.
+ * The plan for a socket that resumes from `point` (undefined: a client that asks for nothing
+ * again) in the sequence named `sequence`, `delivered` being the last integer already sent to
+ * everyone. A point of another sequence has nothing of this one, and gets every integer still
+ * held from its first; so does one ahead of an in-process sequence, which only a sequence that
+ * is gone can be (from a client that names none).
  */
 export const resumePlan = (
-  after: number | undefined,
+  point: ResumePoint | undefined,
   delivered: number,
   capacity: number,
+  sequence: string,
   shared: boolean
 ): ResumePlan => {
-  if (after === undefined) return { replay: undefined, skipUpTo: undefined, startsAfter: delivered }
-  if (after > delivered) {
-    return shared
-      ? { replay: undefined, skipUpTo: after, startsAfter: after }
-      : { replay: undefined, skipUpTo: undefined, startsAfter: delivered }
-  }
+  if (point === undefined) return { replay: undefined, skipUpTo: undefined, startsAfter: delivered }
+  const elsewhere = (point.sequence !== undefined && point.sequence !== sequence) ||
+    (!shared && point.after > delivered)
+  const after = elsewhere ? 0 : point.after
+  if (after > delivered) return { replay: undefined, skipUpTo: after, startsAfter: after }
   const replay = replayRange(after, delivered, capacity)
   return { replay, skipUpTo: undefined, startsAfter: replay === undefined ? delivered : replay.from - 1 }
 }

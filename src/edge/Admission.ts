@@ -4,7 +4,7 @@
  * its `since`, and whether there is room for one more socket.
  */
 import type { Room } from "../connection/Connections.js"
-import { type Since, sinceOf } from "../connection/Resume.js"
+import { asksSequenceName, type Since, sinceOf } from "../connection/Resume.js"
 import { type Dialect, dialectOf } from "../socketio/SocketIoProtocol.js"
 import { lastEventIdOf } from "../wire/EventStream.js"
 import {
@@ -15,6 +15,7 @@ import {
   type UpgradeRequest,
   type UpgradeVerdict
 } from "../wire/Handshake.js"
+import type { ResumePoint } from "../wire/ResumePoint.js"
 
 export type Refusal = Extract<UpgradeVerdict, { _tag: "Refuse" }>
 
@@ -23,8 +24,10 @@ export type Admission =
   | {
     readonly _tag: "Accept"
     readonly dialect: Exclude<Dialect, { _tag: "Refuse" }>
-    /** The last integer the client has, when it resumes. */
-    readonly since: number | undefined
+    /** Where the client stands, when it resumes. */
+    readonly since: ResumePoint | undefined
+    /** Whether it asks to be told the sequence's name (`?sequence=`). */
+    readonly asksSequenceName: boolean
   }
 
 /** What the edge knows of itself when a request arrives: `Connections`' room, for every kind. */
@@ -53,10 +56,11 @@ export const invalidSince: Refusal = {
   _tag: "Refuse",
   key: "since",
   status: 400,
-  reason: "Invalid since: expected one non-negative whole number (the last integer received)"
+  reason:
+    "Invalid since: expected one non-negative whole number (the last integer received) and at most one sequence name"
 }
 
-const sinceValue = (since: Exclude<Since, { _tag: "Invalid" }>) => since._tag === "Since" ? since.after : undefined
+const sinceValue = (since: Exclude<Since, { _tag: "Invalid" }>) => since._tag === "Since" ? since.point : undefined
 
 export const admit = (request: UpgradeRequest, policy: UpgradePolicy, state: EdgeState): Admission => {
   if (state.draining) return draining
@@ -75,7 +79,7 @@ export const admit = (request: UpgradeRequest, policy: UpgradePolicy, state: Edg
   const since = sinceOf(request.target)
   if (since._tag === "Invalid") return invalidSince
   if (state.open >= state.maxConnections) return atCapacity
-  return { _tag: "Accept", dialect, since: sinceValue(since) }
+  return { _tag: "Accept", dialect, since: sinceValue(since), asksSequenceName: asksSequenceName(request.target) }
 }
 
 /** A request for an event stream (Server-Sent Events) on a WebSocket path. */
@@ -88,7 +92,7 @@ export type StreamAdmission =
   | Refusal
   | {
     readonly _tag: "Accept"
-    readonly since: number | undefined
+    readonly since: ResumePoint | undefined
     /** The origin to allow in CORS headers: a cross-origin page the policy lets in. */
     readonly corsOrigin: string | undefined
   }
@@ -108,7 +112,7 @@ export const admitStream = (request: StreamRequest, policy: UpgradePolicy, state
   if (state.open >= state.maxConnections) return atCapacity
   return {
     _tag: "Accept",
-    since: resume._tag === "Since" ? resume.after : undefined,
+    since: resume._tag === "Since" ? resume.point : undefined,
     corsOrigin: origin._tag === "Allowed" ? origin.origin : undefined
   }
 }

@@ -12,7 +12,7 @@ import type { IncomingMessage, ServerResponse } from "node:http"
 import { ServerConfig } from "../Config.js"
 import { Connection } from "../connection/Connection.js"
 import { Connections } from "../connection/Connections.js"
-import { IntegerForge } from "../forge/IntegerForge.js"
+import { IntegerForge, sequenceNameOf } from "../forge/IntegerForge.js"
 import { RequestHandoff } from "../http/RequestHandoff.js"
 import { closeCodes } from "../wire/CloseCodes.js"
 import { eventStreamAudience, retryMs, streamHeaders, streamPreamble, wantsEventStream } from "../wire/EventStream.js"
@@ -41,7 +41,9 @@ const claims = (request: IncomingMessage): boolean =>
 const make = Effect.gen(function*() {
   const connections = yield* Connections
   const config = yield* ServerConfig
-  const { sequence } = yield* IntegerForge
+  const forge = yield* IntegerForge
+  const { sequence } = forge
+  const audience = eventStreamAudience(sequenceNameOf(forge))
   const policy = { allowedOrigins: config.allowedOrigins }
 
   const take = (request: IncomingMessage, response: ServerResponse) => {
@@ -81,7 +83,7 @@ const make = Effect.gen(function*() {
     connections.accept(stream)
     // A response's close says no code: the server's, or 1001 when the client went away.
     response.on("close", () => connections.closed(stream, stream.sentCode ?? closeCodes.goingAway))
-    connections.join(stream, eventStreamAudience, admission.since)
+    connections.join(stream, audience, admission.since)
   }
 
   return { claims, take }

@@ -18,8 +18,9 @@ import { Connection, type Transport } from "../connection/Connection.js"
 import type { Connections } from "../connection/Connections.js"
 import { SocketIoSession } from "../socketio/SocketIoSession.js"
 import type { SocketIoSessions } from "../socketio/SocketIoSessions.js"
-import { plainAudience } from "../wire/Frames.js"
+import { plainAudience, wholeTextFrame } from "../wire/Frames.js"
 import { originHeaders, sequenceHeader } from "../wire/HttpResponse.js"
+import { type ResumePoint, sequenceAnnouncement } from "../wire/ResumePoint.js"
 
 /** ws's private field: the TCP socket of an accepted `WebSocket`. */
 interface WithTcpSocket {
@@ -67,8 +68,10 @@ export interface Accepted {
   readonly path: string
   readonly remote: string
   readonly socketIo: boolean
-  /** The last integer the client has, when it resumes. */
-  readonly since: number | undefined
+  /** Where the client stands, when it resumes. */
+  readonly since: ResumePoint | undefined
+  /** Whether a plain client asks to be told the sequence's name. */
+  readonly asksSequenceName: boolean
 }
 
 /**
@@ -84,10 +87,13 @@ export const makeBridge = (
     readonly maxBufferedBytes: number
     /** The forge's sequence, said in every 101 response. */
     readonly sequence: string | undefined
+    /** The name a client resumes in (`sequenceNameOf`). */
+    readonly sequenceName: string
   }
 ) => {
   const { maxBufferedBytes } = settings
   const wss = makeWebSocketServer(settings.maxPayloadBytes, settings.sequence)
+  const nameFrame = wholeTextFrame(Buffer.from(sequenceAnnouncement(settings.sequenceName)))
   // Errors from the peer (bad frames, resets) end in a close event; without a listener the
   // process would crash on them. ws reports the frames it refused (and closes the socket for
   // them) with WS_ERR_ codes.
@@ -127,7 +133,8 @@ export const makeBridge = (
     if (!accepted.socketIo) {
       const connection = new Connection("plain", path, remote, ws, webSocketTransport)
       adopt(ws, connection)
-      return connections.join(connection, plainAudience, since)
+      const announce = accepted.asksSequenceName ? () => connection.write(nameFrame) : undefined
+      return connections.join(connection, plainAudience, since, announce)
     }
     const session = new SocketIoSession(path, remote, ws, webSocketTransport, since)
     adopt(ws, session)

@@ -8,7 +8,7 @@ import type { IncomingMessage } from "node:http"
 import type { Duplex } from "node:stream"
 import { ServerConfig } from "../Config.js"
 import { Connections } from "../connection/Connections.js"
-import { IntegerForge } from "../forge/IntegerForge.js"
+import { IntegerForge, sequenceNameOf } from "../forge/IntegerForge.js"
 import { answerAndClose, NodeServer } from "../http/NodeServer.js"
 import { SocketIoSessions } from "../socketio/SocketIoSessions.js"
 import { refusal } from "../wire/Handshake.js"
@@ -23,10 +23,12 @@ const ignore = () => {}
 export const make = Effect.gen(function*() {
   const config = yield* ServerConfig
   const connections = yield* Connections
+  const forge = yield* IntegerForge
   const bridge = makeBridge(connections, yield* SocketIoSessions, {
     maxPayloadBytes: config.maxPayloadBytes,
     maxBufferedBytes: config.maxBufferedBytes,
-    sequence: (yield* IntegerForge).sequence
+    sequence: forge.sequence,
+    sequenceName: sequenceNameOf(forge)
   })
   const policy = { allowedOrigins: config.allowedOrigins }
 
@@ -59,7 +61,8 @@ export const make = Effect.gen(function*() {
         path: pathOf(request),
         remote: remoteOf(request),
         socketIo: admission.dialect._tag === "SocketIo",
-        since: admission.since
+        since: admission.since,
+        asksSequenceName: admission.asksSequenceName
       })
     } catch (error) {
       // A bug here must cost one connection, never the process and its other clients.

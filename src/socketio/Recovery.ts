@@ -8,7 +8,8 @@
  * `<sequence>.<n>`: the name of the sequence, and the integer after which the client's chain of
  * connections began to receive it. A claim on this sequence is resumed as `?since=` would be; a
  * socket that then misses nothing after the claim gets the client's pid back, any other gets a
- * new pid, which starts where the socket starts.
+ * new pid, which starts where the socket starts. A pid of another sequence (one that restarted)
+ * gets every integer this sequence still holds, from its first, under a new pid.
  *
  * Why the start is in the pid: a connection that does not recover needs a pid other than the one
  * the client holds, on the same sequence, for the client to see `recovered === false`; and a
@@ -17,13 +18,16 @@
  * an event replaces it; both are at or below the start). An offset kept from another sequence
  * that is above the start cannot be told from one of this sequence (docs/socket-io.md).
  */
+import { parsePoint, pointText, type ResumePoint } from "../wire/ResumePoint.js"
 import { parseWholeNumber } from "../wire/WholeNumber.js"
 
 /** What a CONNECT packet's payload says about where the client stands. */
 export type Claim =
   /** No pid: a client's first connection, or one that does not recover; `?since=` applies. */
   | { readonly _tag: "Fresh" }
-  /** A pid of another sequence (one that restarted), or a pid or offset that is not one of ours. */
+  /** A pid of another sequence: one that restarted, or another instance's without a shared forge. */
+  | { readonly _tag: "Elsewhere"; readonly sequence: string }
+  /** A pid or offset that is not one of ours. */
   | { readonly _tag: "Unknown" }
   /** The client has every integer of this sequence up to `after`, and holds `pid`. */
   | { readonly _tag: "Resume"; readonly pid: string; readonly after: number }
@@ -32,13 +36,7 @@ const fresh: Claim = { _tag: "Fresh" }
 const unknown: Claim = { _tag: "Unknown" }
 
 /** The pid of a chain of connections on `sequence` that began after the integer `startsAfter`. */
-export const pidOf = (sequence: string, startsAfter: number): string => `${sequence}.${startsAfter}`
-
-/** Where a pid's chain began, when it is one of `sequence`'s. */
-const startOf = (pid: string, sequence: string): number | undefined => {
-  const dot = pid.lastIndexOf(".")
-  return dot >= 0 && pid.slice(0, dot) === sequence ? parseWholeNumber(pid.slice(dot + 1)) : undefined
-}
+export const pidOf = (sequence: string, startsAfter: number): string => pointText(sequence, startsAfter)
 
 /** The claim in a CONNECT packet's payload (anything JSON can be), against this sequence's name. */
 export const claimOf = (payload: unknown, sequence: string): Claim => {
@@ -46,8 +44,10 @@ export const claimOf = (payload: unknown, sequence: string): Claim => {
   const { offset, pid } = payload as { readonly pid?: unknown; readonly offset?: unknown }
   if (pid === undefined) return fresh
   if (typeof pid !== "string") return unknown
-  const start = startOf(pid, sequence)
-  if (start === undefined) return unknown
+  const chain = parsePoint(pid)
+  if (chain?.sequence === undefined) return unknown
+  if (chain.sequence !== sequence) return { _tag: "Elsewhere", sequence: chain.sequence }
+  const start = chain.after
   if (offset === undefined) return { _tag: "Resume", pid, after: start }
   const last = typeof offset === "string" ? parseWholeNumber(offset) : undefined
   if (last === undefined) return unknown
@@ -57,18 +57,20 @@ export const claimOf = (payload: unknown, sequence: string): Claim => {
 }
 
 /**
- * Where the socket resumes from, as `since` for the registry. The URL's `?since=` counts only on a
+ * Where the socket resumes from, as `since` for the fan-out. The URL's `?since=` counts only on a
  * fresh connection: from the second on, socket.io-client sends the URL of the first again, while
- * its claim is where it stands now. A pid that cannot be resumed starts live.
+ * its claim is where it stands now. A pid that is not one of ours starts live.
  */
-export const resumeAfter = (claim: Claim, since: number | undefined): number | undefined => {
+export const resumeAfter = (claim: Claim, since: ResumePoint | undefined): ResumePoint | undefined => {
   switch (claim._tag) {
     case "Fresh":
       return since
     case "Unknown":
       return undefined
+    case "Elsewhere":
+      return { after: 0, sequence: claim.sequence }
     case "Resume":
-      return claim.after
+      return { after: claim.after, sequence: undefined }
   }
 }
 

@@ -4,6 +4,7 @@
  * The session lives on the connection, so nothing is kept beside it.
  */
 import { Connection, type Transport } from "../connection/Connection.js"
+import type { ResumePoint } from "../wire/ResumePoint.js"
 import { initialSession, type SessionState } from "./SocketIoProtocol.js"
 
 export class SocketIoSession<S = unknown> extends Connection<S> {
@@ -17,7 +18,7 @@ export class SocketIoSession<S = unknown> extends Connection<S> {
     socket: S,
     transport: Transport<S>,
     /** The URL's `?since=`, for a client's first connection. */
-    readonly since: number | undefined
+    readonly since: ResumePoint | undefined
   ) {
     super("socket.io", path, remote, socket, transport)
   }

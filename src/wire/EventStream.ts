@@ -3,22 +3,24 @@
  * pure functions: which requests ask for a stream, how an integer is written, what a resuming
  * client said it has.
  *
- * Each integer is one event whose `id` and `data` are the integer, so that `EventSource` sends
- * it back as `Last-Event-ID` when it reconnects by itself; the stream starts with a `retry`
- * hint, and a comment line now and then keeps proxies from closing a quiet stream.
+ * Each integer is one event whose `data` is the integer and whose `id` is `<sequence>.<n>`, so
+ * that `EventSource`, which sends the id back as `Last-Event-ID` when it reconnects by itself,
+ * says which sequence it resumes in; the stream starts with a `retry` hint, and a comment line
+ * now and then keeps proxies from closing a quiet stream.
  */
 import type { Audience } from "./Audience.js"
-import { parseWholeNumber } from "./WholeNumber.js"
+import { parsePoint, pointText, type ResumePoint } from "./ResumePoint.js"
 
 /** Whether an `Accept` header asks for an event stream (what `EventSource` sends). */
 export const wantsEventStream = (accept: string | undefined): boolean =>
   accept !== undefined && /(?:^|,)\s*text\/event-stream\s*(?:;|,|$)/i.test(accept)
 
-/** One integer, as one event. */
-export const integerEvent = (n: number): Buffer => Buffer.from(`id: ${n}\ndata: ${n}\n\n`)
+/** One integer of the sequence named `sequence`, as one event. */
+export const integerEvent = (sequence: string, n: number): Buffer =>
+  Buffer.from(`id: ${pointText(sequence, n)}\ndata: ${n}\n\n`)
 
-/** Event-stream clients: each integer as one event. */
-export const eventStreamAudience: Audience = { encode: integerEvent }
+/** Event-stream clients of the sequence named `sequence`: each integer as one event. */
+export const eventStreamAudience = (sequence: string): Audience => ({ encode: (n) => integerEvent(sequence, n) })
 
 /** The first bytes of every stream: how long `EventSource` waits before it reconnects. */
 export const streamPreamble = (retryMs: number): string => `retry: ${retryMs}\n\n`
@@ -44,11 +46,12 @@ export const keepAliveMs = 15_000
 /** What a resuming stream asked for: `Last-Event-ID` (what `EventSource` sends), else `?since=`. */
 export type StreamResume =
   | { readonly _tag: "Absent" }
-  | { readonly _tag: "Since"; readonly after: number }
+  | { readonly _tag: "Since"; readonly point: ResumePoint }
   | { readonly _tag: "Invalid" }
 
+/** An event's id as `EventSource` sends it back: `<sequence>.<n>`, or a bare `<n>`. */
 export const lastEventIdOf = (header: string | ReadonlyArray<string> | undefined): StreamResume => {
   if (header === undefined) return { _tag: "Absent" }
-  const after = typeof header === "string" ? parseWholeNumber(header.trim()) : undefined
-  return after === undefined ? { _tag: "Invalid" } : { _tag: "Since", after }
+  const point = typeof header === "string" ? parsePoint(header.trim()) : undefined
+  return point === undefined ? { _tag: "Invalid" } : { _tag: "Since", point }
 }

@@ -22,7 +22,8 @@ describe("Server-Sent Events on the WebSocket paths", () => {
       yield* eventually(ensure(() => stream.ids().length >= 10, "events"))
       assert.isTrue(stream.text().startsWith("retry: 1000\n\n"))
       assert.isTrue(consecutive(stream.ids()), stream.ids().join(","))
-      for (const n of stream.ids()) assert.include(stream.text(), `id: ${n}\ndata: ${n}\n\n`)
+      const sequence = server.forge.sequence
+      for (const n of stream.ids()) assert.include(stream.text(), `id: ${sequence}.${n}\ndata: ${n}\n\n`)
       const read = yield* scrapeMetrics(server.url("/metrics"))
       assert.strictEqual(read("forge_connections_open", { protocol: "sse" }), 1)
     }))
@@ -46,6 +47,23 @@ describe("Server-Sent Events on the WebSocket paths", () => {
       }
       const junk = yield* openEventStream(server.url("/_ws/"), { "last-event-id": "abc" })
       assert.strictEqual(junk.status, 400)
+    }))
+
+  it.scopedLive("an EventSource that comes back after a restart gets the new sequence from its first integer", () =>
+    Effect.gen(function*() {
+      const server = yield* restartableServer({ intervalMs: 20 })
+      const before = yield* openEventStream(server.url("/_ws/"))
+      yield* eventually(ensure(() => before.ids().length >= 30, "events of the first sequence"))
+      yield* server.stop
+      const lastEventId = before.lastId()!
+      yield* server.restart
+      // Another client keeps the new sequence going while the stream is away, past where it was.
+      const witness = yield* connect(server.wsUrl("/_ws/"))
+      yield* eventually(ensure(() => witness.received.length >= 5, "the new sequence runs"))
+      const after = yield* openEventStream(server.url("/_ws/"), { "last-event-id": lastEventId })
+      yield* eventually(ensure(() => after.ids().length >= 10, "events of the new sequence"))
+      assert.strictEqual(after.ids()[0], 1, after.ids().join(","))
+      assert.isTrue(consecutive(after.ids()), after.ids().join(","))
     }))
 
   it.scopedLive("ALLOWED_ORIGINS: an allowed page gets CORS headers, another gets 403; streams count toward MAX_CONNECTIONS", () =>

@@ -97,9 +97,14 @@ describe("Socket.IO connection-state recovery", () => {
       yield* server.stop
       const seen = client.integers.length
       const second = yield* server.restart
+      // Another client keeps the new sequence going before this one is back.
+      const witness = yield* connect(second.wsUrl("/_ws/"))
+      yield* eventually(ensure(() => witness.received.length >= 3, "the new sequence runs"))
       yield* eventually(ensure(() => client.connects() === 2, "reconnected"), Duration.seconds(10))
       yield* eventually(ensure(() => client.integers.length >= seen + 3, "integers from the second server"))
       const [first, again] = client.connections
+      assert.strictEqual(client.integers[seen], 1, "the new sequence from its first integer, though it ran before")
+      assert.isTrue(consecutive(client.integers.slice(seen)), client.integers.slice(seen).join(","))
       assert.isFalse(again!.recovered)
       assert.notStrictEqual(again!.pid, first!.pid)
       assert.match(again!.pid!, new RegExp(`^${second.forge.sequence}\\.\\d+$`))

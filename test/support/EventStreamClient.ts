@@ -10,8 +10,10 @@ export interface EventStreamClient {
   readonly headers: Http.IncomingHttpHeaders
   /** The whole body so far. */
   readonly text: () => string
-  /** The ids of the events so far, in order. */
+  /** The integers of the events' ids (`<sequence>.<n>`) so far, in order. */
   readonly ids: () => Array<number>
+  /** The last event's id as sent, which `EventSource` would send back as `Last-Event-ID`. */
+  readonly lastId: () => string | undefined
   /** Done when the server ends the stream. */
   readonly ended: Deferred.Deferred<void>
 }
@@ -37,7 +39,8 @@ export const openEventStream = (url: string, headers: Record<string, string> = {
       status: response.statusCode ?? 0,
       headers: response.headers,
       text: () => text,
-      ids: () => [...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1])),
+      ids: () => [...text.matchAll(/^id: [\w-]+\.(\d+)$/gm)].map((m) => Number(m[1])),
+      lastId: () => [...text.matchAll(/^id: (.*)$/gm)].at(-1)?.[1],
       ended
     } satisfies EventStreamClient
   })

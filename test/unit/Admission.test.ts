@@ -30,15 +30,27 @@ describe("Admission", () => {
     else assert.deepStrictEqual(full, open)
   })
 
-  it.prop("an accepted request carries the since it asked for", [fc.nat(), state], ([n, s]) => {
-    const admission = admit(request(`/_ws/?since=${n}`), {}, { ...s, draining: false, open: 0 })
-    assert.deepStrictEqual(admission, { _tag: "Accept", dialect: { _tag: "Plain" }, since: n })
-  })
+  it.prop(
+    "an accepted request carries the since and the sequence it asked for",
+    [fc.nat(), fc.option(fc.stringMatching(/^[A-Za-z0-9_-]{0,64}$/), { nil: undefined }), state],
+    ([n, sequence, s]) => {
+      const query = `since=${n}${sequence === undefined ? "" : `&sequence=${sequence}`}`
+      const admission = admit(request(`/_ws/?${query}`), {}, { ...s, draining: false, open: 0 })
+      assert.deepStrictEqual(admission, {
+        _tag: "Accept",
+        dialect: { _tag: "Plain" },
+        since: { after: n, sequence: sequence === "" ? undefined : sequence },
+        asksSequenceName: sequence !== undefined
+      })
+    }
+  )
 
   it("refuses a since that is not one whole number, and a Socket.IO request that would poll", () => {
     const roomy = { draining: false, open: 0, maxConnections: 10 }
     assert.deepStrictEqual(admit(request("/_ws/?since=-1"), {}, roomy), invalidSince)
     assert.deepStrictEqual(admit(request("/_ws/?since=1&since=2"), {}, roomy), invalidSince)
+    assert.deepStrictEqual(admit(request("/_ws/?since=1&sequence=a.b"), {}, roomy), invalidSince)
+    assert.deepStrictEqual(admit(request("/_ws/?sequence=a&sequence=b"), {}, roomy), invalidSince)
     const polling = admit(request("/socket.io/?EIO=4&transport=polling"), {}, roomy)
     assert.isTrue(polling._tag === "Refuse" && polling.key === "engine.io" && polling.status === 400)
   })

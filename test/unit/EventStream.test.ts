@@ -2,20 +2,33 @@ import { assert, describe, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
 import { integerEvent, lastEventIdOf, wantsEventStream } from "../../src/wire/EventStream.js"
 
-describe("event streams", () => {
-  it.prop("an integer is one event with the integer as its id and its data", [fc.nat()], ([n]) => {
-    const text = String(integerEvent(n))
-    assert.strictEqual(text, `id: ${n}\ndata: ${n}\n\n`)
-    assert.strictEqual(text.split("\n\n").length, 2, "exactly one event")
-  })
+const sequenceName = fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/)
 
-  it.prop("Last-Event-ID: whole numbers resume after themselves, anything else is refused", [fc.string()], ([
-    header
-  ]) => {
-    const resume = lastEventIdOf(header)
-    if (/^\d{1,15}$/.test(header.trim())) assert.deepStrictEqual(resume, { _tag: "Since", after: Number(header) })
-    else assert.deepStrictEqual(resume, { _tag: "Invalid" })
-  })
+describe("event streams", () => {
+  it.prop(
+    "an integer is one event: its data the integer, its id the sequence and the integer, which Last-Event-ID gives back",
+    [sequenceName, fc.nat()],
+    ([sequence, n]) => {
+      const text = String(integerEvent(sequence, n))
+      assert.strictEqual(text, `id: ${sequence}.${n}\ndata: ${n}\n\n`)
+      assert.strictEqual(text.split("\n\n").length, 2, "exactly one event")
+      assert.deepStrictEqual(lastEventIdOf(`${sequence}.${n}`), { _tag: "Since", point: { after: n, sequence } })
+    }
+  )
+
+  it.prop(
+    "Last-Event-ID: <name>.<n> or a bare <n> resumes after n, anything else is refused",
+    [fc.oneof(fc.string(), fc.tuple(fc.string(), fc.nat()).map(([s, n]) => `${s}.${n}`))],
+    ([header]) => {
+      const resume = lastEventIdOf(header)
+      const named = /^([A-Za-z0-9_-]{1,64})\.(\d{1,15})$/.exec(header.trim())
+      if (/^\d{1,15}$/.test(header.trim())) {
+        assert.deepStrictEqual(resume, { _tag: "Since", point: { after: Number(header), sequence: undefined } })
+      } else if (named !== null) {
+        assert.deepStrictEqual(resume, { _tag: "Since", point: { after: Number(named[2]), sequence: named[1] } })
+      } else assert.deepStrictEqual(resume, { _tag: "Invalid" })
+    }
+  )
 
   it("asks for a stream only with text/event-stream among the accepted types", () => {
     assert.isTrue(wantsEventStream("text/event-stream"))

@@ -4,7 +4,7 @@ import { ForgeLive } from "../../src/App.js"
 import { ForgeConfig, ServerConfig } from "../../src/Config.js"
 import type { Connection } from "../../src/connection/Connection.js"
 import { Connections } from "../../src/connection/Connections.js"
-import { replayRange, sinceOf } from "../../src/connection/Resume.js"
+import { replayRange, resumePlan, sinceOf } from "../../src/connection/Resume.js"
 import { plainAudience } from "../../src/wire/Frames.js"
 import { recordingConnection } from "../support/RecordingConnection.js"
 
@@ -20,7 +20,11 @@ const member = (connection: Connection, since?: number) =>
     Effect.acquireRelease(
       Effect.sync(() => {
         connections.accept(connection)
-        connections.join(connection, plainAudience, since)
+        connections.join(
+          connection,
+          plainAudience,
+          since === undefined ? undefined : { after: since, sequence: undefined }
+        )
       }),
       () => Effect.sync(() => connections.closed(connection, 1000))
     ))
@@ -28,11 +32,47 @@ const member = (connection: Connection, since?: number) =>
 describe("Resume (?since=N)", () => {
   it.prop("since is one non-negative whole number, or invalid", [fc.string({ maxLength: 12 })], ([raw]) => {
     const parsed = sinceOf(`/_ws/?since=${encodeURIComponent(raw)}`)
-    if (/^\d{1,15}$/.test(raw)) assert.deepStrictEqual(parsed, { _tag: "Since", after: Number(raw) })
-    else assert.strictEqual(parsed._tag, "Invalid")
+    if (/^\d{1,15}$/.test(raw)) {
+      assert.deepStrictEqual(parsed, { _tag: "Since", point: { after: Number(raw), sequence: undefined } })
+    } else assert.strictEqual(parsed._tag, "Invalid")
     assert.deepStrictEqual(sinceOf("/_ws/?a=1"), { _tag: "Absent" })
     assert.strictEqual(sinceOf("/_ws/?since=1&since=2")._tag, "Invalid")
   })
+
+  it.prop("sequence is at most one name the forges could have drawn, or empty; else the since is invalid", [
+    fc.nat(),
+    fc.oneof(fc.string({ maxLength: 70 }), fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/))
+  ], ([n, name]) => {
+    const parsed = sinceOf(`/_ws/?since=${n}&sequence=${encodeURIComponent(name)}`)
+    if (name === "") assert.deepStrictEqual(parsed, { _tag: "Since", point: { after: n, sequence: undefined } })
+    else if (/^[A-Za-z0-9_-]{1,64}$/.test(name)) {
+      assert.deepStrictEqual(parsed, { _tag: "Since", point: { after: n, sequence: name } })
+    } else assert.strictEqual(parsed._tag, "Invalid")
+  })
+
+  it.prop(
+    "a point of another sequence, or one ahead of an in-process sequence, gets everything held from the first",
+    [
+      fc.nat(10_000),
+      fc.nat(10_000),
+      fc.nat(2000),
+      fc.constantFrom("this", "other", undefined),
+      fc.boolean()
+    ],
+    ([after, delivered, capacity, claimed, shared]) => {
+      const plan = resumePlan({ after, sequence: claimed }, delivered, capacity, "this", shared)
+      const fromFirst = resumePlan({ after: 0, sequence: undefined }, delivered, capacity, "this", shared)
+      const elsewhere = claimed === "other" || (!shared && after > delivered)
+      if (elsewhere) {
+        assert.deepStrictEqual(plan, fromFirst)
+        const oldestHeld = Math.max(1, delivered - capacity + 1)
+        const held = capacity > 0 && delivered > 0
+        assert.deepStrictEqual(plan.replay, held ? { from: oldestHeld, to: delivered } : undefined)
+      } else if (after > delivered) {
+        assert.deepStrictEqual(plan, { replay: undefined, skipUpTo: after, startsAfter: after })
+      } else assert.deepStrictEqual(plan.replay, replayRange(after, delivered, capacity))
+    }
+  )
 
   it.prop("the replay range is what is held after N: never before the oldest held, never past the last", [
     fc.nat(10_000),

@@ -56,12 +56,22 @@ describe("Socket.IO recovery: the CONNECT payload", () => {
     assert.deepStrictEqual(claimOf(payload, sequence), { _tag: "Resume", pid, after: start })
   })
 
-  it.prop("a pid of another sequence, or one that is not sequence.digits, is unknown", [
+  it.prop("a pid of another sequence is elsewhere, whatever its offset", [
+    otherSequence,
+    whole,
+    fc.option(fc.oneof(digits, notWhole), { nil: undefined })
+  ], ([name, start, offset]) => {
+    assert.deepStrictEqual(claimOf({ pid: pidOf(name, start), offset }, sequence), {
+      _tag: "Elsewhere",
+      sequence: name
+    })
+  })
+
+  it.prop("a pid that is not <name>.<digits> is unknown", [
     fc.oneof(
-      fc.tuple(otherSequence, whole).map(([name, start]) => pidOf(name, start)),
       notWhole.map((start) => `${sequence}.${start}`),
       fc.constant(sequence),
-      fc.string({ maxLength: 30 }).filter((s) => !s.startsWith(`${sequence}.`))
+      fc.string({ maxLength: 30 }).filter((s) => !/^[A-Za-z0-9_-]{1,64}\.\d{1,15}$/.test(s))
     ),
     fc.option(digits, { nil: undefined })
   ], ([pid, offset]) => {
@@ -80,21 +90,26 @@ describe("Socket.IO recovery: the CONNECT payload", () => {
   })
 
   it.prop("never throws, whatever JSON the payload holds", [fc.jsonValue()], ([payload]) => {
-    assert.include(["Fresh", "Unknown", "Resume"], claimOf(payload, sequence)._tag)
-    assert.include(["Fresh", "Unknown", "Resume"], claimOf({ pid: payload, offset: payload }, sequence)._tag)
+    assert.include(["Fresh", "Unknown", "Elsewhere", "Resume"], claimOf(payload, sequence)._tag)
+    assert.include(
+      ["Fresh", "Unknown", "Elsewhere", "Resume"],
+      claimOf({ pid: payload, offset: payload }, sequence)._tag
+    )
   })
 })
 
 describe("Socket.IO recovery: where the socket resumes, and the answer's pid", () => {
-  it.prop("a claim resumes after itself; a fresh connection after ?since=; an unknown pid from now", [
-    whole,
-    fc.option(whole, { nil: undefined })
-  ], ([after, since]) => {
-    const pid = pidOf(sequence, 0)
-    assert.strictEqual(resumeAfter({ _tag: "Resume", pid, after }, since), after)
-    assert.strictEqual(resumeAfter({ _tag: "Fresh" }, since), since)
-    assert.isUndefined(resumeAfter({ _tag: "Unknown" }, since))
-  })
+  it.prop(
+    "a claim resumes after itself; a fresh connection after ?since=; another sequence's from its first; an unknown pid from now",
+    [whole, fc.option(whole.map((after) => ({ after, sequence: undefined })), { nil: undefined }), otherSequence],
+    ([after, since, other]) => {
+      const pid = pidOf(sequence, 0)
+      assert.deepStrictEqual(resumeAfter({ _tag: "Resume", pid, after }, since), { after, sequence: undefined })
+      assert.strictEqual(resumeAfter({ _tag: "Fresh" }, since), since)
+      assert.deepStrictEqual(resumeAfter({ _tag: "Elsewhere", sequence: other }, since), { after: 0, sequence: other })
+      assert.isUndefined(resumeAfter({ _tag: "Unknown" }, since))
+    }
+  )
 
   it.prop(
     "recovered (the client's pid back) exactly when the socket misses nothing after the claim, within REPLAY_CAPACITY",
@@ -110,7 +125,7 @@ describe("Socket.IO recovery: where the socket resumes, and the answer's pid", (
       const claim = claimOf({ pid: held, offset: String(last) }, sequence)
       assert.strictEqual(claim._tag, "Resume")
       if (claim._tag !== "Resume") return
-      const plan = resumePlan(resumeAfter(claim, undefined), delivered, capacity, shared)
+      const plan = resumePlan(resumeAfter(claim, undefined), delivered, capacity, sequence, shared)
       const pid = answerPid(claim, sequence, plan.startsAfter)
       const after = Math.max(start, last)
       const inWindow = after <= delivered ? delivered - after <= capacity : shared

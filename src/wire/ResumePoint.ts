@@ -1,0 +1,42 @@
+/**
+ * Where a resuming client says it stands: it has every integer up to `after` of the sequence
+ * named `sequence` (`IntegerForge.sequence`, or `shared`). A client that names no sequence is
+ * taken to mean the one it reaches, as far as that can be told. Where one text carries both (an
+ * event's id, which `EventSource` sends back as `Last-Event-ID`; a Socket.IO pid), it is
+ * `<sequence>.<n>`.
+ */
+import { parseWholeNumber } from "./WholeNumber.js"
+
+export interface ResumePoint {
+  readonly after: number
+  readonly sequence: string | undefined
+}
+
+// What the forges draw (base64url) or are called (`shared`): nothing a query or an id must escape.
+const sequenceName = /^[A-Za-z0-9_-]{1,64}$/
+
+export const isSequenceName = (text: string): boolean => sequenceName.test(text)
+
+export const pointText = (sequence: string, n: number): string => `${sequence}.${n}`
+
+/** `<sequence>.<n>`, or a bare `<n>` that names no sequence; undefined for anything else. */
+export const parsePoint = (text: string): ResumePoint | undefined => {
+  const dot = text.lastIndexOf(".")
+  const after = parseWholeNumber(text.slice(dot + 1))
+  if (after === undefined) return undefined
+  if (dot === -1) return { after, sequence: undefined }
+  const sequence = text.slice(0, dot)
+  return isSequenceName(sequence) ? { after, sequence } : undefined
+}
+
+/**
+ * What a plain WebSocket client that asks (`?sequence=`) gets first: the sequence's name, as a
+ * text message that is no integer. It is for clients that cannot read the 101's headers.
+ */
+export const sequenceAnnouncement = (sequence: string): string => `sequence ${sequence}`
+
+/** The name a message announces, or undefined for any other message. */
+export const announcedSequence = (text: string): string | undefined => {
+  const name = text.startsWith("sequence ") ? text.slice("sequence ".length) : undefined
+  return name !== undefined && isSequenceName(name) ? name : undefined
+}
