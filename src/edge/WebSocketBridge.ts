@@ -1,14 +1,14 @@
 /**
- * The one module that knows ws from the inside: the transport of a WebSocket connection, the
- * listeners every accepted socket shares, and ws's server for handshakes. Nothing else in the
- * service touches a ws `WebSocket`; everything else sees a `Connection`.
+ * The one module that knows ws: the transport of a WebSocket connection, the listeners every
+ * accepted socket shares, and ws's server for handshakes. Nothing else in the service touches a
+ * ws `WebSocket`; everything else sees a `Connection`.
  *
  * The frame path is decided here, once: the fan-out's bytes are whole frames, built once per
- * integer, and they are written straight to the TCP socket under the `WebSocket` (its private
- * `_socket`), which leaves nothing per socket but the write; `send` would frame every message
- * again. ws is pinned to one version in package.json for it, and test/service/FramePath.test.ts
- * fails if the field is gone. Safe beside ws's own writes (pings, pongs, close frames) because
- * every write is a whole frame and, without compression, ws queues nothing of its own.
+ * integer, and they are written to the TCP socket that Node's `upgrade` event handed to the
+ * service (and the service to `handleUpgrade`), which leaves nothing per socket but the write;
+ * `send` would frame every message again. Safe beside ws's own writes (pings, pongs, close
+ * frames) because every write of either is a whole frame, made in one synchronous step
+ * (test/service/FramePath.test.ts reads the stream frame by frame under load to hold ws to it).
  */
 import type { Context } from "effect"
 import type { IncomingMessage } from "node:http"
@@ -22,26 +22,28 @@ import { plainAudience, wholeTextFrame } from "../wire/Frames.js"
 import { originHeaders, sequenceHeader } from "../wire/HttpResponse.js"
 import { type ResumePoint, sequenceAnnouncement } from "../wire/ResumePoint.js"
 
-/** ws's private field: the TCP socket of an accepted `WebSocket`. */
-interface WithTcpSocket {
-  readonly _socket: { write(data: Buffer): boolean }
+/** An accepted WebSocket, and the TCP socket under it that the `upgrade` event handed over. */
+export interface WebSocketPeer {
+  readonly ws: WebSocket
+  readonly tcp: Duplex
 }
 
-export const webSocketTransport: Transport<WebSocket> = {
-  write: (ws, bytes) => void (ws as unknown as WithTcpSocket)._socket.write(bytes),
-  bufferedAmount: (ws) => ws.bufferedAmount,
-  isOpen: (ws) => ws.readyState === WebSocket.OPEN,
-  close: (ws, close) => ws.close(close.code, close.reason),
-  terminate: (ws) => ws.terminate(),
-  ping: (ws) => ws.ping()
+export const webSocketTransport: Transport<WebSocketPeer> = {
+  write: (peer, bytes) => void peer.tcp.write(bytes),
+  // ws counts what waits in the TCP socket's buffer too, our frames included.
+  bufferedAmount: (peer) => peer.ws.bufferedAmount,
+  isOpen: (peer) => peer.ws.readyState === WebSocket.OPEN,
+  close: (peer, close) => peer.ws.close(close.code, close.reason),
+  terminate: (peer) => peer.ws.terminate(),
+  ping: (peer) => peer.ws.ping()
 }
 
 // The connection a socket belongs to, kept on the socket itself, as ws keeps its own state.
 const connectionKey = Symbol("IntegerForge/Connection")
 interface Adopted {
-  [connectionKey]: Connection<WebSocket>
+  [connectionKey]: Connection<WebSocketPeer>
 }
-const connectionOf = (ws: WebSocket): Connection<WebSocket> => (ws as unknown as Adopted)[connectionKey]
+const connectionOf = (ws: WebSocket): Connection<WebSocketPeer> => (ws as unknown as Adopted)[connectionKey]
 
 /** ws's server, for handshakes only: the edge decides on each request before it gets one. */
 const makeWebSocketServer = (maxPayload: number, sequence: string | undefined) => {
@@ -115,10 +117,10 @@ export const makeBridge = (
     else this.pong(data)
   }
   function onMessage(this: WebSocket, data: Buffer, isBinary: boolean) {
-    sessions.receive(connectionOf(this) as SocketIoSession<WebSocket>, data, isBinary)
+    sessions.receive(connectionOf(this) as SocketIoSession<WebSocketPeer>, data, isBinary)
   }
 
-  const adopt = (ws: WebSocket, connection: Connection<WebSocket>) => {
+  const adopt = (ws: WebSocket, connection: Connection<WebSocketPeer>) => {
     ;(ws as unknown as Adopted)[connectionKey] = connection
     ws.on("error", onError)
     connections.accept(connection)
@@ -128,15 +130,16 @@ export const makeBridge = (
   }
 
   // A plain client is in the fan-out at once; a Socket.IO client once it joins "/".
-  const accept = (ws: WebSocket, accepted: Accepted) => {
+  const accept = (ws: WebSocket, tcp: Duplex, accepted: Accepted) => {
     const { path, remote, since } = accepted
+    const peer: WebSocketPeer = { ws, tcp }
     if (!accepted.socketIo) {
-      const connection = new Connection("plain", path, remote, ws, webSocketTransport)
+      const connection = new Connection("plain", path, remote, peer, webSocketTransport)
       adopt(ws, connection)
       const announce = accepted.asksSequenceName ? () => connection.write(nameFrame) : undefined
       return connections.join(connection, plainAudience, since, announce)
     }
-    const session = new SocketIoSession(path, remote, ws, webSocketTransport, since)
+    const session = new SocketIoSession(path, remote, peer, webSocketTransport, since)
     adopt(ws, session)
     ws.on("message", onMessage)
     sessions.start(session)
@@ -144,7 +147,7 @@ export const makeBridge = (
 
   /** The WebSocket handshake of an upgrade the edge accepted, and the connection it becomes. */
   const upgrade = (request: IncomingMessage, socket: Duplex, head: Buffer, accepted: Accepted) =>
-    wss.handleUpgrade(request, socket, head, (ws) => accept(ws, accepted))
+    wss.handleUpgrade(request, socket, head, (ws) => accept(ws, socket, accepted))
 
   return { upgrade }
 }

@@ -8,6 +8,7 @@ import { ServerLive } from "../../src/App.js"
 import { ForgeConfig, ServerConfig } from "../../src/Config.js"
 import type { Connection } from "../../src/connection/Connection.js"
 import { Connections } from "../../src/connection/Connections.js"
+import type { WebSocketPeer } from "../../src/edge/WebSocketBridge.js"
 import { IntegerForge } from "../../src/forge/IntegerForge.js"
 import { ListeningAddress } from "../../src/http/Listener.js"
 import { httpUrl, wsUrl } from "./LocalUrls.js"
@@ -19,7 +20,7 @@ export type TestServerOptions =
 /** The server's side of its open WebSockets (plain and Socket.IO), in the order they were accepted. */
 const webSockets = (connections: Context.Tag.Service<Connections>): Set<WebSocket> =>
   new Set(
-    [...connections.open].filter((c) => c.kind !== "sse").map((c) => (c as Connection<WebSocket>).socket)
+    [...connections.open].filter((c) => c.kind !== "sse").map((c) => (c as Connection<WebSocketPeer>).socket.ws)
   )
 
 /** Starts the whole service on 127.0.0.1 and a free port, for the life of the caller's scope. */
