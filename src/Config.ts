@@ -4,7 +4,7 @@
  * Each setting is an Effect `Config`, so a bad value fails the start with a `ConfigError` that names
  * the variable; `main.ts` turns that into one line on stderr and a non-zero exit.
  */
-import { Config, ConfigError, Context, Either, Layer, Option, Redacted } from "effect"
+import { Config, ConfigError, Context, Effect, Either, Layer, Option, Redacted } from "effect"
 import { parseHostPort, type RedisEndpoint } from "./forge/RedisEndpoint.js"
 import { parseWholeNumber } from "./wire/WholeNumber.js"
 
@@ -28,6 +28,12 @@ const decimal = (name: string, range: { readonly min: number; readonly max: numb
 export const maxTimerMs = 2_147_483_647
 
 const milliseconds = (name: string, defaultValue: number) => decimal(name, { min: 1, max: maxTimerMs }, defaultValue)
+
+/**
+ * The longest spread of the 1012 closes that a shutdown timeout leaves room for: half of it, so
+ * that the last closes still have the other half to be answered.
+ */
+export const spreadLimitMs = (shutdownTimeoutMs: number): number => Math.floor(shutdownTimeoutMs / 2)
 
 /** How the integer forge ticks. */
 export class ForgeConfig extends Context.Tag("IntegerForge/ForgeConfig")<ForgeConfig, {
@@ -73,7 +79,7 @@ export class ServerConfig extends Context.Tag("IntegerForge/ServerConfig")<Serve
   readonly shutdownTimeoutMs: number
   /**
    * Over how long shutdown spreads its 1012 closes, so that clients coming back at once do not
-   * arrive as one wave; at most half of `shutdownTimeoutMs`, so the last closes still have time.
+   * arrive as one wave; the drain uses at most `spreadLimitMs(shutdownTimeoutMs)`.
    */
   readonly shutdownSpreadMs: number
   /** How often every socket is pinged; a socket that has not answered the previous ping is dropped. */
@@ -126,7 +132,22 @@ export class ServerConfig extends Context.Tag("IntegerForge/ServerConfig")<Serve
     trustProxyHops: decimal("TRUST_PROXY_HOPS", { min: 0, max: 16 }, 0)
   })
 
-  static readonly layer = Layer.effect(ServerConfig, ServerConfig.fromEnv)
+  /** The settings from the environment; a warning at start when the spread will be capped. */
+  static readonly layer = Layer.effect(
+    ServerConfig,
+    Effect.gen(function*() {
+      const config = yield* ServerConfig.fromEnv
+      const limit = spreadLimitMs(config.shutdownTimeoutMs)
+      if (config.shutdownSpreadMs > limit) {
+        yield* Effect.logWarning(
+          `SHUTDOWN_SPREAD_MS=${config.shutdownSpreadMs} is above half of ` +
+            `SHUTDOWN_TIMEOUT_MS=${config.shutdownTimeoutMs}; using ${limit}, so that the last closes still have ` +
+            "time to be answered"
+        )
+      }
+      return config
+    })
+  )
 
   /** Test settings (port 0 on 127.0.0.1, no notice, no spread), with `overrides`. */
   static readonly layerTest = (overrides: Partial<Context.Tag.Service<ServerConfig>> = {}) =>

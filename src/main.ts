@@ -14,9 +14,11 @@ const Main = StartupLog.layer.pipe(
   Layer.provide([ForgeConfig.layer, ServerConfig.layer])
 )
 
+// The start-failure report sits outside the logger's layer, whose own settings (LOG_LEVEL,
+// LOG_FORMAT) can be what failed; it writes to stderr, not through the logger.
 Layer.launch(Main).pipe(
   ShutdownSignals.untilSignal(ShutdownSignals.logged),
-  Effect.tapErrorCause(StartupLog.reportStartFailure),
   Effect.provide(Logging.layer),
+  Effect.tapErrorCause(StartupLog.reportStartFailure),
   ShutdownSignals.runMain
 )

@@ -7,6 +7,7 @@
  * whoever did not answer. Every close goes out within `SHUTDOWN_TIMEOUT_MS` of the notice's end.
  */
 import { Duration, Effect, Schedule } from "effect"
+import { spreadLimitMs } from "../Config.js"
 import { serviceRestart } from "../wire/CloseCodes.js"
 import type { Connection } from "./Connection.js"
 
@@ -14,7 +15,7 @@ export interface DrainOptions {
   /** Every connection open now, of every kind; each leaves it when it is released. */
   readonly open: ReadonlySet<Connection>
   readonly deadlineMs: number
-  /** Over how long the 1012 closes are spread (capped at half the deadline). */
+  /** Over how long the 1012 closes are spread, capped at `spreadLimitMs(deadlineMs)`. */
   readonly spreadMs: number
   /** Whether shutdown (rather than a failed start) is releasing the edge. */
   readonly shutdown: boolean
@@ -90,7 +91,7 @@ export const drain = (options: DrainOptions): Effect.Effect<void> =>
   Effect.gen(function*() {
     yield* giveNotice(options)
     yield* options.refuseNew
-    const spreadMs = Math.min(options.spreadMs, Math.floor(options.deadlineMs / 2))
+    const spreadMs = Math.min(options.spreadMs, spreadLimitMs(options.deadlineMs))
     if (options.shutdown) {
       yield* Effect.logInfo(`draining: closing every socket with ${serviceRestart.code}`).pipe(
         Effect.annotateLogs({ sockets: options.open.size, spreadMs, deadlineMs: options.deadlineMs })

@@ -40,6 +40,17 @@ const hostForExample = (host: string | undefined): string =>
 
 const pace = (intervalMs: number) => intervalMs === 1000 ? "one a second" : `one every ${intervalMs} ms`
 
+/**
+ * Commands that show the integers of the service at `host` (`name:port`): curl, as Server-Sent
+ * Events; wscat, which npm installs with this project's development dependencies (elsewhere `npx`
+ * downloads it); websocat, which neither npm nor Debian provides.
+ */
+export const tryItCommands = (host: string): ReadonlyArray<string> => [
+  `curl -N -H 'Accept: text/event-stream' http://${host}/_ws/`,
+  `npx wscat -c ws://${host}/_ws/`,
+  `websocat ws://${host}/_ws/`
+]
+
 export const homePage = (host: string, intervalMs: number) =>
   [
     "Integer Forge: integers as a service, over WebSockets.",
@@ -47,8 +58,8 @@ export const homePage = (host: string, intervalMs: number) =>
     `WebSocket upgrades are accepted on paths starting with ${allowedPrefixes.join(" or ")}.`,
     `Every connected client receives the same integers, ${pace(intervalMs)}, while anyone is connected.`,
     "",
-    "Try it:",
-    `  websocat ws://${host}/_ws/`,
+    "Try it with curl (as Server-Sent Events), wscat (from npm) or websocat:",
+    ...tryItCommands(host).map((command) => `  ${command}`),
     ""
   ].join("\n")
 

@@ -2,13 +2,14 @@
  * What the process says when it starts, and when it cannot.
  */
 import { Cause, ConfigError, Console, Effect, Layer } from "effect"
+import { tryItCommands } from "./HttpRoutes.js"
 import { ListenError, ListeningAddress } from "./Listener.js"
 
-/** Logs where the server listens and a command to try it. */
+/** Logs where the server listens and commands to try it, one a line. */
 export const layer = Layer.effectDiscard(Effect.gen(function*() {
   const { address, localHost, port } = yield* ListeningAddress
   yield* Effect.logInfo(`Integer Forge listening on ${address} port ${port}`)
-  yield* Effect.logInfo(`Try it: websocat ws://${localHost}:${port}/_ws/`)
+  for (const command of tryItCommands(`${localHost}:${port}`)) yield* Effect.logInfo(`Try it: ${command}`)
 }))
 
 /**

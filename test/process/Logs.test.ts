@@ -56,4 +56,29 @@ describe("operability", () => {
       })
       assert.strictEqual(JSON.parse(opened)["logLevel"], "DEBUG")
     }))
+
+  it.scopedLive("a SHUTDOWN_SPREAD_MS above half of SHUTDOWN_TIMEOUT_MS is one warning at start, with the spread used", () =>
+    Effect.gen(function*() {
+      const warnings = (spreadMs: string) =>
+        Effect.gen(function*() {
+          const service = yield* spawnService({
+            PORT: "0",
+            HOST: "127.0.0.1",
+            LOG_FORMAT: "json",
+            SHUTDOWN_TIMEOUT_MS: "1000",
+            SHUTDOWN_SPREAD_MS: spreadMs
+          })
+          yield* waitForPort(service)
+          return service.log().trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>)
+            .filter((line) => line["logLevel"] === "WARN")
+        }).pipe(Effect.scoped)
+      const [capped, ...others] = yield* warnings("800")
+      assert.lengthOf(others, 0)
+      assert.strictEqual(
+        capped?.["message"],
+        "SHUTDOWN_SPREAD_MS=800 is above half of SHUTDOWN_TIMEOUT_MS=1000; using 500, " +
+          "so that the last closes still have time to be answered"
+      )
+      assert.lengthOf(yield* warnings("500"), 0, "half is not capped")
+    }))
 })

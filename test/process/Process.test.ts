@@ -15,7 +15,17 @@ describe("the service as a process (npm start, or node dist/main.js where a test
         direct: true
       })
       const port = yield* waitForPort(service)
-      assert.match(service.output(), new RegExp(`websocat ws://127\\.0\\.0\\.1:${port}/_ws/`))
+      // First what works right after `npm install`; websocat, which neither npm nor Debian has, last.
+      const commands = [
+        `curl -N -H 'Accept: text/event-stream' http://127.0.0.1:${port}/_ws/`,
+        `npx wscat -c ws://127.0.0.1:${port}/_ws/`,
+        `websocat ws://127.0.0.1:${port}/_ws/`
+      ]
+      const logged = [...service.output().matchAll(/"Try it: ([^"]*)"/g)].map((m) => m[1])
+      assert.deepStrictEqual(logged, commands, "the start log's commands")
+      const home = yield* Effect.promise(() => fetch(httpUrl(port, "/")).then((r) => r.text()))
+      const offered = home.split("\n").filter((line) => line.startsWith("  ")).map((line) => line.trim())
+      assert.deepStrictEqual(offered, commands, "the commands GET / gives curl")
       const client = yield* connect(wsUrl(port, "/_ws/"))
       yield* eventually(ensure(() => client.received.length >= 3, "integers"))
       assert.deepStrictEqual(client.received.slice(0, 3), ["1", "2", "3"])
@@ -89,7 +99,13 @@ describe("the service as a process (npm start, or node dist/main.js where a test
       ["SHUTDOWN_TIMEOUT_MS", "0"],
       ["HOST", " "],
       ["VIP_REDIS_PRIMARY", "redis.internal"],
-      ["VIP_REDIS_PRIMARY", "[::1]:70000"]
+      ["VIP_REDIS_PRIMARY", "[::1]:70000"],
+      // The logger's own settings, read before anything can be logged.
+      ["LOG_LEVEL", "verbose"],
+      ["LOG_LEVEL", ""],
+      ["LOG_FORMAT", "xml"],
+      ["LOG_FORMAT", ""],
+      ["LOG_FORMAT", "JSON"]
     ] as const
   ) {
     it.scopedLive(`npm start refuses to start with ${variable}=${JSON.stringify(value)}: one line naming it, exit 1`, () =>
@@ -97,10 +113,11 @@ describe("the service as a process (npm start, or node dist/main.js where a test
         const service = yield* spawnService({ PORT: "0", [variable]: value })
         const exit = yield* Deferred.await(service.exited).pipe(Effect.timeout(Duration.seconds(10)))
         assert.deepStrictEqual(exit, { code: 1, signal: null })
-        // npm prints its banner, then only what the service says.
+        // npm prints its banner, then only what the service says: one line, on stderr.
         const lines = service.log().trim().split("\n")
         assert.strictEqual(lines.length, 1, service.output())
-        assert.include(lines[0], variable)
+        assert.strictEqual(service.stderr().trim(), lines[0], service.output())
+        assert.match(lines[0]!, new RegExp(`^Invalid configuration: .*\\b${variable}\\b`))
       }))
   }
 })

@@ -53,7 +53,7 @@ export const spawnService = (
       group: viaNpm
     })
     const port = Effect.suspend(() => {
-      // The second start line, so that both are in the output once the port is known.
+      // The last start line, so that all of them are in the output once the port is known.
       const match = /Try it: websocat ws:\/\/\S+:(\d+)\/_ws\//.exec(service.output())
       return match ? Effect.succeed(Number(match[1])) : Effect.fail(new Error("not listening yet"))
     })

@@ -88,3 +88,11 @@ export const parseCurl = (command: string): CurlCommand | undefined => {
   }
   return url === undefined ? undefined : { url, includeHeaders, headers, grep, stream }
 }
+
+/**
+ * A response head as `curl -i` shows it, to compare whole: the status line, then every header,
+ * name and value, in the order sent. The `Date` header's value is the reader's clock, so only the
+ * header itself counts. Every other header the service sends has a fixed value.
+ */
+export const comparableHead = (lines: ReadonlyArray<string>): Array<string> =>
+  lines.map((line) => line.replace(/^(date):.*$/i, "$1: (the time of the request)"))
