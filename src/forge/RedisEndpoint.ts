@@ -56,3 +56,43 @@ export const describeEndpoint = (endpoint: RedisEndpoint): { readonly redis: str
   endpoint._tag === "Url"
     ? { redis: redactedUrl(endpoint.url), from: "REDIS_URL" }
     : { redis: formatHostPort(endpoint.host, endpoint.port), from: "VIP_REDIS_PRIMARY" }
+
+/**
+ * `host:port` of where the client connects, for log lines about the connection: a URL's port is
+ * 6379 when it gives none, as the client library reads it.
+ */
+export const endpointAddress = (endpoint: RedisEndpoint): string => {
+  if (endpoint._tag === "HostPort") return formatHostPort(endpoint.host, endpoint.port)
+  try {
+    const parsed = new URL(endpoint.url)
+    return formatHostPort(parsed.hostname.replace(/^\[|\]$/g, ""), parsed.port === "" ? 6379 : Number(parsed.port))
+  } catch {
+    return "(unparseable URL)"
+  }
+}
+
+/**
+ * What a log line must never hold: the password as configured and as sent to Redis (a URL's is
+ * percent-encoded). Empty when there is none.
+ */
+export const endpointSecrets = (endpoint: RedisEndpoint): ReadonlyArray<string> => {
+  const candidates = endpoint._tag === "HostPort" ? [Redacted.value(endpoint.password)] : urlPasswords(endpoint.url)
+  return [...new Set(candidates.filter((secret) => secret !== ""))]
+}
+
+const urlPasswords = (url: string): ReadonlyArray<string> => {
+  try {
+    const { password } = new URL(url)
+    return [password, safeDecode(password)]
+  } catch {
+    return []
+  }
+}
+
+const safeDecode = (text: string): string => {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    return text
+  }
+}

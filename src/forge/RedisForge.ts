@@ -15,7 +15,9 @@
  *   nobody is connected anywhere, nobody takes part and forging stops. A dead leader's lease runs
  *   out after `FORGE_LEASE_MS` and the next instance with clients takes over.
  * - Redis out of reach: the attempt fails, integers pause, the instance logs it (`RedisOutage`)
- *   and `forge_redis_reachable` drops to 0; clients stay connected. A Redis that comes back
+ *   and `forge_redis_reachable` drops to 0; clients stay connected. Why it is out of reach (a
+ *   refused port, a wrong password, DNS, silence) is logged from the connections' own events,
+ *   from the start and with or without clients, once per change of cause. A Redis that comes back
  *   empty (it keeps nothing on disk) cannot make the sequence repeat: every attempt raises the
  *   counter to the highest integer this instance has seen before it forges above it.
  */
@@ -27,8 +29,22 @@ import { hear } from "./ChannelSequence.js"
 import { makeDemandDrivenPubSub } from "./DemandDrivenPubSub.js"
 import { leave, type RedisNames, redisNames, settle, takePart, writeCommands } from "./ForgeTransaction.js"
 import { IntegerForge } from "./IntegerForge.js"
-import { describeEndpoint, type RedisEndpoint } from "./RedisEndpoint.js"
-import { afterAttempt, type AttemptOutcome, type BeliefLine, initialBelief, lineLevel } from "./RedisOutage.js"
+import { describeEndpoint, endpointAddress, endpointSecrets, type RedisEndpoint } from "./RedisEndpoint.js"
+import {
+  afterAttempt,
+  afterConnectionEvent,
+  type AttemptOutcome,
+  type BeliefLine,
+  classifyError,
+  condition,
+  type ConnectionEvent,
+  type ConnectionRole,
+  describeCause,
+  initialBelief,
+  initialWatch,
+  lineLevel,
+  withoutSecrets
+} from "./RedisOutage.js"
 import {
   read,
   RedisCommandFailed,
@@ -45,8 +61,70 @@ export interface SharedForgeSettings {
   readonly prefix: string
 }
 
+/**
+ * How long a try to connect may go without an error and without becoming ready before it counts
+ * as a timeout: short enough that a Redis that never answers is named within 2 s of the start,
+ * where the client library's own connect timeout (10 s, and only until TCP connects) would not.
+ */
+const silenceMs = 1000
+
+/**
+ * Reports one connection's events as `ConnectionEvent`s until the returned function is called.
+ * A try starts at creation and at each "reconnecting" (after its delay); it ends in an error, in
+ * "ready", or in a close, which without either is a drop.
+ */
+const follow = (
+  client: Redis,
+  role: ConnectionRole,
+  endpoint: RedisEndpoint,
+  report: (event: ConnectionEvent) => void
+) => {
+  const at = endpointAddress(endpoint)
+  const secrets = endpointSecrets(endpoint)
+  let timer: ReturnType<typeof setTimeout> | undefined
+  let ended = false
+  let stopped = false
+  const disarm = () => {
+    if (timer !== undefined) clearTimeout(timer)
+    timer = undefined
+  }
+  const arm = (ms: number) => {
+    disarm()
+    ended = false
+    timer = setTimeout(() => {
+      timer = undefined
+      if (!stopped) report({ _tag: "Silent", role, at, silentMs: silenceMs })
+    }, ms)
+  }
+  const end = (event: ConnectionEvent) => {
+    disarm()
+    ended = true
+    if (!stopped) report(event)
+  }
+  client.on("error", (error: unknown) => {
+    const cause = classifyError(error, at, secrets)
+    if (cause !== undefined) end({ _tag: "Failed", role, cause })
+  })
+  client.on("ready", () => end({ _tag: "Ready", role }))
+  client.on("close", () => {
+    if (!ended) end({ _tag: "Failed", role, cause: { _tag: "Dropped", at, code: undefined } })
+  })
+  client.on("reconnecting", (delay: unknown) => arm((typeof delay === "number" ? delay : 0) + silenceMs))
+  arm(silenceMs)
+  return () => {
+    stopped = true
+    disarm()
+  }
+}
+
 /** A Redis connection for the life of the scope, named after its role in this instance. */
-const connect = (settings: SharedForgeSettings, name: string, options: RedisOptions) =>
+const connect = (
+  settings: SharedForgeSettings,
+  role: ConnectionRole,
+  name: string,
+  options: RedisOptions,
+  report: (event: ConnectionEvent) => void
+) =>
   Effect.acquireRelease(
     // The Redis client is loaded here, when the shared forge opens its first connection, and not
     // by the import of this module: an instance without a Redis never evaluates it (the bundle
@@ -68,12 +146,16 @@ const connect = (settings: SharedForgeSettings, name: string, options: RedisOpti
           // VIP may hand over an empty password: then there is nothing to AUTH with.
           ...(Redacted.value(endpoint.password) === "" ? {} : { password: Redacted.value(endpoint.password) })
         })
-      // Connection errors are reported by the failing commands and the reachability flag.
-      client.on("error", () => {})
-      return client
+      // Followed from its creation: the first try's error may come before anything else runs.
+      const stop = follow(client, role, endpoint, report)
+      return { client, stop }
     })),
-    (client) => Effect.sync(() => client.disconnect())
-  )
+    ({ client, stop }) =>
+      Effect.sync(() => {
+        stop()
+        client.disconnect()
+      })
+  ).pipe(Effect.map(({ client }) => client))
 
 /** Waits a moment for Redis, then reads the counter: undefined when Redis is not there yet. */
 const readCounter = (commands: Redis, counter: string) =>
@@ -87,19 +169,48 @@ const readCounter = (commands: Redis, counter: string) =>
     Effect.map((value) => Option.isSome(value) && value.value !== null ? Number(value.value) : undefined)
   )
 
-const connections = (settings: SharedForgeSettings, me: string) =>
+const connections = (settings: SharedForgeSettings, me: string, report: (event: ConnectionEvent) => void) =>
   Effect.all({
-    commands: connect(settings, `integer-forge-commands-${me}`, {
+    commands: connect(settings, "commands", `integer-forge-commands-${me}`, {
       ...transactionConnectionOptions,
       maxRetriesPerRequest: 1
-    }),
+    }, report),
     // The subscription waits for Redis however long it takes (an instance may start during an
     // outage), and ioredis subscribes again after every reconnect.
-    subscriber: connect(settings, `integer-forge-subscriber-${me}`, {
+    subscriber: connect(settings, "subscriber", `integer-forge-subscriber-${me}`, {
       enableOfflineQueue: true,
       maxRetriesPerRequest: null
-    })
+    }, report)
   })
+
+/**
+ * Logs why the connections are not up, once per change of cause (`RedisOutage`), and tells the
+ * outage lines that cause: while the commands connection is down, what a failed attempt says is
+ * only the client library refusing the command.
+ */
+const connectionLog = (settings: SharedForgeSettings, me: string, runSync: <A>(effect: Effect.Effect<A>) => A) => {
+  let watch = initialWatch
+  const { redis } = describeEndpoint(settings.endpoint)
+  const at = endpointAddress(settings.endpoint)
+  const report = (event: ConnectionEvent) => {
+    const next = afterConnectionEvent(watch, event)
+    watch = next.watch
+    const line = next.line
+    if (line === undefined) return
+    runSync(
+      (line._tag === "Failing"
+        ? Effect.logWarning(`Redis connection failed: ${describeCause(line.cause)}`).pipe(
+          Effect.annotateLogs({ cause: line.cause._tag })
+        )
+        : Effect.logInfo(`Redis connection ready: ${at}`)).pipe(Effect.annotateLogs({ instance: me, redis }))
+    )
+  }
+  const trouble = () => {
+    const now = condition(watch.connections)
+    return now._tag === "Failing" ? describeCause(now.cause) : "not connected to Redis; no cause known yet"
+  }
+  return { report, trouble }
+}
 
 const logLines = (lines: ReadonlyArray<BeliefLine>, annotations: Record<string, unknown>) =>
   Effect.forEach(
@@ -161,7 +272,9 @@ const make = (settings: SharedForgeSettings) =>
     // A lease shorter than the interval would lapse between two renewals.
     const leaseMs = Math.max(settings.leaseMs, intervalMs * 3)
 
-    const { commands, subscriber } = yield* connections(settings, me)
+    const log = connectionLog(settings, me, runSync)
+    const { commands, subscriber } = yield* connections(settings, me, log.report)
+    const secrets = endpointSecrets(settings.endpoint)
 
     let last = 0
     let belief = initialBelief
@@ -169,11 +282,10 @@ const make = (settings: SharedForgeSettings) =>
       Effect.suspend(() => {
         const next = afterAttempt(belief, outcome)
         belief = next.belief
-        return logLines(next.lines, {
-          instance: me,
-          last,
-          ...(error === undefined ? {} : { error: error instanceof Error ? error.message : String(error) })
-        })
+        const said = commands.status !== "ready"
+          ? log.trouble()
+          : withoutSecrets(error instanceof Error ? error.message : String(error), secrets)
+        return logLines(next.lines, { instance: me, last, ...(error === undefined ? {} : { error: said }) })
       })
 
     const participant: Participant = { connection: watching(commands), names, me, leaseMs }

@@ -51,12 +51,13 @@ export interface RedisProcess {
 
 /**
  * Starts redis-server for the life of the scope, on 127.0.0.1 and, where the machine has it, ::1;
- * with `password`, its default user needs it (AUTH without a user name, as VIP's Redis does).
+ * with `password`, its default user needs it (AUTH without a user name, as VIP's Redis does); with
+ * `port`, on that port instead of a free one (where a service was told to look before it was there).
  */
-export const redisServerWith = (options: { readonly password?: string } = {}) =>
+export const redisServerWith = (options: { readonly password?: string; readonly port?: number } = {}) =>
   Effect.gen(function*() {
     const path = yield* redisServerBinary.required
-    const port = yield* freePort
+    const port = options.port ?? (yield* freePort)
     const scope = yield* Effect.scope
     let current: SpawnedProcess | undefined
     const start = Effect.gen(function*() {
