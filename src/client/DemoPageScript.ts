@@ -2,15 +2,19 @@
 /**
  * The script of the demo page at `GET /`, run by the browser: it connects to the same origin's
  * `/_ws/demo` (wss: on an https: page), shows the latest integers and the connection's state,
- * resumes with `?since=`, and reconnects by the rules of `ReconnectPolicy`, imported as the Node
- * client imports them. The build bundles this file for browsers on its own (scripts/
+ * resumes with `?since=` in the sequence the service announced (`?sequence=`: a browser cannot
+ * read the handshake's headers), and reconnects by the rules of `ReconnectPolicy`, imported as
+ * the Node client imports them. The build bundles this file for browsers on its own (scripts/
  * demoPageScript.mjs), and the page carries that bundle, so the page runs the policy's code as
  * compiled, whatever the service's own bundle does to its names.
  */
+import { announcedSequence } from "../wire/ResumePoint.js"
 import { decide, initialRetryState } from "./ReconnectPolicy.js"
 
 // How many integers the history line shows.
 const historyLength = 12
+// How long the restart notice stays: long enough to read, not for good.
+const noticeMs = 10_000
 
 const element = (id: string): HTMLElement => {
   const found = document.getElementById(id)
@@ -20,28 +24,50 @@ const element = (id: string): HTMLElement => {
 
 const value = element("value")
 const state = element("state")
+const stale = element("stale")
 const notice = element("notice")
 const history = element("history")
 
-const socketUrl = (since: number | undefined): string => {
+const socketUrl = (since: number | undefined, sequence: string | undefined): string => {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:"
-  return `${scheme}//${location.host}/_ws/demo${since === undefined ? "" : `?since=${since}`}`
+  const query = since === undefined ? "sequence=" : `since=${since}&sequence=${sequence ?? ""}`
+  return `${scheme}//${location.host}/_ws/demo?${query}`
 }
 
 const show = (name: string, text: string) => {
   document.body.dataset["state"] = name
   state.textContent = text
+  // Anything but live leaves the integer shown (dimmed) out of date: say how old it is.
+  stale.textContent = name === "live" || last === undefined
+    ? ""
+    : `last integer ${last} at ${lastAt.toLocaleTimeString()}`
 }
 
 const record = (n: number) => {
+  if (last !== undefined) {
+    const item = document.createElement("li")
+    item.textContent = String(last)
+    history.prepend(item)
+    while (history.children.length > historyLength) history.lastElementChild?.remove()
+  }
+  last = n
+  lastAt = new Date()
   value.textContent = String(n)
-  const item = document.createElement("li")
-  item.textContent = String(n)
-  history.prepend(item)
-  while (history.children.length > historyLength) history.lastElementChild?.remove()
 }
 
 let last: number | undefined
+// The name of the sequence `last` belongs to, as the service announced it.
+let sequence: string | undefined
+// When `last` arrived: the page shows it while `last` is out of date.
+let lastAt = new Date()
+let noticeTimer: ReturnType<typeof setTimeout> | undefined
+
+const tell = (text: string) => {
+  notice.textContent = text
+  clearTimeout(noticeTimer)
+  noticeTimer = setTimeout(() => notice.textContent = "", noticeMs)
+}
+
 let retry = initialRetryState
 let countdown: ReturnType<typeof setInterval> | undefined
 
@@ -62,27 +88,31 @@ const retryLater = (delayMs: number) => {
 
 const connect = () => {
   show("connecting", "connecting")
-  const ws = new WebSocket(socketUrl(last))
+  const ws = new WebSocket(socketUrl(last, sequence))
   let opened = false
   let delivered = false
-  // A browser cannot read the handshake's headers; an integer at or below the one it resumed
-  // after is how the page learns that the service's sequence started over.
-  let resumedAfter = last
   ws.onopen = () => {
     opened = true
-    show("live", "live")
+    show("connected", "connected, waiting for the first integer")
   }
   ws.onmessage = (event: MessageEvent) => {
-    const n = Number(event.data)
-    if (!Number.isInteger(n)) return
-    delivered = true
-    if (resumedAfter !== undefined && n <= resumedAfter) {
-      notice.textContent = `The sequence restarted: integers after ${resumedAfter} cannot be replayed.`
-      history.replaceChildren()
+    const text = String(event.data)
+    const named = announcedSequence(text)
+    if (named !== undefined) {
+      if (sequence !== undefined && named !== sequence && last !== undefined) {
+        tell(`The service restarted its sequence after ${last}: the new one follows from its first integer.`)
+        // The integers shown are of the old sequence.
+        history.replaceChildren()
+        last = undefined
+      }
+      sequence = named
+      return
     }
-    resumedAfter = undefined
-    last = n
+    const n = Number(text)
+    if (!Number.isInteger(n)) return
     record(n)
+    if (!delivered) show("live", "live")
+    delivered = true
   }
   ws.onclose = (event: CloseEvent) => {
     // A refused handshake shows only as a close before opening: the page cannot read the status.

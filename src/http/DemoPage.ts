@@ -1,10 +1,12 @@
 /**
- * The live demo at `GET /` for browsers: the latest integer, large; the connection's state
- * (connecting / live / reconnecting in N s); and the last few integers. Its script is
- * src/client/DemoPageScript.ts as the build bundles it for browsers, carried inline; it
- * reconnects by the same `ReconnectPolicy` as the Node client.
+ * The live demo at `GET /` for browsers: a heading and a line on what it shows; the latest
+ * integer, large, dimmed and dated while the connection is not live; the connection's state
+ * (connecting / waiting for the first integer / live / reconnecting in N s); and the integers
+ * before the latest. Its script is src/client/DemoPageScript.ts as the build bundles it for
+ * browsers, carried inline; it reconnects by the same `ReconnectPolicy` as the Node client.
  */
 import script from "integer-forge:demo-page-script"
+import { tryItCommands } from "./TryIt.js"
 
 // An icon of its own, so that the browser does not ask for /favicon.ico (a 404, and an error in
 // the console) on every load.
@@ -25,26 +27,33 @@ export const demoPage = (host: string) =>
 <style>
   body { font-family: system-ui, sans-serif; margin: 0; min-height: 100vh; display: grid; place-items: center;
          background: #111; color: #eee; }
-  main { text-align: center; }
+  main { text-align: center; padding: 1rem; }
+  h1 { margin: 0; font-size: 1.5rem; }
+  #about { margin: .4rem 0 2rem; color: #999; }
   #value { font-size: clamp(4rem, 20vw, 12rem); font-variant-numeric: tabular-nums; line-height: 1; }
-  #state { margin-top: 1rem; font-size: 1.1rem; }
+  /* Until an integer of the current connection arrives, the one shown is out of date. */
+  body:not([data-state="live"]) #value { opacity: .35; }
+  #state { margin-top: 1rem; font-size: 1.1rem; color: #db3; }
   body[data-state="live"] #state { color: #6c6; }
-  body[data-state="reconnecting"] #state, body[data-state="connecting"] #state { color: #db3; }
   body[data-state="stopped"] #state { color: #e66; }
+  #stale { margin-top: .3rem; color: #999; font-size: .95rem; min-height: 1.2em; }
   #history { list-style: none; padding: 0; display: flex; gap: .6rem; justify-content: center; color: #888;
              font-variant-numeric: tabular-nums; }
   #notice { margin-top: .6rem; color: #db3; font-size: .95rem; min-height: 1.2em; }
   footer { margin-top: 2rem; color: #777; font-size: .9rem; }
-  code { color: #bbb; }
+  code { color: #bbb; white-space: nowrap; }
 </style>
 </head>
 <body data-state="connecting">
 <main>
+  <h1>Integer Forge</h1>
+  <p id="about">One shared forge counts 1, 2, 3, … and every visitor receives the same integer at the same moment.</p>
   <div id="value">–</div>
   <div id="state">connecting</div>
+  <div id="stale"></div>
   <div id="notice" role="status"></div>
-  <ol id="history" aria-label="latest integers"></ol>
-  <footer>Integers as a service. Try <code>websocat ws://${host}/_ws/</code> too.</footer>
+  <ol id="history" aria-label="earlier integers"></ol>
+  <footer>From a terminal: ${tryItCommands(host).map((command) => `<code>${command}</code>`).join(", ")}.</footer>
 </main>
 <script type="module">${script}</script>
 </body>

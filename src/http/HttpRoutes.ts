@@ -21,6 +21,7 @@ import { demoPage } from "./DemoPage.js"
 import { Lifecycle } from "./Lifecycle.js"
 import { NodeServer } from "./NodeServer.js"
 import { RequestHandoff } from "./RequestHandoff.js"
+import { tryItCommands } from "./TryIt.js"
 
 const text = (body: string, options?: HttpServerResponse.Options.WithContentType) =>
   HttpServerResponse.text(body, { contentType: "text/plain; charset=utf-8", ...options })
@@ -39,17 +40,6 @@ const hostForExample = (host: string | undefined): string =>
   host !== undefined && /^[A-Za-z0-9.:[\]-]{1,255}$/.test(host) ? host : "localhost:3000"
 
 const pace = (intervalMs: number) => intervalMs === 1000 ? "one a second" : `one every ${intervalMs} ms`
-
-/**
- * Commands that show the integers of the service at `host` (`name:port`): curl, as Server-Sent
- * Events; wscat, which npm installs with this project's development dependencies (elsewhere `npx`
- * downloads it); websocat, which neither npm nor Debian provides.
- */
-export const tryItCommands = (host: string): ReadonlyArray<string> => [
-  `curl -N -H 'Accept: text/event-stream' http://${host}/_ws/`,
-  `npx wscat -c ws://${host}/_ws/`,
-  `websocat ws://${host}/_ws/`
-]
 
 export const homePage = (host: string, intervalMs: number) =>
   [

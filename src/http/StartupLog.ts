@@ -2,8 +2,8 @@
  * What the process says when it starts, and when it cannot.
  */
 import { Cause, ConfigError, Console, Effect, Layer } from "effect"
-import { tryItCommands } from "./HttpRoutes.js"
 import { ListenError, ListeningAddress } from "./Listener.js"
+import { tryItCommands } from "./TryIt.js"
 
 /** Logs where the server listens and commands to try it, one a line. */
 export const layer = Layer.effectDiscard(Effect.gen(function*() {
