@@ -2,7 +2,7 @@
  * The demo page's script (src/client/DemoPageScript.ts), bundled for browsers with what it imports
  * of the client's reconnect policy. The page carries it inline: src/http/DemoPage.ts imports it as
  * the default export of the module `demoPageScriptModule` names. Two builds resolve that module
- * with the same bundle: esbuild's for dist/main.js (scripts/build.mjs) and Vite's for the tests
+ * with the same bundle: esbuild's for dist/main.cjs (scripts/build.mjs) and Vite's for the tests
  * (vitest.config.ts), so the in-process server serves the very script the shipped one does.
  */
 import * as esbuild from "esbuild"

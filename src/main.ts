@@ -8,6 +8,9 @@ import * as ForgeChoice from "./forge/ForgeChoice.js"
 import * as StartupLog from "./http/StartupLog.js"
 import * as Logging from "./ops/Logging.js"
 import * as ShutdownSignals from "./ops/ShutdownSignals.js"
+import { mapStacksOf } from "./ops/SourceMappedStacks.js"
+
+mapStacksOf(import.meta.url)
 
 const Main = StartupLog.layer.pipe(
   Layer.provide(serverOn(ForgeChoice.fromEnv)),

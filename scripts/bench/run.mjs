@@ -10,7 +10,7 @@
  *   npm run bench -- --rounds 5 --no-write --json /tmp/bench.json
  *   npm run bench -- --quiet-budget 0      never wait for other work on the machine to calm down
  *   npm run bench -- --from-json /tmp/bench.json   rewrite the document and chart from saved results
- *   npm run bench -- --service ../other-build/dist/main.js   measure another build of the service
+ *   npm run bench -- --service ../other-build/dist/main.cjs   measure another build of the service
  *   npm run bench -- --node 26             the servers on another Node.js: a path to its binary, a
  *                                          version that scripts/node-runtime.sh pins (22, 24, 26;
  *                                          installed on first use) or "machine" (the runner's own)
@@ -252,7 +252,7 @@ const describeService = () => {
   }
   return commit === "unknown commit"
     ? `\`${Path.basename(service)}\` outside this repository`
-    : `\`dist/main.js\` of a clean clone at commit ${commit}, built with \`npm ci && npm run build\``
+    : `\`dist/main.cjs\` of a clean clone at commit ${commit}, built with \`npm ci && npm run build\``
 }
 
 // The command as typed, minus this machine's paths.

@@ -265,10 +265,8 @@ const untilFirstUpgrade = async ({ kind, node, service, retryMs }, started) => {
 }
 
 /**
- * One start that is not measured: it connects once and runs for three seconds, as the build's own
- * start does, so that the service's code cache for this Node.js (dist/.code-cache, written two
- * seconds into a start without one) is there for the measured starts, as it is after a build with
- * this Node.js. A server that keeps no cache has only spent three seconds.
+ * One start that is not measured: it connects once and runs for three seconds, so that the
+ * measured starts find what a start reads in the page cache, as a deploy's starts do.
  */
 export const warmStart = ({ kind, node, service }) =>
   untilFirstUpgrade({ kind, node, service, retryMs: 20 }, () => sleep(3000))

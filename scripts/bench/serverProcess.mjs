@@ -1,5 +1,5 @@
 /**
- * A server under test as a child process: Integer Forge (`node dist/main.js`) or the baseline
+ * A server under test as a child process: Integer Forge (`node dist/main.cjs`) or the baseline
  * (baselineServer.mjs), started with the benchmark's environment, found by its start log, and
  * stopped by its PID.
  */
@@ -11,7 +11,7 @@ import { cpuMs, rssKiB } from "./processStats.mjs"
 const baselineScript = fileURLToPath(new URL("./baselineServer.mjs", import.meta.url))
 
 /** The built service of this repository; the runner may be pointed at another build. */
-export const defaultService = fileURLToPath(new URL("../../dist/main.js", import.meta.url))
+export const defaultService = fileURLToPath(new URL("../../dist/main.cjs", import.meta.url))
 
 /** The servers the runner knows, by the name used in its results. */
 export const serverKinds = {

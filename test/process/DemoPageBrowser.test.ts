@@ -1,5 +1,5 @@
 /**
- * The demo page as it ships: served by `npm start` (the bundled dist/main.js), in Debian's
+ * The demo page as it ships: served by `npm start` (the bundled dist/main.cjs), in Debian's
  * Chromium. The service is stopped and started again under it, as a deploy does.
  */
 import { assert, describe, it } from "@effect/vitest"

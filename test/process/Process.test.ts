@@ -8,7 +8,7 @@ import { spawnService, waitForPort } from "../support/ServiceProcess.js"
 import { socketIoClient } from "../support/SocketIoClient.js"
 import { connect, refusedUpgrade } from "../support/WebSocketClient.js"
 
-describe("the service as a process (npm start, or node dist/main.js where a test signals it)", () => {
+describe("the service as a process (npm start, or node dist/main.cjs where a test signals it)", () => {
   it.scopedLive("starts, says where it listens, serves integers, and exits 0 on SIGTERM with clients told 1012", () =>
     Effect.gen(function*() {
       const service = yield* spawnService({ PORT: "0", HOST: "127.0.0.1", FORGE_INTERVAL_MS: "20" }, [], {

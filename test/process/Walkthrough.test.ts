@@ -99,7 +99,7 @@ describe("docs/walkthrough.md, run as written", () => {
       // `npm start` at a terminal: pretty logs. The interval is shorter than a second, to be quick.
       assert.strictEqual(start.command, "npm start")
       // exec: npm's PID, which a container runtime signals, passes the signal to the service.
-      assert.strictEqual(pkg.scripts["start"], "exec node dist/main.js")
+      assert.strictEqual(pkg.scripts["start"], "exec node dist/main.cjs")
       const service = yield* spawnService({
         PORT: "0",
         HOST: "127.0.0.1",

@@ -1,21 +1,18 @@
 /**
- * The built service as a child process, as it ships: `npm start` (which execs `node dist/main.js`,
+ * The built service as a child process, as it ships: `npm start` (which execs `node dist/main.cjs`,
  * the esbuild bundle) in a process group of its own, as a supervisor starts it. A test that must
- * signal the service itself, or run it under a wrapper, gets `node dist/main.js` directly. Either
+ * signal the service itself, or run it under a wrapper, gets `node dist/main.cjs` directly. Either
  * way the scope stops it by its PID (npm's group, with the service in it) if it is still running.
  */
 import { assert } from "@effect/vitest"
 import { Deferred, Duration, Effect, Schedule } from "effect"
-import { cpSync } from "node:fs"
-import { join } from "node:path"
 import { ensure, eventually } from "./Eventually.js"
 import { wsUrl } from "./LocalUrls.js"
 import { repoPath } from "./RepoPaths.js"
 import { type SpawnedProcess, spawnProcess } from "./SpawnedProcess.js"
-import { temporaryFolder } from "./TemporaryFolder.js"
 import { connect } from "./WebSocketClient.js"
 
-const mainScript = repoPath("dist/main.js")
+const mainScript = repoPath("dist/main.cjs")
 
 export interface ServiceProcess extends SpawnedProcess {
   /** The port it listens on, read from its start log. */
@@ -25,10 +22,8 @@ export interface ServiceProcess extends SpawnedProcess {
 }
 
 export interface ServiceOptions {
-  /** `node dist/main.js` with this process's PID, instead of `npm start`: for signalling it. */
+  /** `node dist/main.cjs` with this process's PID, instead of `npm start`: for signalling it. */
   readonly direct?: boolean
-  /** Another copy of dist/main.js to run directly (`direct` implied). */
-  readonly main?: string
 }
 
 // What `npm run` prints before the script's own output: "> name@version start", "> command".
@@ -44,8 +39,8 @@ export const spawnService = (
   options: ServiceOptions = {}
 ) =>
   Effect.gen(function*() {
-    const viaNpm = wrapper.length === 0 && options.direct !== true && options.main === undefined
-    const [command, ...args] = viaNpm ? ["npm", "start"] : [...wrapper, process.execPath, options.main ?? mainScript]
+    const viaNpm = wrapper.length === 0 && options.direct !== true
+    const [command, ...args] = viaNpm ? ["npm", "start"] : [...wrapper, process.execPath, mainScript]
     const service = yield* spawnProcess(command!, args, {
       env: { NODE_ENV: "test", ...env },
       cwd: repoPath("."),
@@ -96,36 +91,16 @@ export const restartableService = (env: Record<string, string>) =>
   })
 
 /**
- * A copy of dist/ in a folder of the test's own, for tests that look at or change what a start
- * finds beside dist/main.js; without the code cache the build left unless `withCodeCache`.
+ * One start of dist/main.cjs on a free port, with `env`: it serves `integers` integers on /_ws/,
+ * and is stopped by SIGTERM, which it answers by exiting with 0. What the client received.
  */
-export const distCopy = (options: { readonly withCodeCache: boolean }) =>
-  Effect.gen(function*() {
-    const dist = join(yield* temporaryFolder("dist-copy-"), "dist")
-    cpSync(repoPath("dist"), dist, {
-      recursive: true,
-      filter: (path) => options.withCodeCache || !path.endsWith(".code-cache")
-    })
-    return dist
-  })
-
-/**
- * One start of `main` (a copy of dist/main.js) on a free port, with `env`: it serves `integers`
- * integers on /_ws/, runs on for `lasting`, and is stopped by SIGTERM, which it answers by
- * exiting with 0. What the client received.
- */
-export const serveAndStop = (
-  main: string,
-  env: Record<string, string>,
-  { integers, lasting = Duration.zero }: { readonly integers: number; readonly lasting?: Duration.Duration }
-) =>
+export const serveAndStop = (env: Record<string, string>, integers: number) =>
   Effect.gen(function*() {
     const service = yield* spawnService({ PORT: "0", HOST: "127.0.0.1", FORGE_INTERVAL_MS: "20", ...env }, [], {
-      main
+      direct: true
     })
     const client = yield* connect(wsUrl(yield* waitForPort(service), "/_ws/"))
     yield* eventually(ensure(() => client.received.length >= integers, "integers"))
-    yield* Effect.sleep(lasting)
     service.kill("SIGTERM")
     assert.strictEqual((yield* Deferred.await(service.exited)).code, 0, service.output())
     return client.received
