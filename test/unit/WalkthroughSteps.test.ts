@@ -1,12 +1,53 @@
 import { assert, describe, it } from "@effect/vitest"
-import { comparableHead, readWalkthrough } from "../support/Walkthrough.js"
+import { comparableHead, parseWalkthrough, readWalkthrough } from "../support/Walkthrough.js"
 
 const steps = readWalkthrough()
 
 describe("docs/walkthrough.md, run as written", () => {
-  it("has the steps a reader follows", () => {
-    assert.isAtLeast(steps.length, 10)
-    assert.strictEqual(steps[0]!.command, "npm start")
+  it("reads a step from each command block followed at once by its output, and nothing else", () => {
+    const markdown = [
+      "# Title",
+      "",
+      "## 1. One",
+      "",
+      "```sh",
+      "npm start",
+      "```",
+      "",
+      "```text",
+      "started",
+      "```",
+      "",
+      "## 2. Two",
+      "",
+      "```sh",
+      "no output shown",
+      "```",
+      "",
+      "Prose.",
+      "",
+      "```text",
+      "not its output",
+      "```",
+      "",
+      "```sh",
+      "curl -s x",
+      "```",
+      "```text",
+      "a",
+      "b",
+      "```",
+      "",
+      "```js",
+      "not a command",
+      "```",
+      ""
+    ].join("\n")
+    assert.deepStrictEqual(parseWalkthrough(markdown), [
+      { section: "1. One", command: "npm start", expected: "started" },
+      { section: "2. Two", command: "curl -s x", expected: "a\nb" }
+    ])
+    assert.strictEqual(steps[0]!.command, "npm start", "the walkthrough starts the service first")
   })
 
   it("compares a response head whole: a header added, left out or changed differs, the date's value does not", () => {
