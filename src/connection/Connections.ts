@@ -13,7 +13,7 @@
  */
 import { Context, Duration, Effect, Fiber, FiberSet, Layer, Runtime, Schedule } from "effect"
 import { ServerConfig } from "../Config.js"
-import { Lifecycle } from "../http/Lifecycle.js"
+import { Lifecycle } from "../ops/Lifecycle.js"
 import { ConnectionLog } from "../ops/ConnectionLog.js"
 import type { Audience } from "../wire/Audience.js"
 import { closeCodes } from "../wire/CloseCodes.js"
