@@ -11,10 +11,10 @@
  * runtime its scope owns. No fiber and no scope per connection: that is what a connection cost
  * when it had them (docs/architecture.md).
  */
-import { Context, Duration, Effect, Fiber, FiberSet, Layer, Runtime, Schedule } from "effect"
+import { Context, Deferred, Duration, Effect, Exit, Fiber, FiberId, FiberSet, Layer, Runtime, Schedule } from "effect"
 import { ServerConfig } from "../Config.js"
-import { Lifecycle } from "../http/Lifecycle.js"
 import { ConnectionLog } from "../ops/ConnectionLog.js"
+import { Lifecycle } from "../ops/Lifecycle.js"
 import type { Audience } from "../wire/Audience.js"
 import { closeCodes } from "../wire/CloseCodes.js"
 import { keepAliveMs } from "../wire/EventStream.js"
@@ -89,12 +89,15 @@ const make = Effect.gen(function*() {
   const fanOut = yield* makeFanOut(run, runSync)
   const open = new Set<Connection>()
 
+  // Done when the last connection is released while draining: no new one can come then.
+  const emptied = Deferred.unsafeMake<void>(FiberId.none)
   const release = (connection: Connection, code: number) => {
     if (!open.delete(connection)) return
     fanOut.leave(connection)
     clearTimeout(connection.timer)
     connection.timer = undefined
     log.closed(connection, code)
+    if (open.size === 0 && lifecycle.phase() === "draining") Deferred.unsafeDone(emptied, Exit.void)
   }
   const accept = (connection: Connection) => {
     // Kept synchronously at accept and release, so a burst of upgrades cannot overshoot the limit.
@@ -118,7 +121,8 @@ const make = Effect.gen(function*() {
         shutdown: lifecycle.phase() !== "serving",
         noticeMs: config.shutdownNoticeMs,
         refuseNew: lifecycle.beginDraining,
-        release: (connection) => release(connection, connection.sentCode ?? closeCodes.abnormal)
+        release: (connection) => release(connection, connection.sentCode ?? closeCodes.abnormal),
+        allReleased: Effect.suspend(() => open.size === 0 ? Effect.void : Deferred.await(emptied))
       })
     ).pipe((drained) => Fiber.join(run(drained)))
   )

@@ -6,7 +6,7 @@
  * not all come back in the same moment, give the close handshakes a bounded time, then cut off
  * whoever did not answer. Every close goes out within `SHUTDOWN_TIMEOUT_MS` of the notice's end.
  */
-import { Duration, Effect, Schedule } from "effect"
+import { Duration, Effect } from "effect"
 import { spreadLimitMs } from "../Config.js"
 import { serviceRestart } from "../wire/CloseCodes.js"
 import type { Connection } from "./Connection.js"
@@ -25,6 +25,8 @@ export interface DrainOptions {
   readonly refuseNew: Effect.Effect<void>
   /** Releases a connection now, without waiting for its close event. */
   readonly release: (connection: Connection) => void
+  /** Done once every connection has been released. */
+  readonly allReleased: Effect.Effect<void>
 }
 
 /** How long the server stays listening, answering 503, once its last socket has closed. */
@@ -55,13 +57,8 @@ const closeAll = (open: ReadonlySet<Connection>, spreadMs: number) =>
   }).pipe(Effect.interruptible)
 
 // Finalizers run uninterruptibly; the wait must be interruptible for its deadline to work.
-const untilClosed = (open: ReadonlySet<Connection>, deadlineMs: number) =>
-  Effect.void.pipe(
-    Effect.repeat({ schedule: Schedule.spaced(Duration.millis(10)), until: () => open.size === 0 }),
-    Effect.interruptible,
-    Effect.timeout(Duration.millis(deadlineMs)),
-    Effect.ignore
-  )
+const untilClosed = (allReleased: Effect.Effect<void>, deadlineMs: number) =>
+  allReleased.pipe(Effect.interruptible, Effect.timeout(Duration.millis(deadlineMs)), Effect.ignore)
 
 const cutOffTheRest = (options: DrainOptions) =>
   Effect.gen(function*() {
@@ -105,7 +102,7 @@ export const drain = (options: DrainOptions): Effect.Effect<void> =>
       Effect.timeout(Duration.millis(options.deadlineMs)),
       Effect.ignore
     )
-    yield* untilClosed(options.open, remainingMs())
+    yield* untilClosed(options.allReleased, remainingMs())
     yield* cutOffTheRest(options)
     // The last clients come straight back as their sockets close: still listening, the server
     // answers them 503 instead of racing them with the listening socket's close (a connection

@@ -212,6 +212,22 @@ const connectionLog = (settings: SharedForgeSettings, me: string, runSync: <A>(e
   return { report, trouble }
 }
 
+/**
+ * The integers heard on `channel`, to `onInteger`, for the life of the scope. The listener goes
+ * before what the caller acquired earlier (the PubSub): a message heard during the release must
+ * not publish into a PubSub that is gone, inside ioredis's callback.
+ */
+const listen = (subscriber: Redis, channel: string, onInteger: (n: number) => void) => {
+  const onMessage = (from: string, message: string) => {
+    const n = Number(message)
+    if (from === channel && Number.isSafeInteger(n)) onInteger(n)
+  }
+  return Effect.acquireRelease(
+    Effect.sync(() => subscriber.on("message", onMessage)),
+    () => Effect.sync(() => subscriber.off("message", onMessage))
+  )
+}
+
 const logLines = (lines: ReadonlyArray<BeliefLine>, annotations: Record<string, unknown>) =>
   Effect.forEach(
     lines,
@@ -326,10 +342,7 @@ const make = (settings: SharedForgeSettings) =>
       last = heard.last
       for (const m of heard.deliver) runSync(PubSub.publish(pubsub, m))
     }
-    subscriber.on("message", (from: string, message: string) => {
-      const n = Number(message)
-      if (from === names.channel && Number.isSafeInteger(n)) onInteger(n)
-    })
+    yield* listen(subscriber, names.channel, onInteger)
     // Not awaited: during an outage the service still starts, and ioredis subscribes (and
     // resubscribes after every reconnect) as soon as Redis answers.
     subscriber.subscribe(names.channel).catch(() => undefined)

@@ -6,7 +6,7 @@
 import { Context, Data, Effect, Layer } from "effect"
 import type { AddressInfo } from "node:net"
 import { ServerConfig } from "../Config.js"
-import { Lifecycle } from "./Lifecycle.js"
+import { Lifecycle } from "../ops/Lifecycle.js"
 import { NodeServer } from "./NodeServer.js"
 
 export class ListenError extends Data.TaggedError("ListenError")<{
