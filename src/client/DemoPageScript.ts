@@ -8,7 +8,7 @@
  * demoPageScript.mjs), and the page carries that bundle, so the page runs the policy's code as
  * compiled, whatever the service's own bundle does to its names.
  */
-import { announcedSequence } from "../wire/ResumePoint.js"
+import { announcedSequence, resumeParams } from "../wire/ResumePoint.js"
 import { decide, initialRetryState } from "./ReconnectPolicy.js"
 
 // How many integers the history line shows.
@@ -30,8 +30,7 @@ const history = element("history")
 
 const socketUrl = (since: number | undefined, sequence: string | undefined): string => {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:"
-  const query = since === undefined ? "sequence=" : `since=${since}&sequence=${sequence ?? ""}`
-  return `${scheme}//${location.host}/_ws/demo?${query}`
+  return `${scheme}//${location.host}/_ws/demo?${new URLSearchParams(resumeParams(since, sequence))}`
 }
 
 const show = (name: string, text: string) => {

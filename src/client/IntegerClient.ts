@@ -10,7 +10,7 @@
 import { Data, Duration, Effect, Option, Random, Stream } from "effect"
 import { WebSocket } from "ws"
 import { refusalHeader } from "../wire/HttpResponse.js"
-import { announcedSequence } from "../wire/ResumePoint.js"
+import { announcedSequence, resumeParams } from "../wire/ResumePoint.js"
 import { parseWholeNumber } from "../wire/WholeNumber.js"
 import { decide, defaultPolicy, type Ending, initialRetryState, type ReconnectPolicy } from "./ReconnectPolicy.js"
 
@@ -69,11 +69,10 @@ const parseUrl = (url: string): Effect.Effect<URL, InvalidUrl> =>
     Effect.map((u) => new URL(schemes[u.protocol]! + u.href.slice(u.protocol.length)))
   )
 
-/** The URL with where the client stands; an empty `sequence` asks for the name all the same. */
+/** The URL with where the client stands (`resumeParams`). */
 const withResume = (url: URL, since: number | undefined, sequence: string | undefined): string => {
   const next = new URL(url.href)
-  if (since !== undefined) next.searchParams.set("since", String(since))
-  next.searchParams.set("sequence", since === undefined ? "" : sequence ?? "")
+  for (const [name, value] of Object.entries(resumeParams(since, sequence))) next.searchParams.set(name, value)
   return next.href
 }
 

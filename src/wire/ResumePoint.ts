@@ -30,6 +30,13 @@ export const parsePoint = (text: string): ResumePoint | undefined => {
 }
 
 /**
+ * The query parameters of a client's next connection: where it stands, if anywhere, and always
+ * `sequence` (empty before it has a name), so that the service announces the sequence's name.
+ */
+export const resumeParams = (since: number | undefined, sequence: string | undefined): Record<string, string> =>
+  since === undefined ? { sequence: "" } : { since: String(since), sequence: sequence ?? "" }
+
+/**
  * What a plain WebSocket client that asks (`?sequence=`) gets first: the sequence's name, as a
  * text message that is no integer. It is for clients that cannot read the 101's headers.
  */
