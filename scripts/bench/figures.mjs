@@ -109,7 +109,7 @@ export const figures = [
     unit: "ms",
     digits: 0,
     better: "lower",
-    // On every Node.js line measured (issue 22): a deploy is a fresh instance taking a reconnect wave.
+    // On every Node.js line measured: a deploy is a fresh instance taking a reconnect wave.
     target: { kind: "ratioAtMost", value: 1.5, text: "ratio ≤ 1.5" }
   },
   {

@@ -127,7 +127,7 @@ export const ratioChart = (rows, settings, subtitle) => {
       "stroke-width": 2,
       "stroke-dasharray": "3,2"
     }),
-    element("text", { x: plotLeft + 8, y: bottom + 39, fill: colours.muted }, "target ratio (issue 6); dotted: aim"),
+    element("text", { x: plotLeft + 8, y: bottom + 39, fill: colours.muted }, "target ratio; dotted: aim"),
     "</svg>",
     ""
   )
