@@ -1,7 +1,7 @@
 /**
- * The whole decision on an upgrade request at the edge, as one pure function: the handshake
- * rules of `Handshake.ts`, then whether the server is draining, which dialect the request speaks,
- * its `since`, and whether there is room for one more socket.
+ * The service's whole decision on an upgrade request at the edge, as one pure function: whether
+ * the server is draining, the rules of `Handshake.ts`, which dialect the request speaks, its
+ * `since`, and whether there is room for one more socket. ws checks the handshake itself after.
  */
 import type { Room } from "../connection/Connections.js"
 import { asksSequenceName, type Since, sinceOf } from "../connection/Resume.js"
@@ -11,13 +11,12 @@ import {
   judgeOrigin,
   judgeUpgrade,
   originRefused,
+  type Refusal,
+  refuse,
   type UpgradePolicy,
-  type UpgradeRequest,
-  type UpgradeVerdict
+  type UpgradeRequest
 } from "../wire/Handshake.js"
 import type { ResumePoint } from "../wire/ResumePoint.js"
-
-export type Refusal = Extract<UpgradeVerdict, { _tag: "Refuse" }>
 
 export type Admission =
   | Refusal
@@ -37,28 +36,15 @@ export type EdgeState = Room
  * The answer to an upgrade while the server drains. `Retry-After: 0` (RFC 9110): come back at
  * once, as another instance can take the client now; the refusal header says `draining`.
  */
-export const draining: Refusal = {
-  _tag: "Refuse",
-  key: "draining",
-  status: 503,
-  reason: "Server is shutting down; reconnect shortly",
-  headers: { "retry-after": "0" }
-}
+export const draining = refuse("draining", 503, "Server is shutting down; reconnect shortly", { "retry-after": "0" })
 
-export const atCapacity: Refusal = {
-  _tag: "Refuse",
-  key: "capacity",
-  status: 503,
-  reason: "Server is at capacity; try again later"
-}
+export const atCapacity = refuse("capacity", 503, "Server is at capacity; try again later")
 
-export const invalidSince: Refusal = {
-  _tag: "Refuse",
-  key: "since",
-  status: 400,
-  reason:
-    "Invalid since: expected one non-negative whole number (the last integer received) and at most one sequence name"
-}
+export const invalidSince = refuse(
+  "since",
+  400,
+  "Invalid since: expected one non-negative whole number (the last integer received) and at most one sequence name"
+)
 
 const sinceValue = (since: Exclude<Since, { _tag: "Invalid" }>) => since._tag === "Since" ? since.point : undefined
 

@@ -45,8 +45,11 @@ interface Adopted {
 }
 const connectionOf = (ws: WebSocket): Connection<WebSocketPeer> => (ws as unknown as Adopted)[connectionKey]
 
+/** Answers a handshake that ws refuses, and closes its socket. */
+type ClientErrorListener = (error: Error, socket: Duplex, request: IncomingMessage) => void
+
 /** ws's server, for handshakes only: the edge decides on each request before it gets one. */
-const makeWebSocketServer = (maxPayload: number, sequence: string | undefined) => {
+const makeWebSocketServer = (maxPayload: number, sequence: string | undefined, onClientError: ClientErrorListener) => {
   const wss = new WebSocketServer({
     noServer: true,
     clientTracking: false,
@@ -62,6 +65,8 @@ const makeWebSocketServer = (maxPayload: number, sequence: string | undefined) =
   wss.on("headers", (headers) => {
     headers.push(...extraHeaders)
   })
+  // With a listener, ws leaves the answer to a handshake it refuses to us.
+  wss.on("wsClientError", onClientError)
   return wss
 }
 
@@ -91,10 +96,11 @@ export const makeBridge = (
     readonly sequence: string | undefined
     /** The name a client resumes in (`sequenceNameOf`). */
     readonly sequenceName: string
+    readonly onClientError: ClientErrorListener
   }
 ) => {
   const { maxBufferedBytes } = settings
-  const wss = makeWebSocketServer(settings.maxPayloadBytes, settings.sequence)
+  const wss = makeWebSocketServer(settings.maxPayloadBytes, settings.sequence, settings.onClientError)
   const nameFrame = wholeTextFrame(Buffer.from(sequenceAnnouncement(settings.sequenceName)))
   // Errors from the peer (bad frames, resets) end in a close event; without a listener the
   // process would crash on them. ws reports the frames it refused (and closes the socket for

@@ -1,7 +1,8 @@
 /**
  * Where HTTP becomes WebSocket. The edge owns the Node server's `upgrade` event: it decides on
- * each request with `admit`, answers refusals with a real HTTP response, and has the bridge
- * complete the others, as connections handed to `Connections`, which owns them from then on.
+ * each request with `admit`, has the bridge complete the others (ws checks the handshake), and
+ * answers every refusal, its own and ws's, with a real HTTP response. Accepted sockets become
+ * connections handed to `Connections`, which owns them from then on.
  */
 import { Cause, Effect, Layer } from "effect"
 import type { IncomingMessage } from "node:http"
@@ -11,7 +12,7 @@ import { Connections } from "../connection/Connections.js"
 import { IntegerForge, sequenceNameOf } from "../forge/IntegerForge.js"
 import { answerAndClose, NodeServer } from "../http/NodeServer.js"
 import { SocketIoSessions } from "../socketio/SocketIoSessions.js"
-import { refusal } from "../wire/Handshake.js"
+import { handshakeRefused, type Refusal, refusal } from "../wire/Handshake.js"
 import { requestPath } from "../wire/RequestTarget.js"
 import { admit } from "./Admission.js"
 import { clientAddress } from "./ClientAddress.js"
@@ -24,39 +25,33 @@ export const make = Effect.gen(function*() {
   const config = yield* ServerConfig
   const connections = yield* Connections
   const forge = yield* IntegerForge
-  const bridge = makeBridge(connections, yield* SocketIoSessions, {
-    maxPayloadBytes: config.maxPayloadBytes,
-    maxBufferedBytes: config.maxBufferedBytes,
-    sequence: forge.sequence,
-    sequenceName: sequenceNameOf(forge)
-  })
   const policy = { allowedOrigins: config.allowedOrigins }
 
   const remoteOf = (request: IncomingMessage) =>
     clientAddress(request.socket.remoteAddress, request.headers["x-forwarded-for"], config.trustProxyHops)
   const pathOf = (request: IncomingMessage) => requestPath(request.url ?? "") ?? ""
+  const refuse = (request: IncomingMessage, socket: Duplex, verdict: Refusal) => {
+    connections.refused(verdict, pathOf(request), remoteOf(request))
+    answerAndClose(socket, refusal(verdict))
+  }
 
-  const admissionOf = (request: IncomingMessage) =>
-    admit(
-      {
-        method: request.method ?? "",
-        target: request.url ?? "",
-        httpVersion: request.httpVersion,
-        headers: request.headers
-      },
-      policy,
-      connections.room()
-    )
+  const bridge = makeBridge(connections, yield* SocketIoSessions, {
+    maxPayloadBytes: config.maxPayloadBytes,
+    maxBufferedBytes: config.maxBufferedBytes,
+    sequence: forge.sequence,
+    sequenceName: sequenceNameOf(forge),
+    onClientError: (error, socket, request) => refuse(request, socket, handshakeRefused(error.message))
+  })
+
+  const admissionOf = ({ headers, httpVersion, method = "", url = "" }: IncomingMessage) =>
+    admit({ method, target: url, httpVersion, headers }, policy, connections.room())
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     // First, before anything can fail: a reset during the handshake must not crash the process.
     socket.on("error", ignore)
     try {
       const admission = admissionOf(request)
-      if (admission._tag === "Refuse") {
-        connections.refused(admission, pathOf(request), remoteOf(request))
-        return answerAndClose(socket, refusal(admission))
-      }
+      if (admission._tag === "Refuse") return refuse(request, socket, admission)
       bridge.upgrade(request, socket, head, {
         path: pathOf(request),
         remote: remoteOf(request),

@@ -13,16 +13,7 @@ import { type RawResponse, rawResponse } from "../wire/HttpResponse.js"
 
 // Node answers a request it cannot parse by itself, without our headers; we answer instead so
 // that even those responses say they reached the origin.
-const clientErrorStatus = (error: NodeJS.ErrnoException): number => {
-  switch (error.code) {
-    case "HPE_HEADER_OVERFLOW":
-      return 431
-    case "ERR_HTTP_REQUEST_TIMEOUT":
-      return 408
-    default:
-      return 400
-  }
-}
+const clientErrorStatus: Record<string, number> = { HPE_HEADER_OVERFLOW: 431, ERR_HTTP_REQUEST_TIMEOUT: 408 }
 
 /**
  * Writes a whole raw response and closes the connection once it is flushed: a client that was
@@ -35,7 +26,7 @@ export const answerAndClose = (socket: Duplex, response: RawResponse) => {
 }
 
 const answerClientError = (error: NodeJS.ErrnoException, socket: Duplex) =>
-  answerAndClose(socket, { status: clientErrorStatus(error) })
+  answerAndClose(socket, { status: clientErrorStatus[error.code ?? ""] ?? 400 })
 
 // How long connections still in the middle of a request (a refused upgrade being answered, a
 // scrape) may take to finish once the server stops listening.

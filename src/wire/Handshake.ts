@@ -1,11 +1,12 @@
 /**
- * The decision on a WebSocket upgrade request, made before any byte of WebSocket is spoken:
- * accept it, or refuse it with an HTTP status and a reason a person can read.
+ * The service's own rules for a WebSocket upgrade request, decided before ws sees it: accept it,
+ * or refuse it with an HTTP status and a reason a person can read. ws makes the handshake's own
+ * checks (method, `Upgrade`, `Sec-WebSocket-Key`, `Sec-WebSocket-Protocol`) and its refusals get
+ * our headers through `handshakeRefused`.
  *
- * Pure: the same function judges raw `upgrade` events and plain GETs on WebSocket paths, and
- * its refusals are rendered to bytes by `refusalResponse`.
+ * Pure: the same function judges raw `upgrade` events and plain GETs on WebSocket paths.
  */
-import { type RawResponse, rawResponse, refusalHeader } from "./HttpResponse.js"
+import { type RawResponse, refusalHeader } from "./HttpResponse.js"
 import { allowedPrefixes, isAllowedTarget } from "./RequestTarget.js"
 
 export interface UpgradeRequest {
@@ -15,39 +16,28 @@ export interface UpgradeRequest {
   readonly headers: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
 }
 
-export type UpgradeVerdict =
-  | { readonly _tag: "Accept" }
-  | {
-    readonly _tag: "Refuse"
-    /** A short, fixed name for the reason, for metrics and logs. */
-    readonly key: string
-    readonly status: number
-    readonly reason: string
-    readonly headers?: Readonly<Record<string, string>>
-    /** The body's type; plain text unless said otherwise (Engine.IO errors are JSON). */
-    readonly contentType?: string
-  }
+export interface Refusal {
+  readonly _tag: "Refuse"
+  /** A short, fixed name for the reason, for metrics and logs. */
+  readonly key: string
+  readonly status: number
+  readonly reason: string
+  readonly headers?: Readonly<Record<string, string>>
+  /** The body's type; plain text unless said otherwise (Engine.IO errors are JSON). */
+  readonly contentType?: string
+}
+
+export type UpgradeVerdict = { readonly _tag: "Accept" } | Refusal
 
 const accept: UpgradeVerdict = { _tag: "Accept" }
 
-const refuse = (key: string, status: number, reason: string, headers?: Record<string, string>): UpgradeVerdict =>
+export const refuse = (key: string, status: number, reason: string, headers?: Record<string, string>): Refusal =>
   headers === undefined ? { _tag: "Refuse", key, status, reason } : { _tag: "Refuse", key, status, reason, headers }
 
 const single = (value: string | ReadonlyArray<string> | undefined): string | undefined =>
   typeof value === "string" ? value : value?.join(",")
 
-const tokens = (value: string | undefined): Array<string> =>
-  value === undefined ? [] : value.split(",").map((t) => t.trim().toLowerCase())
-
-// RFC 6455 §4.1: the key is 16 bytes, base64-encoded: 22 characters and "==".
-const websocketKey = /^[A-Za-z0-9+/]{22}==$/
-
-// RFC 6455 §4.1 / RFC 7230 §3.2.6: subprotocols are tokens, listed with commas.
-const subprotocols = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?:[ \t]*,[ \t]*[!#$%&'*+\-.^_`|~0-9A-Za-z]+)*$/
-
-export const notAllowedReason = `WebSocket upgrades are accepted only on paths starting with ${
-  allowedPrefixes.join(" or ")
-}`
+const notAllowedReason = `WebSocket upgrades are accepted only on paths starting with ${allowedPrefixes.join(" or ")}`
 
 // RFC 9110 §7.2 / RFC 3986 §3.2.2: a host name (reg-name characters) or a bracketed IP literal,
 // with an optional port.
@@ -87,12 +77,12 @@ export const isSameOrigin = (origin: string, host: string | undefined): boolean 
 }
 
 /** Whether the policy lets a cross-origin page in: no list, or the origin on it (any case). */
-export const originAllowed = (origin: string, policy: UpgradePolicy): boolean =>
+const originAllowed = (origin: string, policy: UpgradePolicy): boolean =>
   policy.allowedOrigins === undefined ||
   policy.allowedOrigins.some((allowed) => allowed.toLowerCase() === origin.toLowerCase())
 
 /** Where a request comes from, as far as the origin rule cares. */
-export type OriginVerdict =
+type OriginVerdict =
   | { readonly _tag: "NoOrigin" }
   | { readonly _tag: "SameOrigin" }
   /** A cross-origin page the policy lets in, its `Origin` as sent (for CORS headers). */
@@ -103,10 +93,7 @@ export type OriginVerdict =
  * The one origin rule, for upgrades and event streams alike: no `Origin` (not a browser), the
  * host the request was sent to, or an origin the policy allows passes; anything else is refused.
  */
-export const judgeOrigin = (
-  headers: UpgradeRequest["headers"],
-  policy: UpgradePolicy
-): OriginVerdict => {
+export const judgeOrigin = (headers: UpgradeRequest["headers"], policy: UpgradePolicy): OriginVerdict => {
   const origin = single(headers["origin"])?.trim()
   if (origin === undefined) return { _tag: "NoOrigin" }
   if (isSameOrigin(origin.toLowerCase(), single(headers["host"]))) return { _tag: "SameOrigin" }
@@ -114,59 +101,52 @@ export const judgeOrigin = (
 }
 
 /** The refusal of a page whose origin the rule refuses. */
-export const originRefused: Extract<UpgradeVerdict, { _tag: "Refuse" }> = {
-  _tag: "Refuse",
-  key: "origin",
-  status: 403,
-  reason: "Origin not allowed"
-}
+export const originRefused = refuse("origin", 403, "Origin not allowed")
 
 /** What the operator configured about who may connect. */
 export interface UpgradePolicy {
   /**
    * When set, a request carrying an `Origin` header must name one of these (compared without
-   * regard to case) or the host the request was sent to (same origin). Browsers always send `Origin`; a request without one comes from a
-   * non-browser client (websocat, a server), which cross-site WebSocket hijacking cannot use, so
-   * it is let through.
+   * regard to case) or the host the request was sent to (same origin). Browsers always send
+   * `Origin`; a request without one comes from a non-browser client (websocat, a server), which
+   * cross-site WebSocket hijacking cannot use, so it is let through.
    */
   readonly allowedOrigins?: ReadonlyArray<string> | undefined
 }
 
-/** Judges a request that asks (or should have asked) to become a WebSocket. */
+const missingUpgradeHeader = (headers: UpgradeRequest["headers"]): string | undefined => {
+  if (!single(headers["upgrade"])?.trim()) return "Upgrade: websocket"
+  const connection = single(headers["connection"])?.split(",").map((token) => token.trim().toLowerCase())
+  return connection?.includes("upgrade") ? undefined : "Connection: Upgrade"
+}
+
+/**
+ * Judges a request that asks (or should have asked) to become a WebSocket. Node raises `upgrade`
+ * only for a request with `Upgrade` and `Connection: upgrade`, so only a plain request (the
+ * router's fallback) is told that it lacks them.
+ */
 export const judgeUpgrade = (request: UpgradeRequest, policy: UpgradePolicy = {}): UpgradeVerdict => {
   if (!isAllowedTarget(request.target)) return refuse("path", 404, notAllowedReason)
-  if (request.method !== "GET") return refuse("method", 400, "A WebSocket upgrade must use GET")
   if (request.httpVersion !== "1.1") return refuse("http-version", 400, "A WebSocket upgrade needs HTTP/1.1")
   const headers = request.headers
   const badHost = hostProblem(request.httpVersion, headers["host"])
   if (badHost !== undefined) return refuse("host", 400, badHost)
-  // `ws` accepts exactly "websocket" here (any case), not a list that contains it.
-  if (single(headers["upgrade"])?.trim().toLowerCase() !== "websocket") {
-    return refuse("upgrade-header", 400, "This path accepts WebSocket upgrades only: send Upgrade: websocket")
-  }
-  if (!tokens(single(headers["connection"])).includes("upgrade")) {
-    return refuse("connection-header", 400, "This path accepts WebSocket upgrades only: send Connection: Upgrade")
-  }
+  const missing = missingUpgradeHeader(headers)
+  if (missing !== undefined) return refuse("plain", 400, `This path accepts WebSocket upgrades only: send ${missing}`)
+  // ws speaks version 8 too, whose browsers send their origin in a header the origin rule does not read.
   if (single(headers["sec-websocket-version"])?.trim() !== "13") {
     return refuse("version", 400, "Unsupported Sec-WebSocket-Version: this server speaks version 13", {
       "Sec-WebSocket-Version": "13"
     })
   }
-  const key = single(headers["sec-websocket-key"])?.trim()
-  if (key === undefined || !websocketKey.test(key)) return refuse("key", 400, "Missing or invalid Sec-WebSocket-Key")
-  const protocols = single(headers["sec-websocket-protocol"])
-  if (protocols !== undefined && !subprotocols.test(protocols)) {
-    return refuse("subprotocol", 400, "Invalid Sec-WebSocket-Protocol: expected a comma-separated list of tokens")
-  }
   return judgeOrigin(headers, policy)._tag === "Refused" ? originRefused : accept
 }
 
-/** The bytes of the HTTP response that refuses an upgrade; the connection closes after it. */
-export const refusalResponse = (verdict: Extract<UpgradeVerdict, { _tag: "Refuse" }>): string =>
-  rawResponse(refusal(verdict))
+/** ws's refusal of a handshake (its `wsClientError`), as ours: key `handshake`, ws's reason. */
+export const handshakeRefused = (problem: string) => refuse("handshake", 400, `Invalid WebSocket handshake: ${problem}`)
 
 /** The HTTP response that refuses an upgrade. */
-export const refusal = (verdict: Extract<UpgradeVerdict, { _tag: "Refuse" }>): RawResponse => ({
+export const refusal = (verdict: Refusal): RawResponse => ({
   status: verdict.status,
   body: verdict.reason + "\n",
   contentType: verdict.contentType,

@@ -2,6 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect, Fiber } from "effect"
 import * as Net from "node:net"
 import { ensure, eventually } from "../support/Eventually.js"
+import { scrapeMetrics } from "../support/Metrics.js"
 import { rawExchange, silentWebSocket, statusOf, upgradeRequest } from "../support/RawSocket.js"
 import { restartableServer } from "../support/RestartableServer.js"
 import { consecutive } from "../support/Sequences.js"
@@ -122,6 +123,33 @@ describe("Server (end to end)", () => {
         .pipe(Effect.timeout(Duration.millis(300)), Effect.option)
       // A valid upgrade is accepted and stays open, so the exchange does not end by itself.
       assert.strictEqual(accepted._tag, "None")
+    }))
+
+  it.scopedLive("answers a handshake ws refuses with our headers and ws's reason, and counts it", () =>
+    Effect.gen(function*() {
+      const server = yield* startServer()
+      const refusals = () =>
+        scrapeMetrics(server.url("/metrics")).pipe(
+          Effect.map((read) => read("forge_upgrades_refused_total", { reason: "handshake" }) ?? 0)
+        )
+      const before = yield* refusals()
+      const cases: ReadonlyArray<[string, string, RegExp]> = [
+        ["POST", upgradeRequest("/_ws/", {}, "POST"), /method/],
+        ["Upgrade: h2c", upgradeRequest("/_ws/", { Upgrade: "h2c" }), /Upgrade/],
+        ["bad key", upgradeRequest("/_ws/", { "Sec-WebSocket-Key": "not-a-key" }), /Sec-WebSocket-Key/],
+        ["bad subprotocol", upgradeRequest("/_ws/", { "Sec-WebSocket-Protocol": "a b,,c" }), /Sec-WebSocket-Protocol/]
+      ]
+      for (const [what, request, reason] of cases) {
+        const response = yield* rawExchange(server.port, request)
+        const [head, body] = response.split("\r\n\r\n")
+        assert.strictEqual(statusOf(response), 400, what)
+        assert.match(head!, /\r\nx-vip-reached-origin: true(\r\n|$)/, what)
+        assert.match(head!, /\r\nx-forge-refusal: handshake(\r\n|$)/, what)
+        assert.match(body!, /^Invalid WebSocket handshake: /, what)
+        assert.match(body!, reason, what)
+      }
+      assert.strictEqual((yield* refusals()) - before, cases.length)
+      assert.strictEqual(server.registry.size(), 0)
     }))
 
   it.scopedLive("survives connections reset in the middle of the handshake", () =>
