@@ -7,8 +7,8 @@
  *                                                                             └─▶ SocketIoSessions ─▶ WebSocketEdge ─┘
  *   (ServerConfig is read by most of them; main.ts adds the logger and StartupLog)
  *
- * Layers release in the reverse order: the listener begins the shutdown, `Connections` drains
- * every connection (which stops the fan-out and then the forge), the Node server closes last.
+ * Layers release in the reverse order, the listener first: its release is the whole shutdown
+ * (`http/Shutdown.ts`), after which the fan-out and then the forge stop.
  */
 import { Layer } from "effect"
 import { MaxConnections } from "./connection/ConnectionLimit.js"

@@ -5,7 +5,9 @@
  * the connection with 1000 and exits 0. `--retry-base-ms` and `--retry-cap-ms` set the reconnect
  * policy; `--help` says so.
  */
-import { Console, Effect, Stream } from "effect"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import type { Teardown } from "@effect/platform/Runtime"
+import { Cause, Console, Effect, Exit, Logger, LogLevel, Stream } from "effect"
 import { parseArgs } from "node:util"
 import * as ShutdownSignals from "../ops/ShutdownSignals.js"
 import { parseWholeNumber } from "../wire/WholeNumber.js"
@@ -94,10 +96,13 @@ const program = commandLine._tag === "Help"
     run(commandLine.url, commandLine.policy)
   )
 
-// Ctrl-C reaches npm and the client alike, and npm passes its copy on: the second must not
-// kill the client by Node's default action.
+// A failure is the exit code; Ctrl-C, an interruption, exits 0 once the connection is closed.
+const exitCode: Teardown = (exit, onExit) =>
+  onExit(Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause) ? Number(Cause.squash(exit.cause)) || 1 : 0)
+
 program.pipe(
-  Effect.catchAll((code) => Effect.sync(() => (process.exitCode = code))),
-  ShutdownSignals.untilSignal(ShutdownSignals.silent),
-  ShutdownSignals.runMain
+  Effect.provide(ShutdownSignals.layer),
+  // stdout is the integers: no log line goes there.
+  Logger.withMinimumLogLevel(LogLevel.None),
+  NodeRuntime.runMain({ disableErrorReporting: true, teardown: exitCode })
 )

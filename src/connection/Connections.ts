@@ -3,7 +3,7 @@
  * only adapt a request into a `Connection` and hand it over with `accept`; from then on this
  * service owns it: its place under the one `MAX_CONNECTIONS`, its membership in the fan-out, the
  * heartbeat and the keep-alive, its close log line and metrics, and its end — on its close event,
- * or at the latest when the service's scope closes, through the one drain of `Drain.ts`.
+ * or at the latest at shutdown (`http/Shutdown.ts`).
  *
  * A connection is accepted into this service's scope, not a scope of its own: releasing it is
  * synchronous (it leaves the set and the fan-out, its timer is cleared, its close is logged,
@@ -11,17 +11,15 @@
  * runtime its scope owns. No fiber and no scope per connection: that is what a connection cost
  * when it had them (docs/architecture.md).
  */
-import { Context, Deferred, Duration, Effect, Exit, Fiber, FiberId, FiberSet, Layer, Runtime, Schedule } from "effect"
+import { Context, Deferred, Duration, Effect, Exit, FiberId, FiberSet, Layer, Runtime, Schedule } from "effect"
 import { ServerConfig } from "../Config.js"
 import { ConnectionLog } from "../ops/ConnectionLog.js"
 import { Lifecycle } from "../ops/Lifecycle.js"
 import type { Audience } from "../wire/Audience.js"
-import { closeCodes } from "../wire/CloseCodes.js"
 import { keepAliveMs } from "../wire/EventStream.js"
 import type { ResumePoint } from "../wire/ResumePoint.js"
 import type { Connection } from "./Connection.js"
 import { MaxConnections } from "./ConnectionLimit.js"
-import { drain } from "./Drain.js"
 import { makeFanOut, type Opening, type Run } from "./FanOut.js"
 
 /** What admission needs to know of the connections: one count and one limit for every kind. */
@@ -53,6 +51,8 @@ export class Connections extends Context.Tag("IntegerForge/Connections")<Connect
   readonly members: () => number
   /** Starts a fiber that the service's scope owns, from a callback (a Node or ws event). */
   readonly run: Run
+  /** Done once every connection has been released, while draining (no new one can come then). */
+  readonly allReleased: Effect.Effect<void>
 }>() {
   static readonly layer = Layer.scoped(Connections, Effect.suspend(() => make))
 }
@@ -108,25 +108,6 @@ const make = Effect.gen(function*() {
 
   yield* every(config.heartbeatIntervalMs, heartbeat(open))
   yield* every(keepAliveMs, keepAlive(open))
-  // Released before the sweeps and the fan-out: every connection goes the same way, spread and
-  // bounded by the deadline, and what is left then is released here. In a fiber of the service's
-  // own: a child of whoever closes the scope would share its interruption (a test that stops the
-  // server and ends), and only the deadline may cut the drain short.
-  yield* Effect.addFinalizer(() =>
-    Effect.suspend(() =>
-      drain({
-        open,
-        deadlineMs: config.shutdownTimeoutMs,
-        spreadMs: config.shutdownSpreadMs,
-        shutdown: lifecycle.phase() !== "serving",
-        noticeMs: config.shutdownNoticeMs,
-        refuseNew: lifecycle.beginDraining,
-        release: (connection) => release(connection, connection.sentCode ?? closeCodes.abnormal),
-        allReleased: Effect.suspend(() => open.size === 0 ? Effect.void : Deferred.await(emptied))
-      })
-    ).pipe((drained) => Fiber.join(run(drained)))
-  )
-
   return {
     open,
     room,
@@ -135,6 +116,7 @@ const make = Effect.gen(function*() {
     closed: release,
     refused: log.refused,
     members: fanOut.size,
-    run
+    run,
+    allReleased: Effect.suspend(() => open.size === 0 ? Effect.void : Deferred.await(emptied))
   }
 })

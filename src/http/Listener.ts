@@ -1,13 +1,13 @@
 /**
  * Makes the Node server listen on the configured address and tells the rest of the program where.
  * Built after every listener is attached, so that no request can arrive before its handler.
- * Releasing it begins the shutdown: the health check answers 503 while the edge lets the sockets go.
+ * Its release is the shutdown (`Shutdown.ts`).
  */
 import { Context, Data, Effect, Layer } from "effect"
 import type { AddressInfo } from "node:net"
 import { ServerConfig } from "../Config.js"
-import { Lifecycle } from "../ops/Lifecycle.js"
 import { NodeServer } from "./NodeServer.js"
+import * as Shutdown from "./Shutdown.js"
 
 export class ListenError extends Data.TaggedError("ListenError")<{
   readonly port: number
@@ -38,8 +38,8 @@ export const layer = Layer.scoped(
   Effect.gen(function*() {
     const server = yield* NodeServer
     const { host, port } = yield* ServerConfig
-    const lifecycle = yield* Lifecycle
-    yield* Effect.async<void, ListenError>((resume) => {
+    const shutdown = yield* Shutdown.make
+    const listen = Effect.async<void, ListenError>((resume) => {
       const onError = (cause: Error) => resume(Effect.fail(new ListenError({ port, host, cause })))
       server.once("error", onError)
       server.listen({ port, host }, () => {
@@ -47,7 +47,7 @@ export const layer = Layer.scoped(
         resume(Effect.void)
       })
     })
-    yield* Effect.addFinalizer(() => lifecycle.beginLeaving)
+    yield* Effect.acquireRelease(listen, () => shutdown)
     const info = server.address() as AddressInfo
     return { port: info.port, address: info.address, localHost: localHostFor(info.address) }
   })

@@ -1,11 +1,9 @@
 /**
  * The one Node HTTP server of the process. Routes and the WebSocket edge attach their listeners
- * to it; `Listener` makes it listen once they have. Its own release is the last step of shutdown:
- * by then the sockets are gone; it stops listening and lets the remaining HTTP connections end.
+ * to it; `Listener` makes it listen once they have, and `Shutdown` makes it stop.
  */
 import { Cause, Context, Effect, FiberSet, Layer } from "effect"
 import * as Http from "node:http"
-import * as Net from "node:net"
 import type { Duplex } from "node:stream"
 import { maxTimerMs, ServerConfig } from "../Config.js"
 import { makeLogGate } from "../ops/RateLimitedLog.js"
@@ -28,26 +26,6 @@ export const answerAndClose = (socket: Duplex, response: RawResponse) => {
 const answerClientError = (error: NodeJS.ErrnoException, socket: Duplex) =>
   answerAndClose(socket, { status: clientErrorStatus[error.code ?? ""] ?? 400 })
 
-// How long connections still in the middle of a request (a refused upgrade being answered, a
-// scrape) may take to finish once the server stops listening.
-const closeGraceMs = 1000
-
-/**
- * The last step of shutdown. New connections are refused by the OS from here on. A connection
- * that was accepted a moment before still gets its answer (an upgrade its 503) before it closes:
- * no client is accepted and then cut off without one. Node's own `close` would also drop every
- * connection that has not sent its request yet, which is exactly such a client, so only the
- * listening socket is closed here (`net.Server`'s `close`), and whatever is left open is ended
- * after a grace.
- */
-const stopListening = (server: Http.Server) =>
-  Effect.async<void>((resume) => {
-    if (!server.listening) return resume(Effect.void)
-    Net.Server.prototype.close.call(server, () => resume(Effect.void))
-    const cutOff = setTimeout(() => server.closeAllConnections(), closeGraceMs)
-    return Effect.sync(() => clearTimeout(cutOff))
-  })
-
 export class NodeServer extends Context.Tag("IntegerForge/NodeServer")<NodeServer, Http.Server>() {
   static readonly layer = Layer.scoped(
     NodeServer,
@@ -63,26 +41,23 @@ export class NodeServer extends Context.Tag("IntegerForge/NodeServer")<NodeServe
         const note = heldBack > 0 ? ` (${heldBack} more suppressed)` : ""
         run(Effect.logError(`HTTP server error${note}; still serving`, Cause.fail(error)))
       }
-      return yield* Effect.acquireRelease(
-        Effect.sync(() => {
-          const server = Http.createServer({
-            // A client that opens a connection and never finishes its request head (the
-            // handshake, for a WebSocket) must not hold a file descriptor for long.
-            headersTimeout: handshakeTimeoutMs,
-            requestTimeout: Math.min(handshakeTimeoutMs * 2, maxTimerMs),
-            connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(handshakeTimeoutMs / 4))),
-            keepAliveTimeout: 5_000,
-            // Checked by HttpRoutes and the upgrade gate instead, so the 400 carries our headers.
-            requireHostHeader: false
-          })
-          server.on("clientError", answerClientError)
-          server.on("error", (error) => {
-            if (server.listening) logServerError(error)
-          })
-          return server
-        }),
-        (server) => stopListening(server)
-      )
+      return yield* Effect.sync(() => {
+        const server = Http.createServer({
+          // A client that opens a connection and never finishes its request head (the
+          // handshake, for a WebSocket) must not hold a file descriptor for long.
+          headersTimeout: handshakeTimeoutMs,
+          requestTimeout: Math.min(handshakeTimeoutMs * 2, maxTimerMs),
+          connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(handshakeTimeoutMs / 4))),
+          keepAliveTimeout: 5_000,
+          // Checked by HttpRoutes and the upgrade gate instead, so the 400 carries our headers.
+          requireHostHeader: false
+        })
+        server.on("clientError", answerClientError)
+        server.on("error", (error) => {
+          if (server.listening) logServerError(error)
+        })
+        return server
+      })
     })
   )
 }

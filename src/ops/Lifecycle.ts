@@ -2,7 +2,7 @@
  * Where the server is in its life: serving, leaving (shutdown has begun: the health check answers
  * 503 so that proxies take the instance out, while it still serves and admits as before), or
  * draining (new upgrades and streams are refused, and the sockets are let go). Read
- * synchronously by the health check and the admission gates; each step is taken once.
+ * synchronously by the health check and the admission gates; only the shutdown moves it on.
  */
 import { Context, Effect, Layer } from "effect"
 
@@ -10,21 +10,16 @@ export type Phase = "serving" | "leaving" | "draining"
 
 export class Lifecycle extends Context.Tag("IntegerForge/Lifecycle")<Lifecycle, {
   readonly phase: () => Phase
-  /** Shutdown begins: the health check answers 503 from now on. */
-  readonly beginLeaving: Effect.Effect<void>
-  /** New upgrades and streams are refused (503) from now on. */
-  readonly beginDraining: Effect.Effect<void>
+  readonly enter: (phase: Phase) => Effect.Effect<void>
 }>() {
   static readonly layer = Layer.sync(Lifecycle, () => {
-    let phase: Phase = "serving"
+    let current: Phase = "serving"
     return {
-      phase: () => phase,
-      beginLeaving: Effect.sync(() => {
-        if (phase === "serving") phase = "leaving"
-      }),
-      beginDraining: Effect.sync(() => {
-        phase = "draining"
-      })
+      phase: () => current,
+      enter: (phase) =>
+        Effect.sync(() => {
+          current = phase
+        })
     }
   })
 }

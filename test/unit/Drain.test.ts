@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
-import { closedAfter } from "../../src/connection/Drain.js"
+import { closedAfter } from "../../src/http/Shutdown.js"
 
 describe("the drain's spread", () => {
   it.prop(
