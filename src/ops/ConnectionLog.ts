@@ -6,7 +6,7 @@
  *
  * Refusals are what a flood is made of, so each reason goes through `RateLimitedLog`.
  */
-import { Context, Effect, FiberRef, Layer, LogLevel, Runtime } from "effect"
+import { Context, Effect, FiberRef, FiberSet, Layer, LogLevel } from "effect"
 import { Metrics, type Protocol } from "./Metrics.js"
 import { makeLogGate } from "./RateLimitedLog.js"
 import type { ServerCloseReason } from "./ServerCloses.js"
@@ -30,13 +30,14 @@ export class ConnectionLog extends Context.Tag("IntegerForge/ConnectionLog")<Con
   readonly closed: (connection: LoggedConnection, code: number) => void
   readonly refused: (refusal: { readonly key: string; readonly status: number }, path: string, remote: string) => void
 }>() {
-  static readonly layer = Layer.effect(
+  static readonly layer = Layer.scoped(
     ConnectionLog,
     Effect.gen(function*() {
       const metrics = yield* Metrics
-      const runSync = Runtime.runSync(yield* Effect.runtime<never>())
+      // Called from ws and Node callbacks; once this layer is released, a line is dropped.
+      const run = yield* FiberSet.makeRuntime<never>()
       const log = (message: string, fields: Record<string, unknown>) =>
-        runSync(Effect.logInfo(message).pipe(Effect.annotateLogs(fields)))
+        run(Effect.logInfo(message).pipe(Effect.annotateLogs(fields)))
       // The opening of a connection is logged only when asked for: its close line says all of it
       // (path, remote, protocol, how long it lasted), and a line per handshake was the largest
       // single cost of a reconnect wave. Decided once, so that nothing at all runs per
@@ -61,7 +62,7 @@ export class ConnectionLog extends Context.Tag("IntegerForge/ConnectionLog")<Con
       }
       const opened = (connection: LoggedConnection) => {
         metrics.connectionOpened(connection.kind)
-        if (logOpenings) runSync(Effect.logDebug("connection opened").pipe(Effect.annotateLogs(infoOf(connection))))
+        if (logOpenings) run(Effect.logDebug("connection opened").pipe(Effect.annotateLogs(infoOf(connection))))
       }
 
       const gate = makeLogGate()

@@ -4,7 +4,7 @@
  * process). Values that already exist elsewhere (the forge's state) are read at scrape time, so
  * keeping them costs nothing in between; the fan-out adds one count per tick, never per socket.
  */
-import { Context, Effect, Layer, Runtime } from "effect"
+import { Context, Effect, Layer } from "effect"
 import * as Prometheus from "prom-client"
 import { type ForgeStatus, IntegerForge } from "../forge/IntegerForge.js"
 import { closeCodes } from "../wire/CloseCodes.js"
@@ -135,8 +135,9 @@ const make = Effect.gen(function*() {
   const registers = [register]
   Prometheus.collectDefaultMetrics({ register })
   const { closed, open, opened, refused, sent, slow } = eventMetrics(registers)
-  const runSync = Runtime.runSync(yield* Effect.runtime<never>())
-  registerForgeMetrics(registers, () => runSync(forge.status))
+  // Read once a scrape, before prom-client collects: its callbacks only read this.
+  let status = yield* forge.status
+  registerForgeMetrics(registers, () => status)
   for (const protocol of ["plain", "socket.io", "sse"] as const) open.set({ protocol }, 0)
 
   return {
@@ -151,8 +152,10 @@ const make = Effect.gen(function*() {
     },
     upgradeRefused: (reason: string) => refused.inc({ reason }),
     messagesSent: (count: number) => sent.inc(count),
-    render: Effect.promise(() => register.metrics()).pipe(
-      Effect.map((body) => ({ body, contentType: register.contentType }))
-    )
+    render: Effect.gen(function*() {
+      status = yield* forge.status
+      const body = yield* Effect.promise(() => register.metrics())
+      return { body, contentType: register.contentType }
+    })
   }
 })
