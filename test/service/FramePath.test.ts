@@ -35,7 +35,9 @@ const readFrame = (data: Buffer, at: number) => {
 describe("the fan-out's frame path beside ws's own writes", () => {
   it.scopedLive("under fan-out load, with pongs, heartbeat pings and a close, every frame arrives whole", () =>
     Effect.gen(function*() {
-      const server = yield* startServer({ intervalMs: 1, heartbeatIntervalMs: 20 })
+      // A ping not answered within one heartbeat cuts the socket off: 200 ms leaves room for a
+      // busy machine, with several heartbeats still inside the run.
+      const server = yield* startServer({ intervalMs: 1, heartbeatIntervalMs: 200 })
       const raw = yield* rawWebSocket(server.port)
       const integers: Array<number> = []
       const pongs: Array<string> = []
