@@ -1,18 +1,8 @@
 /**
- * What one attempt of the shared forge writes to Redis, decided from what it read under WATCH.
- * Pure: the commands as data, the decision as functions; `RedisTransaction.ts` sends them.
- *
- * An attempt is two round trips on one connection, with no script:
- *
- * 1. `UNWATCH`, `WATCH leader counter`, `MGET leader counter`: the lease and the counter as they
- *    are, watched from then on.
- * 2. Only when something is to be written: `MULTI`, the writes decided here, `EXEC`. Redis runs
- *    them only if neither key changed since the `WATCH` (another instance's transaction, the
- *    lease expiring, a `SET` by hand); otherwise `EXEC` answers nil and nothing is written.
- *
- * So the writes always act on the values they were decided from, as if Redis had run read and
- * writes in one step: two instances that both read the same counter cannot both write it, and
- * only an instance that found the lease free or its own takes, renews and forges.
+ * What one attempt of the shared forge writes to Redis, decided from what it read under WATCH
+ * (docs/scaling.md lists the commands). Pure: the commands as data, the decision as functions;
+ * `RedisTransaction.ts` sends them. Redis runs the writes only if neither key changed since the
+ * WATCH, so they act on the values they were decided from, as if read and writes were one step.
  */
 
 /** The keys and the channel of one deployment, all under its prefix. */
@@ -37,12 +27,12 @@ export interface Watched {
 
 /** The writes of the second round trip, if any. */
 export type Writes =
-  /** Take or renew the lease, raise the counter to the floor if it is below, count and publish. */
+  /** Acquire or renew the lease, raise the counter to `raiseTo` if given, count and publish. */
   | { readonly _tag: "Forge"; readonly raiseTo: number | undefined; readonly integer: number }
   /** Another instance leads, but the counter is below what this instance has seen: raise it. */
   | { readonly _tag: "RaiseCounter"; readonly raiseTo: number }
-  /** Give the lease back: it is this instance's. */
-  | { readonly _tag: "GiveBack" }
+  /** Release the lease: it is this instance's. */
+  | { readonly _tag: "Release" }
   | { readonly _tag: "Nothing" }
 
 /** The first round trip, the same for every attempt. */
@@ -62,21 +52,21 @@ export const parseWatched = (reply: ReadonlyArray<string | null>): Watched | und
 }
 
 /**
- * An instance with clients, which has seen integers up to `floor`: it forges when the lease is
- * free or its own, and in any case lifts a counter below its floor, so that a Redis that came
- * back empty goes on above the highest integer any such instance has seen.
+ * A tick of an instance with clients, which has seen integers up to `highestSeen`: it forges when
+ * the lease is free or its own, and in any case raises a counter below `highestSeen`, so that a
+ * Redis that came back empty goes on above the highest integer any such instance has seen.
  */
-export const takePart = (watched: Watched, me: string, floor: number): Writes => {
-  const raiseTo = watched.counter < floor ? floor : undefined
+export const tickWrites = (watched: Watched, me: string, highestSeen: number): Writes => {
+  const raiseTo = watched.counter < highestSeen ? highestSeen : undefined
   if (watched.leader === null || watched.leader === me) {
-    return { _tag: "Forge", raiseTo, integer: Math.max(watched.counter, floor) + 1 }
+    return { _tag: "Forge", raiseTo, integer: Math.max(watched.counter, highestSeen) + 1 }
   }
   return raiseTo === undefined ? { _tag: "Nothing" } : { _tag: "RaiseCounter", raiseTo }
 }
 
-/** An instance whose last client left: it gives the lease back if, and only if, it holds it. */
-export const leave = (watched: Watched, me: string): Writes =>
-  watched.leader === me ? { _tag: "GiveBack" } : { _tag: "Nothing" }
+/** An instance whose last client left: it releases the lease if, and only if, it holds it. */
+export const releaseWrites = (watched: Watched, me: string): Writes =>
+  watched.leader === me ? { _tag: "Release" } : { _tag: "Nothing" }
 
 /** The commands between `MULTI` and `EXEC`; none for `Nothing`. */
 export const writeCommands = (
@@ -96,7 +86,7 @@ export const writeCommands = (
       ]
     case "RaiseCounter":
       return [["set", names.counter, String(writes.raiseTo)]]
-    case "GiveBack":
+    case "Release":
       return [["del", names.leader]]
     case "Nothing":
       return []

@@ -41,14 +41,11 @@ export const formatHostPort = (host: string, port: number): string =>
 
 /** The URL without its user name and password. */
 const redactedUrl = (url: string): string => {
-  try {
-    const parsed = new URL(url)
-    parsed.username = ""
-    parsed.password = ""
-    return parsed.href
-  } catch {
-    return "(unparseable URL)"
-  }
+  const parsed = URL.canParse(url) ? new URL(url) : undefined
+  if (parsed === undefined) return "(unparseable URL)"
+  parsed.username = ""
+  parsed.password = ""
+  return parsed.href
 }
 
 /** What the log may say about an endpoint: where it is, never a password. */
@@ -63,12 +60,9 @@ export const describeEndpoint = (endpoint: RedisEndpoint): { readonly redis: str
  */
 export const endpointAddress = (endpoint: RedisEndpoint): string => {
   if (endpoint._tag === "HostPort") return formatHostPort(endpoint.host, endpoint.port)
-  try {
-    const parsed = new URL(endpoint.url)
-    return formatHostPort(parsed.hostname.replace(/^\[|\]$/g, ""), parsed.port === "" ? 6379 : Number(parsed.port))
-  } catch {
-    return "(unparseable URL)"
-  }
+  if (!URL.canParse(endpoint.url)) return "(unparseable URL)"
+  const { hostname, port } = new URL(endpoint.url)
+  return formatHostPort(hostname.replace(/^\[|\]$/g, ""), port === "" ? 6379 : Number(port))
 }
 
 /**
@@ -76,20 +70,14 @@ export const endpointAddress = (endpoint: RedisEndpoint): string => {
  * percent-encoded). Empty when there is none.
  */
 export const endpointSecrets = (endpoint: RedisEndpoint): ReadonlyArray<string> => {
-  const candidates = endpoint._tag === "HostPort" ? [Redacted.value(endpoint.password)] : urlPasswords(endpoint.url)
+  const password = endpoint._tag === "HostPort" ? Redacted.value(endpoint.password) : urlPassword(endpoint.url)
+  const candidates = endpoint._tag === "HostPort" ? [password] : [password, decoded(password)]
   return [...new Set(candidates.filter((secret) => secret !== ""))]
 }
 
-const urlPasswords = (url: string): ReadonlyArray<string> => {
-  try {
-    const { password } = new URL(url)
-    return [password, safeDecode(password)]
-  } catch {
-    return []
-  }
-}
+const urlPassword = (url: string) => URL.canParse(url) ? new URL(url).password : ""
 
-const safeDecode = (text: string): string => {
+const decoded = (text: string): string => {
   try {
     return decodeURIComponent(text)
   } catch {

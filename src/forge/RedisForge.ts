@@ -1,58 +1,41 @@
 /**
- * The forge shared by every instance of the service, through Redis. Same interface as the
- * in-process forge: the registry and the sockets cannot tell them apart.
+ * The forge shared by every instance of the service, through Redis (docs/scaling.md). Same
+ * interface as the in-process forge: the registry and the sockets cannot tell them apart.
  *
  * - Every instance holds one Redis subscription to the integers channel, always, and relays what
- *   it hears into its local PubSub: one Redis subscription per instance, not per socket. What a
- *   dropped subscription missed is filled in from the consecutive sequence (`ChannelSequence`).
- * - An instance with local subscribers takes part: once per interval it reads the lease and the
- *   counter under WATCH and, in one MULTI/EXEC that Redis runs only if neither changed since,
- *   renews (or takes) the lease, increments the counter and publishes the new integer, if this
- *   instance may lead (`ForgeTransaction`, `RedisTransaction`). No Lua: Redis may forbid
- *   scripts. Two instances that both believe they lead can never forge the same integer, and an
- *   integer is never counted without being published.
- * - When an instance's last local subscriber leaves it gives the lease back, if it holds it; when
- *   nobody is connected anywhere, nobody takes part and forging stops. A dead leader's lease runs
- *   out after `FORGE_LEASE_MS` and the next instance with clients takes over.
- * - Redis out of reach: the attempt fails, integers pause, the instance logs it (`RedisOutage`)
- *   and `forge_redis_reachable` drops to 0; clients stay connected. Why it is out of reach (a
- *   refused port, a wrong password, DNS, silence) is logged from the connections' own events,
- *   from the start and with or without clients, once per change of cause. A Redis that comes back
- *   empty (it keeps nothing on disk) cannot make the sequence repeat: every attempt raises the
- *   counter to the highest integer this instance has seen before it forges above it.
+ *   it receives into its local PubSub; what a dropped subscription missed is filled in from the
+ *   consecutive sequence (`ChannelSequence`).
+ * - An instance with local subscribers ticks: once per interval one optimistic transaction, with
+ *   no Lua (Redis may forbid scripts), renews or acquires the lease, increments the counter and
+ *   publishes the new integer, if this instance may lead (`ForgeTransaction`, `RedisTransaction`).
+ *   When its last subscriber leaves it releases the lease, if it holds it.
+ * - Redis out of reach: integers pause, clients stay, and the instance logs why (`RedisOutage`).
  */
-import { Duration, Effect, Layer, LogLevel, Option, PubSub, Redacted, Runtime } from "effect"
+import { Duration, Effect, FiberSet, Layer, Queue, Redacted } from "effect"
 import type { Redis, RedisOptions } from "ioredis"
 import { randomBytes } from "node:crypto"
 import { ForgeConfig } from "../Config.js"
-import { hear } from "./ChannelSequence.js"
+import { receive } from "./ChannelSequence.js"
 import { makeDemandDrivenPubSub } from "./DemandDrivenPubSub.js"
-import { leave, type RedisNames, redisNames, settle, takePart, writeCommands } from "./ForgeTransaction.js"
+import { redisNames, releaseWrites, tickWrites } from "./ForgeTransaction.js"
 import { IntegerForge } from "./IntegerForge.js"
 import { describeEndpoint, endpointAddress, endpointSecrets, type RedisEndpoint } from "./RedisEndpoint.js"
 import {
-  afterAttempt,
   afterConnectionEvent,
   type AttemptOutcome,
-  type BeliefLine,
   classifyError,
+  closed,
   condition,
-  type ConnectionEvent,
   type ConnectionRole,
-  describeCause,
-  initialBelief,
+  type ConnectionState,
+  initialOutcome,
   initialWatch,
-  lineLevel,
+  outcomeLines,
+  silent,
+  unanswered,
   withoutSecrets
 } from "./RedisOutage.js"
-import {
-  read,
-  RedisCommandFailed,
-  transactionConnectionOptions,
-  watching,
-  type WatchingConnection,
-  write
-} from "./RedisTransaction.js"
+import { transact, transactionConnectionOptions, watching } from "./RedisTransaction.js"
 import { everyInterval } from "./Ticker.js"
 
 export interface SharedForgeSettings {
@@ -60,6 +43,8 @@ export interface SharedForgeSettings {
   readonly leaseMs: number
   readonly prefix: string
 }
+
+type Report = (state: Exclude<ConnectionState, undefined>) => void
 
 /**
  * How long a try to connect may go without an error and without becoming ready before it counts
@@ -69,86 +54,57 @@ export interface SharedForgeSettings {
 const silenceMs = 1000
 
 /**
- * Reports one connection's events as `ConnectionEvent`s until the returned function is called.
- * A try starts at creation and at each "reconnecting" (after its delay); it ends in an error, in
- * "ready", or in a close, which without either is a drop.
+ * Reports what a connection's tries come to until the returned function is called. A try starts
+ * at creation and at each "reconnecting" (after its delay); it ends in an error, in "ready", or in
+ * a close, which without either is a drop. One that says nothing for `silenceMs` is silent.
  */
-const follow = (
-  client: Redis,
-  role: ConnectionRole,
-  endpoint: RedisEndpoint,
-  report: (event: ConnectionEvent) => void
-) => {
+export const follow = (client: Redis, endpoint: RedisEndpoint, report: Report) => {
   const at = endpointAddress(endpoint)
   const secrets = endpointSecrets(endpoint)
   let timer: ReturnType<typeof setTimeout> | undefined
   let ended = false
   let stopped = false
-  const disarm = () => {
-    if (timer !== undefined) clearTimeout(timer)
-    timer = undefined
+  const tell: Report = (state) => stopped || report(state)
+  const end: Report = (state) => {
+    clearTimeout(timer)
+    ended = true
+    tell(state)
   }
   const arm = (ms: number) => {
-    disarm()
+    clearTimeout(timer)
     ended = false
-    timer = setTimeout(() => {
-      timer = undefined
-      if (!stopped) report({ _tag: "Silent", role, at, silentMs: silenceMs })
-    }, ms)
-  }
-  const end = (event: ConnectionEvent) => {
-    disarm()
-    ended = true
-    if (!stopped) report(event)
+    timer = setTimeout(() => tell(silent(at, silenceMs)), ms)
   }
   client.on("error", (error: unknown) => {
     const cause = classifyError(error, at, secrets)
-    if (cause !== undefined) end({ _tag: "Failed", role, cause })
+    if (cause !== undefined) end(cause)
   })
-  client.on("ready", () => end({ _tag: "Ready", role }))
-  client.on("close", () => {
-    if (!ended) end({ _tag: "Failed", role, cause: { _tag: "Dropped", at, code: undefined } })
-  })
+  client.on("ready", () => end("ready"))
+  client.on("close", () => ended || end(closed(at)))
   client.on("reconnecting", (delay: unknown) => arm((typeof delay === "number" ? delay : 0) + silenceMs))
   arm(silenceMs)
   return () => {
     stopped = true
-    disarm()
+    clearTimeout(timer)
   }
 }
 
-/** A Redis connection for the life of the scope, named after its role in this instance. */
-const connect = (
-  settings: SharedForgeSettings,
-  role: ConnectionRole,
-  name: string,
-  options: RedisOptions,
-  report: (event: ConnectionEvent) => void
-) =>
+/** A Redis connection for the life of the scope, followed from its creation. */
+const connect = (endpoint: RedisEndpoint, name: string, options: RedisOptions, report: Report) =>
   Effect.acquireRelease(
     // The Redis client is loaded here, when the shared forge opens its first connection, and not
     // by the import of this module: an instance without a Redis never evaluates it (the bundle
     // keeps it behind this import; test/process/Bundle.test.ts). A client that cannot load is a
     // broken install: a defect, as a failed static import would be.
     Effect.promise(() => import("ioredis")).pipe(Effect.map(({ Redis }) => {
-      const all: RedisOptions = {
-        ...options,
-        connectionName: name,
-        retryStrategy: (times) => Math.min(times * 100, 1000)
-      }
-      const { endpoint } = settings
+      const all: RedisOptions = { ...options, connectionName: name, retryStrategy: (n) => Math.min(n * 100, 1000) }
+      // VIP may hand over an empty password: then there is nothing to AUTH with.
+      const password = endpoint._tag === "Url" ? "" : Redacted.value(endpoint.password)
       const client = endpoint._tag === "Url"
         ? new Redis(endpoint.url, all)
-        : new Redis({
-          ...all,
-          host: endpoint.host,
-          port: endpoint.port,
-          // VIP may hand over an empty password: then there is nothing to AUTH with.
-          ...(Redacted.value(endpoint.password) === "" ? {} : { password: Redacted.value(endpoint.password) })
-        })
-      // Followed from its creation: the first try's error may come before anything else runs.
-      const stop = follow(client, role, endpoint, report)
-      return { client, stop }
+        : new Redis({ ...all, host: endpoint.host, port: endpoint.port, ...(password === "" ? {} : { password }) })
+      // Followed at once: the first try's error may come before anything else runs.
+      return { client, stop: follow(client, endpoint, report) }
     })),
     ({ client, stop }) =>
       Effect.sync(() => {
@@ -157,7 +113,7 @@ const connect = (
       })
   ).pipe(Effect.map(({ client }) => client))
 
-/** Waits a moment for Redis, then reads the counter: undefined when Redis is not there yet. */
+/** The counter, read once Redis is ready within 2 s; 0 when Redis is not there yet. */
 const readCounter = (commands: Redis, counter: string) =>
   Effect.async<void>((resume) => {
     if (commands.status === "ready") return resume(Effect.void)
@@ -165,57 +121,62 @@ const readCounter = (commands: Redis, counter: string) =>
   }).pipe(
     Effect.timeout(Duration.seconds(2)),
     Effect.ignore,
-    Effect.zipRight(Effect.tryPromise(() => commands.get(counter)).pipe(Effect.option)),
-    Effect.map((value) => Option.isSome(value) && value.value !== null ? Number(value.value) : undefined)
+    Effect.zipRight(Effect.tryPromise(() => commands.get(counter))),
+    Effect.map((value) => Number(value) || 0),
+    Effect.orElseSucceed(() => 0)
   )
 
-const connections = (settings: SharedForgeSettings, me: string, report: (event: ConnectionEvent) => void) =>
-  Effect.all({
-    commands: connect(settings, "commands", `integer-forge-commands-${me}`, {
-      ...transactionConnectionOptions,
-      maxRetriesPerRequest: 1
-    }, report),
+/** Runs an effect from a callback, in a fiber of the forge's scope. */
+type Run = (effect: Effect.Effect<void>) => unknown
+
+/**
+ * The two connections, and why they are not up: logged through `run` once per change of cause,
+ * and the `reason` an attempt failed with an `error`.
+ */
+const connections = (endpoint: RedisEndpoint, me: string, run: Run) =>
+  Effect.gen(function*() {
+    const { redis } = describeEndpoint(endpoint)
+    let watch = initialWatch
+    const report = (role: ConnectionRole): Report => (state) => {
+      const { line, watch: next } = afterConnectionEvent(watch, role, state)
+      watch = next
+      if (line === undefined) return
+      run(
+        (line === "ready"
+          ? Effect.logInfo(`Redis connection ready: ${endpointAddress(endpoint)}`)
+          : Effect.logWarning(`Redis connection failed: ${line.text}`).pipe(Effect.annotateLogs({ cause: line.kind })))
+          .pipe(Effect.annotateLogs({ redis }))
+      )
+    }
+    const connection = watching(
+      yield* connect(endpoint, `integer-forge-commands-${me}`, {
+        ...transactionConnectionOptions,
+        maxRetriesPerRequest: 1
+      }, report("commands"))
+    )
     // The subscription waits for Redis however long it takes (an instance may start during an
     // outage), and ioredis subscribes again after every reconnect.
-    subscriber: connect(settings, "subscriber", `integer-forge-subscriber-${me}`, {
+    const subscriber = yield* connect(endpoint, `integer-forge-subscriber-${me}`, {
       enableOfflineQueue: true,
       maxRetriesPerRequest: null
-    }, report)
+    }, report("subscriber"))
+    // While the commands connection is down, an attempt's error is only the client library
+    // refusing the command: the cause is what the connection's events said.
+    const reason = (error: unknown) => {
+      const now = condition(watch)
+      return connection.client.status === "ready"
+        ? withoutSecrets(error instanceof Error ? error.message : String(error), endpointSecrets(endpoint))
+        : typeof now === "object"
+        ? now.text
+        : "not connected to Redis; no cause known yet"
+    }
+    return { connection, subscriber, reason }
   })
 
 /**
- * Logs why the connections are not up, once per change of cause (`RedisOutage`), and tells the
- * outage lines that cause: while the commands connection is down, what a failed attempt says is
- * only the client library refusing the command.
- */
-const connectionLog = (settings: SharedForgeSettings, me: string, runSync: <A>(effect: Effect.Effect<A>) => A) => {
-  let watch = initialWatch
-  const { redis } = describeEndpoint(settings.endpoint)
-  const at = endpointAddress(settings.endpoint)
-  const report = (event: ConnectionEvent) => {
-    const next = afterConnectionEvent(watch, event)
-    watch = next.watch
-    const line = next.line
-    if (line === undefined) return
-    runSync(
-      (line._tag === "Failing"
-        ? Effect.logWarning(`Redis connection failed: ${describeCause(line.cause)}`).pipe(
-          Effect.annotateLogs({ cause: line.cause._tag })
-        )
-        : Effect.logInfo(`Redis connection ready: ${at}`)).pipe(Effect.annotateLogs({ instance: me, redis }))
-    )
-  }
-  const trouble = () => {
-    const now = condition(watch.connections)
-    return now._tag === "Failing" ? describeCause(now.cause) : "not connected to Redis; no cause known yet"
-  }
-  return { report, trouble }
-}
-
-/**
- * The integers heard on `channel`, to `onInteger`, for the life of the scope. The listener goes
- * before what the caller acquired earlier (the PubSub): a message heard during the release must
- * not publish into a PubSub that is gone, inside ioredis's callback.
+ * `onInteger` for each integer received on `channel`, for the life of the scope. It stays a plain
+ * listener: what it does must be refused quietly, not thrown, should a message come during the
+ * release; and it is removed before what was acquired earlier.
  */
 const listen = (subscriber: Redis, channel: string, onInteger: (n: number) => void) => {
   const onMessage = (from: string, message: string) => {
@@ -223,142 +184,93 @@ const listen = (subscriber: Redis, channel: string, onInteger: (n: number) => vo
     if (from === channel && Number.isSafeInteger(n)) onInteger(n)
   }
   return Effect.acquireRelease(
-    Effect.sync(() => subscriber.on("message", onMessage)),
+    Effect.sync(() => {
+      subscriber.on("message", onMessage)
+      // Not awaited: during an outage the service still starts, and ioredis subscribes (and
+      // resubscribes after every reconnect) as soon as Redis answers.
+      subscriber.subscribe(channel).catch(() => undefined)
+    }),
     () => Effect.sync(() => subscriber.off("message", onMessage))
   )
 }
 
-const logLines = (lines: ReadonlyArray<BeliefLine>, annotations: Record<string, unknown>) =>
-  Effect.forEach(
-    lines,
-    (line) =>
-      Effect.logWithLevel(lineLevel(line) === "Warning" ? LogLevel.Warning : LogLevel.Info, line).pipe(
-        Effect.annotateLogs(annotations)
-      ),
-    { discard: true }
-  )
-
-/** What an instance needs to take part in the forge. */
-interface Participant {
-  readonly connection: WatchingConnection
-  readonly names: RedisNames
-  readonly me: string
-  readonly leaseMs: number
-}
-
-/**
- * One attempt to take part, with `floor` the highest integer this instance has seen.
- *
- * The leader hears its own integers through the channel like everyone else, in the order Redis
- * published them; what its EXEC answers is only checked, so every instance delivers the same way.
- */
-const takePartOnce = ({ connection, leaseMs, me, names }: Participant, floor: () => number) =>
-  Effect.gen(function*() {
-    // The floor as it was when the read was sent: every integer in it was published before the
-    // WATCH, so the counter read is below it only if Redis lost it. Taken after the answer, it
-    // could hold an integer the leader forged since, heard on the subscription first: a raise
-    // that the EXEC aborts, one round trip for nothing.
-    const highestSeen = floor()
-    const seen = yield* read(connection, names)
-    const writes = takePart(seen.watched, me, highestSeen)
-    const replies = yield* write(connection, seen, writeCommands(writes, names, me, leaseMs))
-    const settled = settle(seen.watched, me, writes, replies)
-    // WATCH rules it out; should it happen, the next attempt starts again from what Redis holds.
-    if (settled === undefined) {
-      return yield* new RedisCommandFailed({ message: `INCR under WATCH did not count ${JSON.stringify(writes)}` })
-    }
-    return settled
-  })
-
-/** Gives the lease back if this instance holds it: between the read and the EXEC, another may take it. */
-const giveBack = ({ connection, leaseMs, me, names }: Participant) =>
-  read(connection, names).pipe(
-    Effect.flatMap((seen) => write(connection, seen, writeCommands(leave(seen.watched, me), names, me, leaseMs)))
-  )
-
-const make = (settings: SharedForgeSettings) =>
+const make = ({ endpoint, leaseMs, prefix }: SharedForgeSettings) =>
   Effect.gen(function*() {
     const { bufferCapacity, intervalMs, replayCapacity } = yield* ForgeConfig
     yield* Effect.logInfo("forge: shared through Redis").pipe(
-      Effect.annotateLogs({ ...describeEndpoint(settings.endpoint), prefix: settings.prefix })
+      Effect.annotateLogs({ ...describeEndpoint(endpoint), prefix })
     )
-    const runSync = Runtime.runSync(yield* Effect.runtime<never>())
     const me = randomBytes(8).toString("hex")
-    const names = redisNames(settings.prefix)
+    const names = redisNames(prefix)
     // A lease shorter than the interval would lapse between two renewals.
-    const leaseMs = Math.max(settings.leaseMs, intervalMs * 3)
-
-    const log = connectionLog(settings, me, runSync)
-    const { commands, subscriber } = yield* connections(settings, me, log.report)
-    const secrets = endpointSecrets(settings.endpoint)
-
+    const lease = { names, me, leaseMs: Math.max(leaseMs, intervalMs * 3) }
+    // What ioredis's callbacks log runs in fibers of this scope. Made before the connections, it
+    // is closed after them, and refuses quietly what comes later.
+    const run = yield* FiberSet.makeRuntime<never>().pipe(Effect.annotateLogs({ instance: me }))
+    const { connection, reason, subscriber } = yield* connections(endpoint, me, run)
     let last = 0
-    let belief = initialBelief
-    const believe = (outcome: AttemptOutcome, error?: unknown) =>
+    let outcome = initialOutcome
+    const conclude = (next: AttemptOutcome, error?: unknown) =>
       Effect.suspend(() => {
-        const next = afterAttempt(belief, outcome)
-        belief = next.belief
-        const said = commands.status !== "ready"
-          ? log.trouble()
-          : withoutSecrets(error instanceof Error ? error.message : String(error), secrets)
-        return logLines(next.lines, { instance: me, last, ...(error === undefined ? {} : { error: said }) })
+        const lines = outcomeLines(outcome, next)
+        outcome = next
+        return Effect.forEach(lines, ([level, message]) => Effect.logWithLevel(level, message), { discard: true }).pipe(
+          Effect.annotateLogs({ instance: me, last, ...(error === undefined ? {} : { error: reason(error) }) })
+        )
       })
 
-    const participant: Participant = { connection: watching(commands), names, me, leaseMs }
     // One attempt may take this long, both round trips together; longer counts as a failure.
-    const patience = Duration.millis(Math.max(intervalMs, 250))
-    const attempt = takePartOnce(participant, () => last).pipe(
-      Effect.timeout(patience),
+    const attemptTimeout = Duration.millis(Math.max(intervalMs, 250))
+    // The leader receives its own integers on the channel like everyone else, in the order Redis
+    // published them: what its EXEC answers is only checked.
+    const tick = Effect.suspend(() => {
+      // `last` as it was when the read was sent: every integer in it was published before the
+      // WATCH, so the counter read is below it only if Redis lost it. Taken after the answer, it
+      // could hold an integer the leader forged since: a raise that the EXEC aborts.
+      const highestSeen = last
+      return transact(connection, lease, (watched) => tickWrites(watched, me, highestSeen))
+    }).pipe(
+      Effect.timeout(attemptTimeout),
       Effect.matchEffect({
-        onFailure: (error) => believe({ _tag: "Failed" }, error),
-        onSuccess: (settled) => believe({ _tag: "Answered", leader: settled.leader })
+        onFailure: (error) => conclude(unanswered, error),
+        onSuccess: ({ leader }) => conclude({ reachable: true, leader })
       })
     )
-    const release = giveBack(participant).pipe(
-      Effect.timeout(patience),
+    // Between the read and the EXEC another instance may acquire the lease: then it stays its own.
+    const release = transact(connection, lease, (watched) => releaseWrites(watched, me)).pipe(
+      Effect.timeout(attemptTimeout),
       Effect.ignore,
-      Effect.zipRight(Effect.sync(() => (belief = { ...belief, leader: false })))
+      Effect.zipRight(Effect.sync(() => (outcome = { ...outcome, leader: false })))
     )
 
-    // Taking part runs while this instance has subscribers; leaving gives the lease back.
     const { pubsub, running, subscribe, subscribers } = yield* makeDemandDrivenPubSub({
       capacity: bufferCapacity,
       worker: () =>
         Effect.addFinalizer(() => release).pipe(
-          Effect.zipRight(Effect.forkScoped(everyInterval(intervalMs, attempt))),
+          Effect.zipRight(Effect.forkScoped(everyInterval(intervalMs, tick))),
           Effect.asVoid
         )
     })
 
-    const onInteger = (n: number) => {
-      const heard = hear(last, n, replayCapacity)
-      if (heard.skipped > 0) {
-        runSync(
+    // A sliding PubSub takes an offer without a fiber, and refuses it once shut down.
+    yield* listen(subscriber, names.channel, (n) => {
+      const received = receive(last, n, replayCapacity)
+      if (received.skipped > 0) {
+        run(
           Effect.logWarning("forge: too many integers missed on the channel to fill the gap").pipe(
-            Effect.annotateLogs({ instance: me, lastHeard: last, heard: n, skipped: heard.skipped })
+            Effect.annotateLogs({ lastHeard: last, heard: n, skipped: received.skipped })
           )
         )
       }
-      last = heard.last
-      for (const m of heard.deliver) runSync(PubSub.publish(pubsub, m))
-    }
-    yield* listen(subscriber, names.channel, onInteger)
-    // Not awaited: during an outage the service still starts, and ioredis subscribes (and
-    // resubscribes after every reconnect) as soon as Redis answers.
-    subscriber.subscribe(names.channel).catch(() => undefined)
-    // Start from the counter when Redis is there within a moment, so that this instance's
-    // floor (and its replay range) is right from its first client on.
-    last = Math.max(last, (yield* readCounter(commands, names.counter)) ?? 0)
+      last = received.last
+      for (const m of received.deliver) Queue.unsafeOffer(pubsub, m)
+    })
+    // From the counter when Redis is there within a moment, so that this instance's highest seen
+    // integer (and its replay range) is right from its first client on.
+    last = Math.max(last, yield* readCounter(connection.client, names.counter))
 
-    const status = Effect.all({ running, subscribers }).pipe(
-      Effect.map(({ running, subscribers }) => ({
-        running,
-        subscribers,
-        last,
-        shared: { leader: belief.leader, redisReachable: commands.status === "ready" }
-      }))
-    )
-
+    const shared = () => ({ leader: outcome.leader, redisReachable: connection.client.status === "ready" })
+    const status = Effect.map(Effect.all({ running, subscribers }), (s) => ({ ...s, last, shared: shared() }))
     return { subscribe, status, sequence: undefined }
   })
 

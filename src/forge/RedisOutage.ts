@@ -1,140 +1,82 @@
 /**
- * What one instance of the shared forge believes about Redis and its lease, and the log lines a
- * change of belief deserves. Pure: each attempt to take part ends in an event, and the event
- * moves the state.
+ * What the shared forge logs about Redis, decided by pure functions.
  *
- * An outage is two lines per instance (unreachable, answers again), not one per interval. A
- * lease is taken and lost in lines of their own, whether it is lost to another instance or to
- * Redis going quiet (a stall long enough for the lease to lapse). Below, in the same way, why
- * the connections to Redis are not up.
+ * - An attempt's outcome: an outage is two lines per instance (unreachable, answers again), not
+ *   one per interval; a lease acquired or lost is a line of its own, whether it is lost to another
+ *   instance or to Redis going quiet (a stall long enough for the lease to lapse).
+ * - Why the connections are not up, from the client library's events, from the start and with or
+ *   without clients, in words an operator can act on. The client tries again every second at
+ *   most, each try failing the same way: a cause is logged when it differs from the last one
+ *   logged, and the return to health once, after a cause. A healthy start logs nothing.
  */
-
+import { LogLevel } from "effect"
 import { formatHostPort } from "./RedisEndpoint.js"
 
-export interface ForgeBelief {
-  /** Whether the last attempt got an answer from Redis. */
+/** What an attempt found: whether Redis answered, and whether this instance holds the lease. */
+export interface AttemptOutcome {
   readonly reachable: boolean
-  /** Whether this instance believes it holds the lease. */
   readonly leader: boolean
 }
 
-export type AttemptOutcome =
-  | { readonly _tag: "Answered"; readonly leader: boolean }
-  | { readonly _tag: "Failed" }
+export const initialOutcome: AttemptOutcome = { reachable: true, leader: false }
 
-export type BeliefLine =
-  | "Redis unreachable: integers paused until it answers"
-  | "Redis answers again: integers resume"
-  | "forge lease taken"
-  | "forge lease lost"
+/** Without an answer the lease cannot be renewed: it is lost, or will be before Redis answers. */
+export const unanswered: AttemptOutcome = { reachable: false, leader: false }
 
-export const initialBelief: ForgeBelief = { reachable: true, leader: false }
+export type LogLine = readonly [LogLevel.LogLevel, string]
 
-export const afterAttempt = (
-  belief: ForgeBelief,
-  outcome: AttemptOutcome
-): { readonly belief: ForgeBelief; readonly lines: ReadonlyArray<BeliefLine> } => {
-  const lines: Array<BeliefLine> = []
-  const reachable = outcome._tag === "Answered"
-  // Without an answer the lease cannot be renewed: it is lost, or will be before Redis answers.
-  const leader = outcome._tag === "Answered" && outcome.leader
-  if (belief.reachable && !reachable) lines.push("Redis unreachable: integers paused until it answers")
-  if (!belief.reachable && reachable) lines.push("Redis answers again: integers resume")
-  if (belief.leader !== leader) lines.push(leader ? "forge lease taken" : "forge lease lost")
-  return { belief: { reachable, leader }, lines }
+/** The lines that the change from one attempt's outcome to the next deserves. */
+export const outcomeLines = (before: AttemptOutcome, after: AttemptOutcome): ReadonlyArray<LogLine> => [
+  ...(before.reachable === after.reachable ? [] : [
+    after.reachable
+      ? [LogLevel.Info, "Redis answers again: integers resume"] as const
+      : [LogLevel.Warning, "Redis unreachable: integers paused until it answers"] as const
+  ]),
+  ...(before.leader === after.leader ? [] : [
+    after.leader ? [LogLevel.Info, "forge lease taken"] as const : [LogLevel.Warning, "forge lease lost"] as const
+  ])
+]
+
+/** Why a connection is not up, as the log says it; it never holds a password. */
+export interface ConnectionCause {
+  /** The log's `cause` field. */
+  readonly kind:
+    | "Refused"
+    | "HostNotFound"
+    | "TimedOut"
+    | "WrongPassword"
+    | "PasswordMissing"
+    | "NotRedis"
+    | "Dropped"
+    | "Other"
+  /** The code an operator searches for, where, and what it means. */
+  readonly text: string
+  /**
+   * The same for the same cause said again (a reconnect that fails as the last did), though the
+   * address may differ between tries (a name with several addresses).
+   */
+  readonly key: string
 }
 
-/** How bad each line is, for the log. */
-export const lineLevel = (line: BeliefLine): "Info" | "Warning" =>
-  line === "Redis unreachable: integers paused until it answers" || line === "forge lease lost" ? "Warning" : "Info"
+const cause = (kind: ConnectionCause["kind"], text: string, code?: string): ConnectionCause => ({
+  kind,
+  text,
+  key: code === undefined ? kind : `${kind} ${code}`
+})
 
-/**
- * Why an instance's connections to Redis are not up, from the client library's events, and the
- * log lines a change of cause deserves. The attempts above say that integers pause; these say
- * why, from the start and whether or not anyone is connected, in the words an operator can act
- * on (a refused port, a wrong or missing password, a name DNS does not know, silence).
- *
- * The client tries again every second at most, and each try fails the same way: a cause is
- * logged when it differs from the last one logged, and the return to health once, after a cause.
- * A healthy start logs nothing.
- */
+/** Nothing at all was heard from a connection for `silentMs` into a try. */
+export const silent = (at: string, silentMs: number) =>
+  cause("TimedOut", `timeout: no answer from ${at} within ${silentMs} ms`)
 
-/** The instance's two connections: each can fail on its own (a connection limit, an ACL). */
-export type ConnectionRole = "commands" | "subscriber"
-
-export const connectionRoles: ReadonlyArray<ConnectionRole> = ["commands", "subscriber"]
-
-/**
- * Why a connection is not up. `at` and `host` come from the endpoint or from the socket's
- * address, never from a URL, so they hold no password.
- */
-export type ConnectionCause =
-  | { readonly _tag: "Refused"; readonly at: string }
-  | { readonly _tag: "HostNotFound"; readonly host: string; readonly code: string }
-  /** `silentMs`: nothing at all was heard for that long; undefined: the TCP connect timed out. */
-  | { readonly _tag: "TimedOut"; readonly at: string; readonly silentMs: number | undefined }
-  | { readonly _tag: "WrongPassword"; readonly at: string; readonly code: string }
-  | { readonly _tag: "PasswordMissing"; readonly at: string }
-  | { readonly _tag: "NotRedis"; readonly at: string }
-  /** `code` undefined: closed without an error. */
-  | { readonly _tag: "Dropped"; readonly at: string; readonly code: string | undefined }
-  | { readonly _tag: "Other"; readonly at: string; readonly code: string; readonly message: string }
-
-/**
- * Two causes with the same key are the same cause said again (a reconnect that fails as the
- * last did); the address may differ between tries (a name with several addresses).
- */
-export const causeKey = (cause: ConnectionCause): string =>
-  cause._tag === "Other" || cause._tag === "HostNotFound" ? `${cause._tag} ${cause.code}` : cause._tag
-
-/** The cause in the log's words: the code an operator searches for, where, and what it means. */
-export const describeCause = (cause: ConnectionCause): string => {
-  switch (cause._tag) {
-    case "Refused":
-      return `ECONNREFUSED ${cause.at}: nothing listens there, or a firewall refuses the connection`
-    case "HostNotFound":
-      return `${cause.code} ${cause.host}: ${
-        cause.code === "EAI_AGAIN" ? "DNS did not answer for that name" : "DNS does not know that name"
-      }`
-    case "TimedOut":
-      return cause.silentMs === undefined
-        ? `ETIMEDOUT ${cause.at}: timeout, no TCP connection`
-        : `timeout: no answer from ${cause.at} within ${cause.silentMs} ms`
-    case "WrongPassword":
-      return `${cause.code} at ${cause.at}: Redis refuses the password (wrong, or its user is disabled)`
-    case "PasswordMissing":
-      return `NOAUTH at ${cause.at}: Redis wants a password and none was given`
-    case "NotRedis":
-      return `${cause.at} answers, but not in Redis's protocol`
-    case "Dropped":
-      return `${cause.code ?? "closed"} at ${cause.at}: the connection was closed before Redis was ready`
-    case "Other":
-      return `${cause.code} at ${cause.at}: ${cause.message}`
-  }
-}
-
-const stringField = (value: unknown, name: string): string | undefined => {
-  const field = typeof value === "object" && value !== null && name in value
-    ? (value as Record<string, unknown>)[name]
-    : undefined
-  return typeof field === "string" ? field : undefined
-}
-
-const numberField = (value: unknown, name: string): number | undefined => {
-  const field = typeof value === "object" && value !== null && name in value
-    ? (value as Record<string, unknown>)[name]
-    : undefined
-  return typeof field === "number" ? field : undefined
-}
+/** Closed without an error before it was ready. */
+export const closed = (at: string) =>
+  cause("Dropped", `closed at ${at}: the connection was closed before Redis was ready`)
 
 /**
  * What the client library says of a command it refuses because the connection is down, or of a
  * command cut off by a close: a consequence of the cause, not a cause.
  */
-const consequences = [
-  "Stream isn't writeable and enableOfflineQueue options is false",
-  "Connection is closed."
-]
+const consequences = ["Stream isn't writeable and enableOfflineQueue options is false", "Connection is closed."]
 
 const hostNotFound = new Set(["ENOTFOUND", "EAI_AGAIN", "EAI_NONAME", "EAI_FAIL", "EAI_NODATA"])
 
@@ -148,96 +90,83 @@ export const classifyError = (
   at: string,
   secrets: ReadonlyArray<string> = []
 ): ConnectionCause | undefined => {
-  const message = stringField(error, "message") ?? String(error)
-  const name = stringField(error, "name")
-  const code = stringField(error, "code")
-  const address = stringField(error, "address")
-  const port = numberField(error, "port")
-  // Where the socket tried: for a name with several addresses, the one that failed.
-  const tried = address === undefined ? at : port === undefined ? address : formatHostPort(address, port)
-  if (consequences.includes(message) || name === "AbortError") return undefined
-  if (code === "ECONNREFUSED") return { _tag: "Refused", at: tried }
-  if (code !== undefined && hostNotFound.has(code)) {
-    return { _tag: "HostNotFound", host: stringField(error, "hostname") ?? at, code }
+  const field = (name: string) => {
+    const value = typeof error === "object" && error !== null ? (error as Record<string, unknown>)[name] : undefined
+    return typeof value === "string" ? value : undefined
   }
-  if (code === "ETIMEDOUT") return { _tag: "TimedOut", at: tried, silentMs: undefined }
-  if (code === "ECONNRESET" || code === "EPIPE") return { _tag: "Dropped", at: tried, code }
-  if (/^WRONGPASS\b/.test(message)) return { _tag: "WrongPassword", at, code: "WRONGPASS" }
-  // Redis before 6, without ACLs.
-  if (/^ERR invalid password\b/.test(message)) return { _tag: "WrongPassword", at, code: "ERR invalid password" }
-  if (/^NOAUTH\b/.test(message)) return { _tag: "PasswordMissing", at }
-  if (name === "ParserError") return { _tag: "NotRedis", at }
-  if (code !== undefined) return { _tag: "Other", at: tried, code, message: withoutSecrets(message, secrets) }
+  const [name, code, address] = ["name", "code", "address"].map(field)
+  const message = field("message") ?? String(error)
+  const port = (error as { readonly port?: unknown } | null)?.port
+  // Where the socket tried: for a name with several addresses, the one that failed.
+  const tried = address === undefined ? at : typeof port === "number" ? formatHostPort(address, port) : address
+  if (consequences.includes(message) || name === "AbortError") return undefined
+  if (code === "ECONNREFUSED") {
+    return cause("Refused", `ECONNREFUSED ${tried}: nothing listens there, or a firewall refuses the connection`)
+  }
+  if (code !== undefined && hostNotFound.has(code)) {
+    const meaning = code === "EAI_AGAIN" ? "DNS did not answer for that name" : "DNS does not know that name"
+    return cause("HostNotFound", `${code} ${field("hostname") ?? at}: ${meaning}`, code)
+  }
+  if (code === "ETIMEDOUT") return cause("TimedOut", `ETIMEDOUT ${tried}: timeout, no TCP connection`)
+  if (code === "ECONNRESET" || code === "EPIPE") {
+    return cause("Dropped", `${code} at ${tried}: the connection was closed before Redis was ready`)
+  }
+  // ERR invalid password: Redis before 6, without ACLs.
+  const password = /^(WRONGPASS|ERR invalid password)\b/.exec(message)?.[1]
+  if (password !== undefined) {
+    return cause("WrongPassword", `${password} at ${at}: Redis refuses the password (wrong, or its user is disabled)`)
+  }
+  if (/^NOAUTH\b/.test(message)) {
+    return cause("PasswordMissing", `NOAUTH at ${at}: Redis wants a password and none was given`)
+  }
+  if (name === "ParserError") return cause("NotRedis", `${at} answers, but not in Redis's protocol`)
+  const shown = (text: string) => withoutSecrets(text, secrets)
+  if (code !== undefined) return cause("Other", `${code} at ${tried}: ${shown(message)}`, code)
   // A Redis error reply starts with its code in capitals (LOADING, NOPERM, ERR …).
-  const reply = /^([A-Z][A-Z_]+) (.*)$/s.exec(message)
-  return reply === null
-    ? { _tag: "Other", at, code: name ?? "Error", message: withoutSecrets(message, secrets) }
-    : { _tag: "Other", at, code: reply[1]!, message: withoutSecrets(reply[2]!, secrets) }
+  const [, replyCode = name ?? "Error", text = message] = /^([A-Z][A-Z_]+) (.*)$/s.exec(message) ?? []
+  return cause("Other", `${replyCode} at ${at}: ${shown(text)}`, replyCode)
 }
 
-/** What one connection's events last said. */
-export type ConnectionState =
-  | { readonly _tag: "Pending" }
-  | { readonly _tag: "Ready" }
-  | { readonly _tag: "Failing"; readonly cause: ConnectionCause }
+/** The instance's two connections: each can fail on its own (a connection limit, an ACL). */
+export type ConnectionRole = "commands" | "subscriber"
 
-export type ConnectionEvent =
-  | { readonly _tag: "Failed"; readonly role: ConnectionRole; readonly cause: ConnectionCause }
-  /** Nothing heard from the connection, neither error nor ready, this long into a try. */
-  | { readonly _tag: "Silent"; readonly role: ConnectionRole; readonly at: string; readonly silentMs: number }
-  | { readonly _tag: "Ready"; readonly role: ConnectionRole }
+/** What a connection's events last said: a cause, ready, or nothing yet (undefined). */
+export type ConnectionState = ConnectionCause | "ready" | undefined
 
-export interface ConnectionWatch {
-  readonly connections: Readonly<Record<ConnectionRole, ConnectionState>>
+export interface CauseWatch {
+  readonly commands: ConnectionState
+  readonly subscriber: ConnectionState
   /** The key of the cause last logged, "ready" once health was logged; undefined before either. */
   readonly logged: string | undefined
 }
 
-export type ConnectionLine =
-  | { readonly _tag: "Failing"; readonly cause: ConnectionCause }
-  | { readonly _tag: "Ready" }
-
-export const initialWatch: ConnectionWatch = {
-  connections: { commands: { _tag: "Pending" }, subscriber: { _tag: "Pending" } },
-  logged: undefined
-}
+export const initialWatch: CauseWatch = { commands: undefined, subscriber: undefined, logged: undefined }
 
 /**
- * The instance's condition: the first failing connection's state (commands before subscriber),
- * else ready when both are, else pending (a connection has not said anything yet).
+ * The instance's condition: the first failing connection's cause (commands before subscriber),
+ * else ready when both are, else undefined (a connection has not said anything yet).
  */
-export const condition = (connections: ConnectionWatch["connections"]): ConnectionState =>
-  connectionRoles.map((role) => connections[role]).find((state) => state._tag === "Failing") ??
-    (connectionRoles.every((role) => connections[role]._tag === "Ready") ? { _tag: "Ready" } : { _tag: "Pending" })
+export const condition = ({ commands, subscriber }: CauseWatch): ConnectionState =>
+  typeof commands === "object"
+    ? commands
+    : typeof subscriber === "object"
+    ? subscriber
+    : commands === "ready" && subscriber === "ready"
+    ? "ready"
+    : undefined
 
-const stateAfter = (state: ConnectionState, event: ConnectionEvent): ConnectionState => {
-  switch (event._tag) {
-    case "Failed":
-      return { _tag: "Failing", cause: event.cause }
-    case "Ready":
-      return { _tag: "Ready" }
-    case "Silent":
-      // A ready connection is not silent: whoever timed it did not see it become ready.
-      return state._tag === "Ready"
-        ? state
-        : { _tag: "Failing", cause: { _tag: "TimedOut", at: event.at, silentMs: event.silentMs } }
-  }
-}
-
-/** The watch after one connection event, and the line to log, if the instance's cause changed. */
+/** The watch after a connection's event, and what to log if the instance's condition changed. */
 export const afterConnectionEvent = (
-  watch: ConnectionWatch,
-  event: ConnectionEvent
-): { readonly watch: ConnectionWatch; readonly line: ConnectionLine | undefined } => {
-  const connections = { ...watch.connections, [event.role]: stateAfter(watch.connections[event.role], event) }
-  const now = condition(connections)
-  if (now._tag === "Failing" && causeKey(now.cause) !== watch.logged) {
-    return { watch: { connections, logged: causeKey(now.cause) }, line: now }
-  }
-  if (now._tag === "Ready" && watch.logged !== undefined && watch.logged !== "ready") {
-    return { watch: { connections, logged: "ready" }, line: now }
-  }
-  return { watch: { connections, logged: watch.logged }, line: undefined }
+  watch: CauseWatch,
+  role: ConnectionRole,
+  state: Exclude<ConnectionState, undefined>
+): { readonly watch: CauseWatch; readonly line: ConnectionState } => {
+  const next = { ...watch, [role]: state }
+  const now = condition(next)
+  const key = now === "ready" ? (watch.logged === undefined ? undefined : "ready") : now?.key
+  return key === undefined || key === watch.logged
+    ? { watch: next, line: undefined }
+    : { watch: { ...next, logged: key }, line: now }
 }
 
 /**

@@ -14,7 +14,16 @@
  */
 import { Data, Effect } from "effect"
 import type { Redis } from "ioredis"
-import { type Command, parseWatched, readCommands, type RedisNames, type Watched } from "./ForgeTransaction.js"
+import {
+  type Command,
+  parseWatched,
+  readCommands,
+  type RedisNames,
+  settle,
+  type Watched,
+  writeCommands,
+  type Writes
+} from "./ForgeTransaction.js"
 
 /** A command or the transaction failed, or Redis could not be reached; `message` says which. */
 export class RedisCommandFailed extends Data.TaggedError("RedisCommandFailed")<{ readonly message: string }> {}
@@ -61,25 +70,24 @@ const mutable = (commands: ReadonlyArray<Command>) => commands.map((command) => 
 
 /** Round trip 1: the lease and the counter, watched from now on. */
 export const read = (connection: WatchingConnection, names: RedisNames): Effect.Effect<Read, RedisCommandFailed> =>
-  Effect.tryPromise({
-    try: () => {
-      const readyCount = connection.readies()
-      return connection.client.pipeline(mutable(readCommands(names))).exec().then((results) => ({
-        readyCount,
-        results: results ?? []
-      }))
-    },
-    catch: failed
-  }).pipe(
-    Effect.flatMap(({ readyCount, results }) =>
-      Effect.flatMap(replies(results), (all) => {
-        const watched = parseWatched(all.at(-1) as ReadonlyArray<string | null>)
-        return watched === undefined
-          ? Effect.fail(new RedisCommandFailed({ message: `${names.counter} does not hold a whole number` }))
-          : Effect.succeed({ watched, readyCount })
-      })
-    )
-  )
+  Effect.gen(function*() {
+    const { readyCount, results } = yield* Effect.tryPromise({
+      // The count of the connection the pipeline is written to, in the same synchronous step.
+      try: () => {
+        const readyCount = connection.readies()
+        return connection.client.pipeline(mutable(readCommands(names))).exec().then((results) => ({
+          readyCount,
+          results: results ?? []
+        }))
+      },
+      catch: failed
+    })
+    const watched = parseWatched((yield* replies(results)).at(-1) as ReadonlyArray<string | null>)
+    if (watched === undefined) {
+      return yield* new RedisCommandFailed({ message: `${names.counter} does not hold a whole number` })
+    }
+    return { watched, readyCount }
+  })
 
 /**
  * Round trip 2: the writes as one transaction, if the read's WATCH still holds. The replies, one
@@ -103,3 +111,21 @@ export const write = (
     catch: failed
   }).pipe(Effect.flatMap((results) => results === null ? Effect.succeed(null) : replies(results)))
 }
+
+/**
+ * One optimistic transaction: the read, then the writes `decide` makes of what it read, and what
+ * they came to. The writes are `me`'s, with a lease of `leaseMs`.
+ */
+export const transact = (
+  connection: WatchingConnection,
+  { leaseMs, me, names }: { readonly names: RedisNames; readonly me: string; readonly leaseMs: number },
+  decide: (watched: Watched) => Writes
+) =>
+  Effect.gen(function*() {
+    const seen = yield* read(connection, names)
+    const writes = decide(seen.watched)
+    const replies = yield* write(connection, seen, writeCommands(writes, names, me, leaseMs))
+    // WATCH rules it out; should it happen, the next attempt starts again from what Redis holds.
+    return settle(seen.watched, me, writes, replies) ??
+      (yield* new RedisCommandFailed({ message: `INCR under WATCH did not count ${JSON.stringify(writes)}` }))
+  })

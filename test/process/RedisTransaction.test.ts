@@ -7,7 +7,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Exit, Fiber } from "effect"
 import { Redis } from "ioredis"
-import { redisNames, takePart, writeCommands } from "../../src/forge/ForgeTransaction.js"
+import { redisNames, tickWrites, writeCommands } from "../../src/forge/ForgeTransaction.js"
 import { read, transactionConnectionOptions, watching, write } from "../../src/forge/RedisTransaction.js"
 import { ensure, eventually } from "../support/Eventually.js"
 import { redisClient, redisServer, redisServerBinary } from "../support/RedisServer.js"
@@ -44,7 +44,7 @@ const published = (url: string) =>
 const readToForge = (connection: ReturnType<typeof watching>) =>
   Effect.gen(function*() {
     const seen = yield* read(connection, names)
-    const writes = takePart(seen.watched, me, 0)
+    const writes = tickWrites(seen.watched, me, 0)
     assert.deepStrictEqual(writes, { _tag: "Forge", raiseTo: undefined, integer: 1 })
     return { seen, commands: writeCommands(writes, names, me, 1000) }
   })
@@ -65,7 +65,7 @@ describe.skipIf(redisServerBinary.skip)("the forge's optimistic transaction on a
       assert.deepStrictEqual(messages, [])
       // Undisturbed, the next attempt forges, above what the other client wrote.
       const next = yield* read(connection, names)
-      const writes = takePart(next.watched, me, 0)
+      const writes = tickWrites(next.watched, me, 0)
       assert.isNotNull(yield* write(connection, next, writeCommands(writes, names, me, 1000)))
       yield* eventually(ensure(() => messages.length === 1, "published"))
       assert.deepStrictEqual(messages, ["6"])

@@ -1,9 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
-import { hear } from "../../src/forge/ChannelSequence.js"
+import { receive } from "../../src/forge/ChannelSequence.js"
 import { consecutive } from "../support/Sequences.js"
 
-describe("integers heard on the Redis channel", () => {
+describe("integers received on the Redis channel", () => {
   it.prop(
     "what is delivered is consecutive across any loss on the channel that stays within the capacity",
     [fc.integer({ min: 2, max: 1000 }), fc.array(fc.boolean(), { minLength: 1, maxLength: 300 }), fc.nat(50)],
@@ -17,7 +17,7 @@ describe("integers heard on the Redis channel", () => {
         const n = start + i
         if (!keep && dropped < capacity) return void dropped++
         dropped = 0
-        const heard = hear(last, n, capacity)
+        const heard = receive(last, n, capacity)
         last = heard.last
         assert.strictEqual(heard.skipped, 0)
         delivered.push(...heard.deliver)
@@ -29,7 +29,7 @@ describe("integers heard on the Redis channel", () => {
   )
 
   it.prop("an integer already heard, or older, delivers nothing", [fc.nat(1000), fc.nat(1000)], ([last, back]) => {
-    assert.deepStrictEqual(hear(last, last - back, 10).deliver, [])
+    assert.deepStrictEqual(receive(last, last - back, 10).deliver, [])
   })
 
   it.prop("a jump larger than the capacity is delivered as a jump, and counted", [
@@ -41,10 +41,10 @@ describe("integers heard on the Redis channel", () => {
     fc.integer({ min: 1, max: 100 })
   ], ([last, capacity, over]) => {
     const n = last + capacity + over + 1
-    assert.deepStrictEqual(hear(last, n, capacity), { last: n, deliver: [n], skipped: capacity + over })
+    assert.deepStrictEqual(receive(last, n, capacity), { last: n, deliver: [n], skipped: capacity + over })
   })
 
   it("knows no gap before the first integer (nothing was heard or read)", () => {
-    assert.deepStrictEqual(hear(0, 500, 10), { last: 500, deliver: [500], skipped: 0 })
+    assert.deepStrictEqual(receive(0, 500, 10), { last: 500, deliver: [500], skipped: 0 })
   })
 })

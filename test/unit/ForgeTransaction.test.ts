@@ -2,12 +2,12 @@ import { assert, describe, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
 import {
   type Command,
-  leave,
   parseWatched,
   readCommands,
   redisNames,
+  releaseWrites,
   settle,
-  takePart,
+  tickWrites,
   type Watched,
   writeCommands,
   type Writes
@@ -94,7 +94,7 @@ class ModelRedis {
 type Action =
   | { readonly _tag: "Read"; readonly who: Instance; readonly leaving: boolean }
   | { readonly _tag: "Write"; readonly who: Instance }
-  | { readonly _tag: "Hear"; readonly who: Instance }
+  | { readonly _tag: "Receive"; readonly who: Instance }
   | { readonly _tag: "Expire"; readonly countsAsChange: boolean }
   | { readonly _tag: "Restart" }
 
@@ -103,37 +103,37 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 8, arbitrary: fc.record({ _tag: fc.constant("Read" as const), who, leaving: fc.constant(false) }) },
   { weight: 1, arbitrary: fc.record({ _tag: fc.constant("Read" as const), who, leaving: fc.constant(true) }) },
   { weight: 8, arbitrary: fc.record({ _tag: fc.constant("Write" as const), who }) },
-  { weight: 2, arbitrary: fc.record({ _tag: fc.constant("Hear" as const), who }) },
+  { weight: 2, arbitrary: fc.record({ _tag: fc.constant("Receive" as const), who }) },
   { weight: 1, arbitrary: fc.record({ _tag: fc.constant("Expire" as const), countsAsChange: fc.boolean() }) },
   { weight: 1, arbitrary: fc.constant({ _tag: "Restart" } as const) }
 )
 
 /**
  * Runs a schedule: each instance's attempt is a read and, later, its writes, with any other
- * instance's steps, lease expiries and Redis restarts in between. An instance's floor is what it
- * has heard on the channel. A restart takes longer than a publish takes to reach every instance,
- * so by then each has heard everything published; and it ends every connection, so no read made
+ * instance's steps, lease expiries and Redis restarts in between. The highest integer an instance has seen is
+ * what it received on the channel. A restart takes longer than a publish takes to reach every instance,
+ * so by then each has received everything published; and it ends every connection, so no read made
  * before it is followed by its writes (RedisTransaction.ts refuses writes on a new connection).
  */
 const run = (schedule: ReadonlyArray<Action>) => {
   const redis = new ModelRedis()
-  const floors = new Map<Instance, number>(instances.map((i) => [i, 0]))
+  const highestSeen = new Map<Instance, number>(instances.map((i) => [i, 0]))
   const pending = new Map<
     Instance,
-    { watched: Watched; versions: ReadonlyMap<string, number>; leaving: boolean; floor: number }
+    { watched: Watched; versions: ReadonlyMap<string, number>; leaving: boolean; highestSeen: number }
   >()
   const settled: Array<{ readonly writes: Writes; readonly leader: boolean; readonly forged: number | undefined }> = []
-  const hearAll = (i: Instance) => floors.set(i, Math.max(0, ...redis.published.map((p) => p.integer)))
+  const receiveAll = (i: Instance) => highestSeen.set(i, Math.max(0, ...redis.published.map((p) => p.integer)))
   for (const step of schedule) {
     switch (step._tag) {
       case "Read": {
         const { reply, watched } = redis.read(readCommands(names))
-        // As RedisForge.ts does, the floor is taken when the read is sent.
+        // As RedisForge.ts does, the highest integer seen is taken when the read is sent.
         pending.set(step.who, {
           watched: parseWatched(reply)!,
           versions: watched,
           leaving: step.leaving,
-          floor: floors.get(step.who)!
+          highestSeen: highestSeen.get(step.who)!
         })
         break
       }
@@ -142,8 +142,8 @@ const run = (schedule: ReadonlyArray<Action>) => {
         if (read === undefined) break
         pending.delete(step.who)
         const writes = read.leaving
-          ? leave(read.watched, step.who)
-          : takePart(read.watched, step.who, read.floor)
+          ? releaseWrites(read.watched, step.who)
+          : tickWrites(read.watched, step.who, read.highestSeen)
         const commands = writeCommands(writes, names, step.who, leaseMs)
         const replies = commands.length === 0 ? null : redis.exec(read.versions, commands, step.who)
         const outcome = settle(read.watched, step.who, writes, replies)
@@ -151,8 +151,8 @@ const run = (schedule: ReadonlyArray<Action>) => {
         settled.push({ writes, ...outcome! })
         break
       }
-      case "Hear":
-        hearAll(step.who)
+      case "Receive":
+        receiveAll(step.who)
         break
       case "Expire":
         redis.expire(step.countsAsChange)
@@ -160,7 +160,7 @@ const run = (schedule: ReadonlyArray<Action>) => {
       case "Restart":
         redis.restart()
         pending.clear()
-        for (const i of instances) hearAll(i)
+        for (const i of instances) receiveAll(i)
         break
     }
   }
@@ -223,21 +223,21 @@ describe("ForgeTransaction", () => {
     assert.deepStrictEqual(redis.published.map((p) => p.integer), [1, 2, 3])
   })
 
-  it.prop("takePart forges only on a free or own lease, always above the counter and the floor", [
+  it.prop("tickWrites forges only on a free or own lease, always above the counter and the highest seen", [
     fc.record({ leader: fc.option(who, { nil: null }), counter: fc.nat() }),
     who,
     fc.nat()
-  ], ([watched, me, floor]) => {
-    const writes = takePart(watched, me, floor)
+  ], ([watched, me, highestSeen]) => {
+    const writes = tickWrites(watched, me, highestSeen)
     const mayLead = watched.leader === null || watched.leader === me
     assert.strictEqual(writes._tag === "Forge", mayLead)
-    if (writes._tag === "Forge") assert.strictEqual(writes.integer, Math.max(watched.counter, floor) + 1)
+    if (writes._tag === "Forge") assert.strictEqual(writes.integer, Math.max(watched.counter, highestSeen) + 1)
     const raises = writes._tag === "Forge"
       ? writes.raiseTo
       : writes._tag === "RaiseCounter"
       ? writes.raiseTo
       : undefined
-    assert.strictEqual(raises, watched.counter < floor ? floor : undefined)
+    assert.strictEqual(raises, watched.counter < highestSeen ? highestSeen : undefined)
   })
 
   it.prop("parseWatched reads back the counter Redis holds, and refuses what is not a whole number", [
@@ -252,7 +252,7 @@ describe("ForgeTransaction", () => {
 
   it("an INCR that counted another integer than the one published is not taken for a success", () => {
     const watched = { leader: "a", counter: 4 }
-    const writes = takePart(watched, "a", 0)
+    const writes = tickWrites(watched, "a", 0)
     assert.deepStrictEqual(settle(watched, "a", writes, ["OK", 5, 2]), { leader: true, forged: 5 })
     assert.isUndefined(settle(watched, "a", writes, ["OK", 7, 2]))
   })

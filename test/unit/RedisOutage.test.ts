@@ -1,39 +1,40 @@
 import { assert, describe, it } from "@effect/vitest"
 import { FastCheck as fc, Redacted } from "effect"
 import { ReplyError } from "ioredis"
+import type { Redis } from "ioredis"
+import { EventEmitter } from "node:events"
+import { vi } from "vitest"
 import { endpointAddress, endpointSecrets } from "../../src/forge/RedisEndpoint.js"
+import { follow } from "../../src/forge/RedisForge.js"
 import {
-  afterAttempt,
   afterConnectionEvent,
   type AttemptOutcome,
-  type BeliefLine,
-  causeKey,
   classifyError,
   condition,
   type ConnectionCause,
-  type ConnectionEvent,
-  type ConnectionLine,
   type ConnectionRole,
-  describeCause,
-  initialBelief,
+  type ConnectionState,
+  initialOutcome,
   initialWatch,
+  outcomeLines,
+  silent,
+  unanswered,
   withoutSecrets
 } from "../../src/forge/RedisOutage.js"
 
 const outcome: fc.Arbitrary<AttemptOutcome> = fc.oneof(
-  fc.constant({ _tag: "Failed" } as const),
-  fc.boolean().map((leader) => ({ _tag: "Answered", leader }) as const)
+  fc.constant(unanswered),
+  fc.boolean().map((leader) => ({ reachable: true, leader }))
 )
 
 const run = (outcomes: ReadonlyArray<AttemptOutcome>) => {
-  let belief = initialBelief
-  const lines: Array<BeliefLine> = []
+  let last = initialOutcome
+  const lines: Array<string> = []
   for (const o of outcomes) {
-    const next = afterAttempt(belief, o)
-    belief = next.belief
-    lines.push(...next.lines)
+    lines.push(...outcomeLines(last, o).map(([, message]) => message))
+    last = o
   }
-  return { belief, lines }
+  return { last, lines }
 }
 
 describe("RedisOutage", () => {
@@ -43,24 +44,21 @@ describe("RedisOutage", () => {
     const { lines } = run(outcomes)
     const outageLines = lines.filter((l) => l.startsWith("Redis"))
     outageLines.forEach((line, i) => assert.strictEqual(line.includes("unreachable"), i % 2 === 0, line))
-    const outages = outcomes.filter((o, i) => o._tag === "Failed" && (i === 0 || outcomes[i - 1]!._tag !== "Failed"))
+    const outages = outcomes.filter((o, i) => !o.reachable && (i === 0 || outcomes[i - 1]!.reachable))
     assert.strictEqual(outageLines.filter((l) => l.includes("unreachable")).length, outages.length)
   })
 
-  it.prop("lease lines alternate, taken first, and the belief follows the last answer", [fc.array(outcome)], ([
-    outcomes
-  ]) => {
-    const { belief, lines } = run(outcomes)
+  it.prop("lease lines alternate, taken first, and the last one says whether the last answer leads", [
+    fc.array(outcome)
+  ], ([outcomes]) => {
+    const { last, lines } = run(outcomes)
     const leaseLines = lines.filter((l) => l.startsWith("forge lease"))
     leaseLines.forEach((line, i) => assert.strictEqual(line, i % 2 === 0 ? "forge lease taken" : "forge lease lost"))
-    const lastOutcome = outcomes.at(-1)
-    assert.strictEqual(belief.leader, lastOutcome?._tag === "Answered" && lastOutcome.leader)
-    assert.strictEqual(belief.reachable, lastOutcome === undefined || lastOutcome._tag === "Answered")
-    assert.strictEqual(leaseLines.at(-1) === "forge lease taken", belief.leader)
+    assert.strictEqual(leaseLines.at(-1) === "forge lease taken", last.leader)
   })
 
   it("a leader that stops hearing from Redis says it lost the lease, not only that Redis is away", () => {
-    const { lines } = run([{ _tag: "Answered", leader: true }, { _tag: "Failed" }, { _tag: "Failed" }])
+    const { lines } = run([{ reachable: true, leader: true }, unanswered, unanswered])
     assert.deepStrictEqual(lines, [
       "forge lease taken",
       "Redis unreachable: integers paused until it answers",
@@ -70,46 +68,52 @@ describe("RedisOutage", () => {
 })
 
 const role: fc.Arbitrary<ConnectionRole> = fc.constantFrom("commands", "subscriber")
-const at = fc.constantFrom("127.0.0.1:6379", "[::1]:6380")
+
+/** A Node.js socket error as `net` makes it. */
+const socketError = (message: string, fields: Record<string, unknown>) => Object.assign(new Error(message), fields)
 
 // Few causes, so that the same one comes again as it does while a client retries.
 const cause: fc.Arbitrary<ConnectionCause> = fc.oneof(
-  at.map((at) => ({ _tag: "Refused", at }) as const),
-  fc.constantFrom("ENOTFOUND", "EAI_AGAIN").map((code) =>
-    ({ _tag: "HostNotFound", host: "redis.internal", code }) as const
-  ),
-  at.map((at) => ({ _tag: "TimedOut", at, silentMs: undefined }) as const),
-  at.map((at) => ({ _tag: "WrongPassword", at, code: "WRONGPASS" }) as const),
-  at.map((at) => ({ _tag: "PasswordMissing", at }) as const),
-  fc.constantFrom("LOADING", "EHOSTUNREACH").map((code) =>
-    ({ _tag: "Other", at: "127.0.0.1:6379", code, message: "…" }) as const
-  )
+  fc.constantFrom(
+    socketError("connect ECONNREFUSED 127.0.0.1:6379", { code: "ECONNREFUSED", address: "127.0.0.1", port: 6379 }),
+    socketError("connect ECONNREFUSED ::1:6380", { code: "ECONNREFUSED", address: "::1", port: 6380 }),
+    socketError("getaddrinfo ENOTFOUND redis.internal", { code: "ENOTFOUND", hostname: "redis.internal" }),
+    socketError("getaddrinfo EAI_AGAIN redis.internal", { code: "EAI_AGAIN", hostname: "redis.internal" }),
+    socketError("connect ETIMEDOUT", { code: "ETIMEDOUT" }),
+    new ReplyError("WRONGPASS invalid username-password pair or user is disabled."),
+    new ReplyError("NOAUTH Authentication required."),
+    new ReplyError("LOADING Redis is loading the dataset in memory"),
+    socketError("connect EHOSTUNREACH 10.0.0.5:6379", { code: "EHOSTUNREACH", address: "10.0.0.5", port: 6379 })
+  ).map((error) => classifyError(error, "127.0.0.1:6379")!),
+  fc.constantFrom("127.0.0.1:6379", "[::1]:6380").map((at) => silent(at, 1000))
 )
 
-const event: fc.Arbitrary<ConnectionEvent> = fc.oneof(
-  fc.record({ _tag: fc.constant("Failed" as const), role, cause }),
-  fc.record({ _tag: fc.constant("Ready" as const), role }),
-  fc.record({ _tag: fc.constant("Silent" as const), role, at, silentMs: fc.constant(1000) })
-)
+type Event = readonly [ConnectionRole, Exclude<ConnectionState, undefined>]
+const event: fc.Arbitrary<Event> = fc.tuple(role, fc.oneof(cause, fc.constant("ready" as const)))
 
-const lineKey = (line: ConnectionLine) => line._tag === "Ready" ? "ready" : causeKey(line.cause)
+const stateKey = (state: ConnectionState) => typeof state === "object" ? state.key : state
 
-const watchAll = (events: ReadonlyArray<ConnectionEvent>) => {
+const watchAll = (events: ReadonlyArray<Event>) => {
   let watch = initialWatch
-  const lines: Array<ConnectionLine> = []
+  const lines: Array<ConnectionState> = []
   const conditions: Array<string | undefined> = []
-  for (const e of events) {
-    const next = afterConnectionEvent(watch, e)
+  for (const [r, state] of events) {
+    const next = afterConnectionEvent(watch, r, state)
     watch = next.watch
     if (next.line !== undefined) lines.push(next.line)
-    const now = condition(watch.connections)
-    conditions.push(now._tag === "Failing" ? causeKey(now.cause) : now._tag === "Ready" ? "ready" : undefined)
+    conditions.push(stateKey(condition(watch)))
   }
   return { watch, lines, conditions }
 }
 
-/** A Node.js socket error as `net` makes it. */
-const socketError = (message: string, fields: Record<string, unknown>) => Object.assign(new Error(message), fields)
+/** A stand-in for an ioredis client: it emits what the test tells it to. */
+const followed = () => {
+  const client = new EventEmitter()
+  const reports: Array<string | undefined> = []
+  const endpoint = { _tag: "HostPort", host: "10.0.0.5", port: 6379, password: Redacted.make("pw") } as const
+  const stop = follow(client as unknown as Redis, endpoint, (state) => reports.push(stateKey(state)))
+  return { client, reports, stop }
+}
 
 describe("why the connections to Redis are not up", () => {
   it.prop(
@@ -123,7 +127,7 @@ describe("why the connections to Redis are not up", () => {
         if (key === "ready" && expected.length === 0) continue
         expected.push(key)
       }
-      assert.deepStrictEqual(lines.map(lineKey), expected)
+      assert.deepStrictEqual(lines.map(stateKey), expected)
     }
   )
 
@@ -138,33 +142,51 @@ describe("why the connections to Redis are not up", () => {
   )
 
   it.prop("a healthy start, in any order, logs nothing", [fc.array(role, { maxLength: 10 })], ([roles]) => {
-    assert.deepStrictEqual(watchAll(roles.map((role) => ({ _tag: "Ready", role }))).lines, [])
+    assert.deepStrictEqual(watchAll(roles.map((role) => [role, "ready"] as const)).lines, [])
   })
 
-  it.prop(
-    "a timer that fires after a connection became ready changes nothing",
-    [fc.array(event, { maxLength: 30 }), role],
-    ([before, r]) => {
-      const ready = watchAll([...before, { _tag: "Ready", role: r }])
-      const late = afterConnectionEvent(ready.watch, { _tag: "Silent", role: r, at: "127.0.0.1:6379", silentMs: 1000 })
-      assert.deepStrictEqual(late.watch, ready.watch)
-      assert.isUndefined(late.line)
+  it("a try is silent after 1 s without a word, and a connection once ready is never silent", () => {
+    vi.useFakeTimers()
+    try {
+      const { client, reports, stop } = followed()
+      vi.advanceTimersByTime(999)
+      assert.deepStrictEqual(reports, [])
+      vi.advanceTimersByTime(1)
+      assert.deepStrictEqual(reports, ["TimedOut"])
+      client.emit("ready")
+      vi.advanceTimersByTime(10_000)
+      assert.deepStrictEqual(reports, ["TimedOut", "ready"])
+      client.emit("close")
+      client.emit("reconnecting", 500)
+      vi.advanceTimersByTime(1499)
+      assert.deepStrictEqual(reports, ["TimedOut", "ready"], "a close after ready is no drop")
+      client.emit("error", socketError("connect ECONNREFUSED 10.0.0.5:6379", { code: "ECONNREFUSED" }))
+      client.emit("close")
+      assert.deepStrictEqual(reports, ["TimedOut", "ready", "Refused"], "a close after an error says nothing more")
+      client.emit("reconnecting", 0)
+      client.emit("close")
+      stop()
+      vi.advanceTimersByTime(10_000)
+      client.emit("ready")
+      assert.deepStrictEqual(reports, ["TimedOut", "ready", "Refused", "Dropped"], "nothing once stopped")
+    } finally {
+      vi.useRealTimers()
     }
-  )
+  })
 
   it("an outage of both connections: one line for the cause, one when both are back", () => {
-    const refused: ConnectionCause = { _tag: "Refused", at: "127.0.0.1:6379" }
+    const refused = classifyError(socketError("", { code: "ECONNREFUSED" }), "127.0.0.1:6379")!
     const { lines } = watchAll([
-      { _tag: "Ready", role: "commands" },
-      { _tag: "Ready", role: "subscriber" },
-      { _tag: "Failed", role: "subscriber", cause: refused },
-      { _tag: "Failed", role: "commands", cause: refused },
-      { _tag: "Failed", role: "commands", cause: refused },
-      { _tag: "Ready", role: "commands" },
-      { _tag: "Failed", role: "subscriber", cause: refused },
-      { _tag: "Ready", role: "subscriber" }
+      ["commands", "ready"],
+      ["subscriber", "ready"],
+      ["subscriber", refused],
+      ["commands", refused],
+      ["commands", refused],
+      ["commands", "ready"],
+      ["subscriber", refused],
+      ["subscriber", "ready"]
     ])
-    assert.deepStrictEqual(lines, [{ _tag: "Failing", cause: refused }, { _tag: "Ready" }])
+    assert.deepStrictEqual(lines, [refused, "ready"])
   })
 
   it("names each cause from the error the client library emits", () => {
@@ -223,14 +245,14 @@ describe("why the connections to Redis are not up", () => {
     ]
     for (const [error, expected] of cases) {
       const named = classifyError(error, here)
-      assert.strictEqual(named === undefined ? undefined : describeCause(named), expected, String(error))
+      assert.strictEqual(named?.text, expected, String(error))
     }
   })
 
   it("an error of no known kind that holds the password is named without it", () => {
     const named = classifyError(new Error("could not use hunter2-secret here"), "10.0.0.5:6379", ["hunter2-secret"])
     assert.isDefined(named)
-    assert.notInclude(describeCause(named!), "hunter2-secret")
+    assert.notInclude(named!.text, "hunter2-secret")
   })
 
   it.prop(
