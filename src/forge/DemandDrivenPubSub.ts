@@ -7,14 +7,14 @@
  * The PubSub slides: publishing never waits, and a subscriber that falls a whole buffer behind
  * loses its oldest integers (it sees a gap) instead of stalling everyone else.
  */
-import { Effect, PubSub, type Queue, RcRef, Ref, type Scope } from "effect"
+import { Effect, PubSub, type Queue, RcRef, type Scope } from "effect"
 
 export interface DemandDrivenPubSub {
   readonly pubsub: PubSub.PubSub<number>
   /** A subscription for the life of the caller's scope; the worker runs while any exists. */
   readonly subscribe: Effect.Effect<Queue.Dequeue<number>, never, Scope.Scope>
-  readonly running: Effect.Effect<boolean>
-  readonly subscribers: Effect.Effect<number>
+  readonly running: () => boolean
+  readonly subscribers: () => number
 }
 
 export const makeDemandDrivenPubSub = (options: {
@@ -24,18 +24,17 @@ export const makeDemandDrivenPubSub = (options: {
 }): Effect.Effect<DemandDrivenPubSub, never, Scope.Scope> =>
   Effect.gen(function*() {
     const pubsub = yield* Effect.acquireRelease(PubSub.sliding<number>(options.capacity), PubSub.shutdown)
-    const running = yield* Ref.make(false)
-    const subscribers = yield* Ref.make(0)
+    let running = false
+    let subscribers = 0
     const worker = yield* RcRef.make({
-      acquire: Effect.acquireRelease(Ref.set(running, true), () => Ref.set(running, false)).pipe(
-        Effect.zipRight(Effect.suspend(() => options.worker(pubsub)))
-      )
+      acquire: Effect.acquireRelease(Effect.sync(() => (running = true)), () => Effect.sync(() => (running = false)))
+        .pipe(Effect.zipRight(Effect.suspend(() => options.worker(pubsub))))
     })
     const subscribe = Effect.gen(function*() {
       const dequeue = yield* PubSub.subscribe(pubsub)
-      yield* Effect.acquireRelease(Ref.update(subscribers, (n) => n + 1), () => Ref.update(subscribers, (n) => n - 1))
+      yield* Effect.acquireRelease(Effect.sync(() => subscribers++), () => Effect.sync(() => subscribers--))
       yield* RcRef.get(worker)
       return dequeue
     })
-    return { pubsub, subscribe, running: Ref.get(running), subscribers: Ref.get(subscribers) }
+    return { pubsub, subscribe, running: () => running, subscribers: () => subscribers }
   })

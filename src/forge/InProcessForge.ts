@@ -3,7 +3,7 @@
  * `RcRef`. The first subscriber starts the fiber, the last one to leave interrupts it, and the
  * counter lives outside the fiber so the sequence carries on across idle periods.
  */
-import { Effect, Layer, PubSub, Ref } from "effect"
+import { Effect, Layer, PubSub } from "effect"
 import { randomBytes } from "node:crypto"
 import { ForgeConfig } from "../Config.js"
 import { makeDemandDrivenPubSub } from "./DemandDrivenPubSub.js"
@@ -15,24 +15,21 @@ export const layer = Layer.scoped(
   IntegerForge,
   Effect.gen(function*() {
     const { bufferCapacity, intervalMs } = yield* ForgeConfig
-    const last = yield* Ref.make(0)
+    let last = 0
 
     // Counting and publishing are one uninterruptible step, so stopping the forge can never
     // use up an integer that nobody received.
     const forgeOne = (pubsub: PubSub.PubSub<number>) =>
-      Ref.updateAndGet(last, (n) => n + 1).pipe(
-        Effect.flatMap((n) => PubSub.publish(pubsub, n)),
-        Effect.uninterruptible
-      )
+      Effect.uninterruptible(Effect.suspend(() => PubSub.publish(pubsub, ++last)))
 
     const { running, subscribe, subscribers } = yield* makeDemandDrivenPubSub({
       capacity: bufferCapacity,
       worker: (pubsub) => Effect.asVoid(Effect.forkScoped(everyInterval(intervalMs, forgeOne(pubsub))))
     })
 
-    const status = Effect.all({ running, last: Ref.get(last), subscribers })
+    const statusNow = () => ({ running: running(), last, subscribers: subscribers() })
 
     // 9 random bytes: 12 characters, and no two processes alike in practice.
-    return { subscribe, status, sequence: randomBytes(9).toString("base64url") }
+    return { subscribe, status: Effect.sync(statusNow), statusNow, sequence: randomBytes(9).toString("base64url") }
   })
 )

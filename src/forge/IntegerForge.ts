@@ -28,6 +28,8 @@ export class IntegerForge extends Context.Tag("IntegerForge/IntegerForge")<Integ
    */
   readonly subscribe: Effect.Effect<Queue.Dequeue<number>, never, Scope.Scope>
   readonly status: Effect.Effect<ForgeStatus>
+  /** The status at this moment, read synchronously: for callbacks that need no fiber. */
+  readonly statusNow: () => ForgeStatus
   /**
    * Names this sequence, for a forge whose sequence starts over when it does (the in-process
    * one, with each process): a client that sees another name after a reconnect knows the

@@ -269,9 +269,13 @@ const make = ({ endpoint, leaseMs, prefix }: SharedForgeSettings) =>
     // integer (and its replay range) is right from its first client on.
     last = Math.max(last, yield* readCounter(connection.client, names.counter))
 
-    const shared = () => ({ leader: outcome.leader, redisReachable: connection.client.status === "ready" })
-    const status = Effect.map(Effect.all({ running, subscribers }), (s) => ({ ...s, last, shared: shared() }))
-    return { subscribe, status, sequence: undefined }
+    const statusNow = () => ({
+      running: running(),
+      subscribers: subscribers(),
+      last,
+      shared: { leader: outcome.leader, redisReachable: connection.client.status === "ready" }
+    })
+    return { subscribe, status: Effect.sync(statusNow), statusNow, sequence: undefined }
   })
 
 /** The shared forge. Needs `ForgeConfig`. */

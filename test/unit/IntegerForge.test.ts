@@ -82,6 +82,7 @@ describe("IntegerForge", () => {
           }
           yield* drain
           const status = yield* forge.status
+          assert.deepStrictEqual(forge.statusNow(), status)
           assert.strictEqual(status.subscribers, active.length)
           assert.strictEqual(status.running, active.length > 0)
           assert.strictEqual(status.last, last)
