@@ -1,14 +1,14 @@
 /**
  * One accepted connection, whatever it speaks: a WebSocket (plain or Socket.IO) or an event
- * stream. It holds everything about itself — what it is, where it came from, its place in the
- * fan-out, whether it answered the last ping, why the server ended it — so that no table
- * elsewhere is keyed by a socket. Each kind is adapted by a `Transport`, an object shared by
- * every connection of that kind, so a connection costs this one object and nothing per closure.
+ * stream. It holds everything about itself (what it is, where it came from, its place in the
+ * fan-out, whether it answered the last ping, why the server ended it), each part changed only by
+ * its methods or its owner's, so that no table elsewhere is keyed by a socket. Each kind is adapted
+ * by a `Transport` shared by every connection of that kind: a connection is this one object.
  */
 import type { Protocol } from "../ops/Metrics.js"
 import type { ServerCloseReason } from "../ops/ServerCloses.js"
-import type { Audience } from "../wire/Audience.js"
 import { type Close, closeCodes, slowConsumer } from "../wire/CloseCodes.js"
+import { Member } from "./FanOut.js"
 
 /** What a connection is written with: the few operations every kind of socket offers. */
 // Methods rather than function properties: a `Connection<WebSocket>` is then a `Connection`.
@@ -22,17 +22,10 @@ export interface Transport<S> {
   close(socket: S, close: Close): void
   /** Cuts the connection off at once. */
   terminate(socket: S): void
-  /** Asks the peer to answer (a WebSocket ping), where the kind can. */
+  /** A WebSocket ping, for the heartbeat of `Connections`; a kind with its own heartbeat has none. */
   ping?(socket: S): void
   /** Sends bytes the client ignores, for idle proxies to see traffic (an event-stream comment). */
   keepAlive?(socket: S): void
-}
-
-/** An audience with members, and its bytes for the integer being delivered. The fan-out's. */
-export interface Slot {
-  readonly audience: Audience
-  members: number
-  bytes: Buffer
 }
 
 // A shed connection is asked to close (1013), but a peer that does not read will never see the
@@ -41,23 +34,13 @@ const shedGraceMs = 1000
 
 const cutOff = (connection: Connection) => connection.terminateBy("slow-consumer")
 
-export class Connection<S = unknown> {
+export class Connection<S = unknown> extends Member {
   readonly openedAt = Date.now()
-  /** Its audience's slot while it is a member of the fan-out. */
-  slot: Slot | undefined = undefined
-  /**
-   * Live integers up to this one are skipped: it resumed after an integer this instance has not
-   * delivered yet (a shared sequence, heard a moment after another instance did).
-   */
-  skipUpTo: number | undefined = undefined
-  /** Pinged, and not answered yet. */
-  unanswered = false
-  /** Why the server ended it; the first reason given wins. */
-  closeReason: ServerCloseReason | undefined = undefined
-  /** The code of the last close the server asked for, for kinds whose close event has none. */
-  sentCode: number | undefined = undefined
-  /** The one timer a connection may have (a grace or a deadline), cleared when it is released. */
-  timer: NodeJS.Timeout | undefined = undefined
+  #unanswered = false
+  #closeReason: ServerCloseReason | undefined = undefined
+  #sentCode: number | undefined = undefined
+  // The one timer a connection may have (a grace or a deadline), cleared when it is released.
+  #timer: NodeJS.Timeout | undefined = undefined
 
   constructor(
     readonly kind: Protocol,
@@ -66,7 +49,9 @@ export class Connection<S = unknown> {
     readonly remote: string,
     readonly socket: S,
     readonly transport: Transport<S>
-  ) {}
+  ) {
+    super()
+  }
 
   get isOpen(): boolean {
     return this.transport.isOpen(this.socket)
@@ -77,14 +62,22 @@ export class Connection<S = unknown> {
   write(bytes: Buffer): void {
     this.transport.write(this.socket, bytes)
   }
+  /** Why the server ended it; the first reason given wins. */
+  get closeReason(): ServerCloseReason | undefined {
+    return this.#closeReason
+  }
+  /** The code of the last close the server asked for, for kinds whose close event has none. */
+  get sentCode(): number | undefined {
+    return this.#sentCode
+  }
   /** Ends the connection cleanly, for no reason of the server's (its client asked to). */
   close(close: Close): void {
-    this.sentCode = close.code
+    this.#sentCode = close.code
     this.transport.close(this.socket, close)
   }
   /** Remembers that the server ends this connection, when something other than us (ws) closes it. */
   markServerClose(reason: ServerCloseReason): void {
-    if (this.closeReason === undefined) this.closeReason = reason
+    this.#closeReason ??= reason
   }
   closeBy(reason: ServerCloseReason, close: Close): void {
     this.markServerClose(reason)
@@ -93,7 +86,7 @@ export class Connection<S = unknown> {
   /** Cuts it off without a close frame: a peer that stopped answering would not answer one. */
   terminateBy(reason: ServerCloseReason): void {
     this.markServerClose(reason)
-    this.sentCode = closeCodes.abnormal
+    this.#sentCode = closeCodes.abnormal
     this.transport.terminate(this.socket)
   }
   /** Closes a connection whose unsent data passed the limit, and cuts it off after a grace. */
@@ -101,9 +94,27 @@ export class Connection<S = unknown> {
     this.closeBy("slow-consumer", slowConsumer)
     this.after(shedGraceMs, cutOff)
   }
-  /** Runs `f` on this connection in `ms`, instead of what its timer was to run. */
+  /** Runs `f` on this connection in `ms`, instead of what its timer was to run, unless released. */
   after<C extends Connection>(this: C, ms: number, f: (connection: C) => void): void {
-    clearTimeout(this.timer)
-    this.timer = setTimeout(f, ms, this).unref()
+    clearTimeout(this.#timer)
+    this.#timer = setTimeout(f, ms, this).unref()
+  }
+  /** It has left the service: its timer will not run. `Connections.release`'s. */
+  released(): void {
+    clearTimeout(this.#timer)
+    this.#timer = undefined
+  }
+  /** A ping went out (of its protocol's heartbeat), which it must answer before `dropIfSilent`. */
+  pinged(): void {
+    this.#unanswered = true
+  }
+  /** It answered a ping. */
+  answered(): void {
+    this.#unanswered = false
+  }
+  /** Cuts it off if it did not answer the last ping; whether it did so. */
+  dropIfSilent(reason: ServerCloseReason): boolean {
+    if (this.#unanswered) this.terminateBy(reason)
+    return this.#unanswered
   }
 }

@@ -20,14 +20,6 @@ export const parseOpenFilesLimit = (limits: string): number | undefined => {
   return match === null || match[1] === "unlimited" ? undefined : Number(match[1])
 }
 
-/** Reads the soft open-files limit of this process; undefined off Linux or when unreadable. */
-export const readOpenFilesLimit: Effect.Effect<number | undefined> = Effect.tryPromise(() =>
-  readFile("/proc/self/limits", "utf8")
-).pipe(
-  Effect.map(parseOpenFilesLimit),
-  Effect.orElseSucceed(() => undefined)
-)
-
 /**
  * The most connections (WebSockets and event streams together) this process holds: the
  * configured maximum under the descriptor ceiling, read once at start and said once in the log
@@ -38,7 +30,11 @@ export class MaxConnections extends Context.Tag("IntegerForge/MaxConnections")<M
     MaxConnections,
     Effect.gen(function*() {
       const { maxConnections } = yield* ServerConfig
-      const fdLimit = yield* readOpenFilesLimit
+      // Undefined off Linux, or when unreadable.
+      const fdLimit = yield* Effect.tryPromise(() => readFile("/proc/self/limits", "utf8")).pipe(
+        Effect.map(parseOpenFilesLimit),
+        Effect.orElseSucceed(() => undefined)
+      )
       const ceiling = connectionCeiling(maxConnections, fdLimit)
       if (ceiling < maxConnections) {
         yield* Effect.logWarning(

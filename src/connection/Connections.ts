@@ -5,17 +5,16 @@
  * heartbeat and the keep-alive, its close log line and metrics, and its end — on its close event,
  * or at the latest at shutdown (`http/Shutdown.ts`).
  *
- * A connection is accepted into this service's scope, not a scope of its own: releasing it is
- * synchronous (it leaves the set and the fan-out, its timer is cleared, its close is logged,
- * once), and the fibers it needs (the fan-out's, the sweeps) are the service's, started through a
- * runtime its scope owns. No fiber and no scope per connection: that is what a connection cost
- * when it had them (docs/architecture.md).
+ * A connection is accepted into this service's scope, not a scope of its own (a scope and a fiber
+ * per connection cost too much: docs/architecture.md): releasing it is synchronous (it leaves the
+ * set and the fan-out, its timer is cleared, its close is logged, once), and the fibers it needs
+ * (the fan-out's, the sweeps) are the service's, started through a runtime its scope owns.
  */
-import { Context, Deferred, Duration, Effect, Exit, FiberId, FiberSet, Layer, Runtime, Schedule } from "effect"
+import { Context, Deferred, Duration, Effect, Exit, FiberId, FiberSet, Layer, Schedule } from "effect"
 import { ServerConfig } from "../Config.js"
 import { ConnectionLog } from "../ops/ConnectionLog.js"
 import { Lifecycle } from "../ops/Lifecycle.js"
-import type { Audience } from "../wire/Audience.js"
+import type { Encoding } from "../wire/Encoding.js"
 import { keepAliveMs } from "../wire/EventStream.js"
 import type { ResumePoint } from "../wire/ResumePoint.js"
 import type { Connection } from "./Connection.js"
@@ -23,7 +22,7 @@ import { MaxConnections } from "./ConnectionLimit.js"
 import { makeFanOut, type Opening, type Run } from "./FanOut.js"
 
 /** What admission needs to know of the connections: one count and one limit for every kind. */
-export interface Room {
+export interface Capacity {
   readonly draining: boolean
   readonly open: number
   readonly maxConnections: number
@@ -33,18 +32,18 @@ export class Connections extends Context.Tag("IntegerForge/Connections")<Connect
   /** Every accepted connection that has not been released, of every kind. */
   readonly open: ReadonlySet<Connection>
   /** Whether the server admits, and how full it is, for the admission decisions. */
-  readonly room: () => Room
+  readonly capacity: () => Capacity
   /** Takes over an accepted connection: from now on it counts, is watched, and is logged. */
   readonly accept: (connection: Connection) => void
   /**
    * Makes an accepted connection a member of the fan-out: from now on it receives every integer
-   * forged, in its audience's encoding, after the ones it missed since `since`. `opening`, when
+   * forged, in its encoding, after the ones it missed since `since`. `opening`, when
    * given, is told where it starts before anything of the sequence is written to it, within the
    * same step (what a protocol says first, such as Socket.IO's CONNECT answer).
    */
-  readonly join: (connection: Connection, audience: Audience, since?: ResumePoint, opening?: Opening) => void
-  /** Its close event: releases the connection, once, with the code it closed with. */
-  readonly closed: (connection: Connection, code: number) => void
+  readonly join: (connection: Connection, encoding: Encoding, since?: ResumePoint, opening?: Opening) => void
+  /** On its close event: lets the connection go, once, with the code it closed with. */
+  readonly release: (connection: Connection, code: number) => void
   /** Counts and logs a refused upgrade or stream. */
   readonly refused: (refusal: { readonly key: string; readonly status: number }, path: string, remote: string) => void
   /** How many connections are members of the fan-out. */
@@ -57,17 +56,15 @@ export class Connections extends Context.Tag("IntegerForge/Connections")<Connect
   static readonly layer = Layer.scoped(Connections, Effect.suspend(() => make))
 }
 
-// Pings every WebSocket; one that has not answered the previous ping is cut off. A peer that
+// Pings every plain WebSocket; one that has not answered the previous ping is cut off. A peer that
 // vanished without a FIN (a phone that lost signal, a container behind NAT) looks open forever.
 const heartbeat = (open: ReadonlySet<Connection>) =>
   Effect.sync(() => {
     for (const connection of open) {
       if (connection.transport.ping === undefined || !connection.isOpen) continue
-      if (connection.unanswered) connection.terminateBy("heartbeat")
-      else {
-        connection.unanswered = true
-        connection.transport.ping(connection.socket)
-      }
+      if (connection.dropIfSilent("heartbeat")) continue
+      connection.pinged()
+      connection.transport.ping(connection.socket)
     }
   })
 
@@ -85,8 +82,7 @@ const make = Effect.gen(function*() {
   const log = yield* ConnectionLog
   const maxConnections = yield* MaxConnections
   const run: Run = yield* FiberSet.makeRuntime<never>()
-  const runSync = Runtime.runSync(yield* Effect.runtime<never>())
-  const fanOut = yield* makeFanOut(run, runSync)
+  const fanOut = yield* makeFanOut(run)
   const open = new Set<Connection>()
 
   // Done when the last connection is released while draining: no new one can come then.
@@ -94,8 +90,7 @@ const make = Effect.gen(function*() {
   const release = (connection: Connection, code: number) => {
     if (!open.delete(connection)) return
     fanOut.leave(connection)
-    clearTimeout(connection.timer)
-    connection.timer = undefined
+    connection.released()
     log.closed(connection, code)
     if (open.size === 0 && lifecycle.phase() === "draining") Deferred.unsafeDone(emptied, Exit.void)
   }
@@ -104,16 +99,16 @@ const make = Effect.gen(function*() {
     open.add(connection)
     log.opened(connection)
   }
-  const room = (): Room => ({ draining: lifecycle.phase() === "draining", open: open.size, maxConnections })
+  const capacity = (): Capacity => ({ draining: lifecycle.phase() === "draining", open: open.size, maxConnections })
 
   yield* every(config.heartbeatIntervalMs, heartbeat(open))
   yield* every(keepAliveMs, keepAlive(open))
   return {
     open,
-    room,
+    capacity,
     accept,
     join: fanOut.join,
-    closed: release,
+    release,
     refused: log.refused,
     members: fanOut.size,
     run,

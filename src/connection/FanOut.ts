@@ -2,17 +2,16 @@
  * The one fan-out that feeds every member connection.
  *
  * While at least one connection is a member, the fan-out holds a single subscription to the forge
- * and a single fiber that takes each integer, encodes it once per audience, and writes those bytes
+ * and a single fiber that takes each integer, encodes it once per encoding, and writes those bytes
  * to every member. There is no fiber per connection: a member is an entry in a set, added when it
  * joins and removed when it is released.
  */
-import { Effect, type Fiber, FiberId, Queue, RcRef, type Scope } from "effect"
+import { Effect, type Fiber, FiberId, Queue, RcRef } from "effect"
 import { ForgeConfig, ServerConfig } from "../Config.js"
 import { IntegerForge, sequenceNameOf } from "../forge/IntegerForge.js"
 import { Metrics } from "../ops/Metrics.js"
-import type { Audience } from "../wire/Audience.js"
+import type { Encoding } from "../wire/Encoding.js"
 import type { ResumePoint } from "../wire/ResumePoint.js"
-import type { Connection, Slot } from "./Connection.js"
 import { resumePlan } from "./Resume.js"
 
 /**
@@ -33,81 +32,72 @@ const replayBatch = 1024
 // in a few passes without holding the event loop for long.
 const maxBatch = 64
 
-/** The members, each with its audience's slot, and how many of them resumed ahead. */
-const makeMembers = () => {
-  const members = new Set<Connection>()
-  const slots = new Map<Audience, Slot>()
-  // Nearly always 0, so that the fan-out looks at `skipUpTo` only when some member has one.
-  let ahead = 0
-
-  const isAhead = (connection: Connection, n: number) => {
-    const after = connection.skipUpTo
-    if (after === undefined) return false
-    if (n <= after) return true
-    connection.skipUpTo = undefined
-    ahead--
-    return false
-  }
-  const skip = (connection: Connection, upTo: number) => {
-    if (connection.skipUpTo === undefined) ahead++
-    connection.skipUpTo = upTo
-  }
-
-  const add = (connection: Connection, audience: Audience) => {
-    let slot = slots.get(audience)
-    if (slot === undefined) slots.set(audience, slot = { audience, members: 0, bytes: Buffer.alloc(0) })
-    slot.members++
-    connection.slot = slot
-    members.add(connection)
-  }
-
-  const remove = (connection: Connection) => {
-    const slot = connection.slot
-    if (slot === undefined || !members.delete(connection)) return
-    connection.slot = undefined
-    if (connection.skipUpTo !== undefined) {
-      connection.skipUpTo = undefined
-      ahead--
-    }
-    // An audience without members is not encoded for.
-    if (--slot.members === 0) slots.delete(slot.audience)
-  }
-
-  return { members, slots, isAhead, skip, add, remove, anyAhead: () => ahead > 0 }
-}
-
 /**
- * A scoped resource held from `take` until `giveBack`, from synchronous code: a fiber that holds
- * it until interrupted, started through `run` so that the layer's scope owns it.
+ * A connection as the fan-out sees it. Its place in the fan-out (its encoding, the live integers
+ * it skips) is set only by `Member.members`, which counts the members that skip.
  */
-const makeLease = (run: Run, acquire: Effect.Effect<unknown, never, Scope.Scope>) => {
-  let holder: Fiber.RuntimeFiber<unknown, unknown> | undefined
-  return {
-    take: () => {
-      holder = run(Effect.scoped(Effect.zipRight(acquire, Effect.never)))
-    },
-    giveBack: () => {
-      holder?.unsafeInterruptAsFork(FiberId.none)
-      holder = undefined
+export abstract class Member {
+  #encoding: Encoding | undefined = undefined
+  // Live integers up to this one are skipped: it resumed after an integer this instance has not
+  // delivered yet (a shared sequence, heard a moment after another instance did).
+  #skipUpTo: number | undefined = undefined
+  abstract get isOpen(): boolean
+  abstract get bufferedAmount(): number
+  abstract write(bytes: Buffer): void
+  abstract shed(): void
+
+  /** The members, and the one delivery loop over them. */
+  static members(maxBufferedBytes: number) {
+    const members = new Set<Member>()
+    // Nearly always 0, so that delivering looks at skip points only when some member has one.
+    let ahead = 0
+    const skip = (member: Member, upTo: number | undefined) => {
+      if (member.#skipUpTo !== undefined) ahead--
+      if (upTo !== undefined) ahead++
+      member.#skipUpTo = upTo
     }
+    const add = (member: Member, encoding: Encoding, skipUpTo: number | undefined) => {
+      member.#encoding = encoding
+      skip(member, skipUpTo)
+      members.add(member)
+    }
+    const remove = (member: Member) => {
+      skip(member, undefined)
+      return members.delete(member)
+    }
+    // Each member gets its encoding's bytes, made once per integer; the count of those written.
+    const deliver = (n: number): number => {
+      let sent = 0
+      const someAhead = ahead > 0
+      for (const member of members) {
+        if (!member.isOpen) continue
+        if (someAhead && member.#skipUpTo !== undefined) {
+          if (n <= member.#skipUpTo) continue
+          skip(member, undefined)
+        }
+        if (member.bufferedAmount > maxBufferedBytes) member.shed()
+        else {
+          member.write(member.#encoding!.bytesOf(n))
+          sent++
+        }
+      }
+      return sent
+    }
+    return { add, remove, deliver, has: (member: Member) => members.has(member), size: () => members.size }
   }
 }
 
 /** The integers of a replay, in as few writes as there are batches. */
-const writeReplay = (
-  connection: Connection,
-  audience: Audience,
-  range: { readonly from: number; readonly to: number }
-) => {
+const writeReplay = (member: Member, encoding: Encoding, range: { readonly from: number; readonly to: number }) => {
   for (let from = range.from; from <= range.to; from += replayBatch) {
     const pieces: Array<Buffer> = []
-    for (let n = from; n <= Math.min(range.to, from + replayBatch - 1); n++) pieces.push(audience.encode(n))
-    connection.write(Buffer.concat(pieces))
+    for (let n = from; n <= Math.min(range.to, from + replayBatch - 1); n++) pieces.push(encoding.encode(n))
+    member.write(Buffer.concat(pieces))
   }
 }
 
-/** The fan-out's machinery; `run` starts its fibers, `runSync` reads the forge's state. */
-export const makeFanOut = (run: Run, runSync: <A>(effect: Effect.Effect<A>) => A) =>
+/** The fan-out's machinery; `run` starts its fibers. */
+export const makeFanOut = (run: Run) =>
   Effect.gen(function*() {
     const forge = yield* IntegerForge
     const metrics = yield* Metrics
@@ -115,42 +105,15 @@ export const makeFanOut = (run: Run, runSync: <A>(effect: Effect.Effect<A>) => A
     const { replayCapacity } = yield* ForgeConfig
     const sequence = sequenceNameOf(forge)
     const shared = forge.sequence === undefined
-    const { add, anyAhead, isAhead, members, remove, skip, slots } = makeMembers()
+    const members = Member.members(maxBufferedBytes)
     // The last integer written to the members, while the fan-out runs. When it does not, no
     // delivery is pending and the forge's own last integer is the one everyone has seen.
     let delivered: number | undefined
-
-    // Each integer is encoded once per audience, and the same bytes go to every member of it.
-    const deliver = (n: number) => {
-      for (const slot of slots.values()) slot.bytes = slot.audience.encode(n)
-      let sent = 0
-      const someAhead = anyAhead()
-      for (const connection of members) {
-        if (!connection.isOpen) continue
-        if (someAhead && isAhead(connection, n)) continue
-        if (connection.bufferedAmount > maxBufferedBytes) connection.shed()
-        else {
-          connection.write(connection.slot!.bytes)
-          sent++
-        }
-      }
-      metrics.messagesSent(sent)
-      delivered = n
-    }
-
-    // Synchronous, and followed at once by joining the members: no delivery can fall between
-    // the last replayed integer and the first live one.
-    const takePlace = (
-      connection: Connection,
-      audience: Audience,
-      since: ResumePoint | undefined,
-      opening?: Opening
-    ) => {
-      const upTo = delivered ?? runSync(forge.status).last
-      const plan = resumePlan(since, upTo, replayCapacity, sequence, shared)
-      opening?.(plan.startsAfter)
-      if (plan.skipUpTo !== undefined) skip(connection, plan.skipUpTo)
-      if (plan.replay !== undefined && connection.isOpen) writeReplay(connection, audience, plan.replay)
+    // The forge's status only reads its state: the fiber that reads it is done when `run` returns.
+    const lastForged = () => {
+      const exit = run(forge.status).unsafePoll()
+      if (exit?._tag !== "Success") throw new Error("The forge's status is not a synchronous read")
+      return exit.value.last
     }
 
     const fanOut = yield* RcRef.make({
@@ -164,7 +127,10 @@ export const makeFanOut = (run: Run, runSync: <A>(effect: Effect.Effect<A>) => A
         )
         yield* Queue.takeBetween(integers, 1, maxBatch).pipe(
           Effect.map((batch) => {
-            for (const n of batch) deliver(n)
+            for (const n of batch) {
+              metrics.messagesSent(members.deliver(n))
+              delivered = n
+            }
           }),
           Effect.forever,
           Effect.forkScoped
@@ -172,23 +138,34 @@ export const makeFanOut = (run: Run, runSync: <A>(effect: Effect.Effect<A>) => A
       })
     })
 
-    // The fan-out runs while there are members: the first to join takes a lease on it, the last
-    // to leave gives it back. A fiber per such change, none per connection.
-    const lease = makeLease(run, RcRef.get(fanOut))
-    const join = (connection: Connection, audience: Audience, since?: ResumePoint, opening?: Opening) => {
-      if (connection.slot !== undefined) return
-      // A plain client that asks for nothing again has no place to take but the live one.
-      if (since !== undefined || opening !== undefined) takePlace(connection, audience, since, opening)
-      add(connection, audience)
-      if (members.size === 1) lease.take()
+    // The fan-out runs while there are members: the first to join starts a fiber (which the
+    // layer's scope owns) that holds it, the last to leave interrupts that fiber. A fiber per such
+    // change, none per connection.
+    let holder: Fiber.RuntimeFiber<never> | undefined
+    const letGo = () => {
+      holder?.unsafeInterruptAsFork(FiberId.none)
+      holder = undefined
     }
-    const leave = (connection: Connection) => {
-      if (connection.slot === undefined) return
-      remove(connection)
-      if (members.size === 0) lease.giveBack()
+    // Synchronous from the replay to joining the members: no delivery can fall between the last
+    // replayed integer and the first live one. A plain client that asks for nothing again has no
+    // place to take but the live one.
+    const join = (member: Member, encoding: Encoding, since?: ResumePoint, opening?: Opening) => {
+      if (members.has(member)) return
+      let skipUpTo: number | undefined
+      if (since !== undefined || opening !== undefined) {
+        const plan = resumePlan(since, delivered ?? lastForged(), replayCapacity, sequence, shared)
+        opening?.(plan.startsAfter)
+        if (plan.replay !== undefined && member.isOpen) writeReplay(member, encoding, plan.replay)
+        skipUpTo = plan.skipUpTo
+      }
+      members.add(member, encoding, skipUpTo)
+      if (members.size() === 1) holder = run(Effect.scoped(Effect.zipRight(RcRef.get(fanOut), Effect.never)))
+    }
+    const leave = (member: Member) => {
+      if (members.remove(member) && members.size() === 0) letGo()
     }
     // Whatever is left when the fan-out itself goes (a failed start): it stops with it.
-    yield* Effect.addFinalizer(() => Effect.sync(lease.giveBack))
+    yield* Effect.addFinalizer(() => Effect.sync(letGo))
 
-    return { join, leave, size: () => members.size }
+    return { join, leave, size: members.size }
   })

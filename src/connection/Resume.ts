@@ -4,9 +4,9 @@
  *
  * The forge's integers are consecutive, so "the last REPLAY_CAPACITY integers" is a range, not
  * a store: what is held at any moment is (last − capacity, last]. The seam between replay and
- * live is exact because the registry replays up to the last integer its fan-out has delivered
- * and adds the socket in the same synchronous step, before the next delivery. Socket.IO clients
- * that recover their connection's state resume by the same rules (`socketio/Recovery.ts`).
+ * live is exact because the fan-out replays up to the last integer it has delivered and adds the
+ * socket in the same synchronous step. Socket.IO's connection state recovery resumes by the same
+ * rules (`socketio/Recovery.ts`).
  */
 import { queryOf } from "../wire/RequestTarget.js"
 import { isSequenceName, type ResumePoint } from "../wire/ResumePoint.js"

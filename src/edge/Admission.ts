@@ -3,7 +3,7 @@
  * the server is draining, the rules of `Handshake.ts`, which dialect the request speaks, its
  * `since`, and whether there is room for one more socket. ws checks the handshake itself after.
  */
-import type { Room } from "../connection/Connections.js"
+import type { Capacity } from "../connection/Connections.js"
 import { asksSequenceName, type Since, sinceOf } from "../connection/Resume.js"
 import { type Dialect, dialectOf } from "../socketio/SocketIoProtocol.js"
 import { lastEventIdOf } from "../wire/EventStream.js"
@@ -30,7 +30,7 @@ export type Admission =
   }
 
 /** What the edge knows of itself when a request arrives: `Connections`' room, for every kind. */
-export type EdgeState = Room
+export type EdgeState = Capacity
 
 /**
  * The answer to an upgrade while the server drains. `Retry-After: 0` (RFC 9110): come back at

@@ -3,25 +3,35 @@
  * `/_ws/` path that accepts `text/event-stream` gets a stream instead of the 400 a plain GET
  * gets. The route only decides (`admitStream`), answers, and hands the response over to
  * `Connections` as a connection of kind `sse`: one more member of the fan-out, with its own
- * audience (each integer encoded once per tick as an event), resumed from `Last-Event-ID` or
+ * encoding (each integer encoded once per tick as an event), resumed from `Last-Event-ID` or
  * `?since=`, counted toward `MAX_CONNECTIONS`, kept alive, shed as a slow consumer, logged, and
  * ended by the drain at shutdown (`EventSource` then reconnects by itself after the `retry` hint).
  */
 import { Effect, Layer } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { ServerConfig } from "../Config.js"
-import { Connection } from "../connection/Connection.js"
+import { Connection, type Transport } from "../connection/Connection.js"
 import { Connections } from "../connection/Connections.js"
 import { IntegerForge, sequenceNameOf } from "../forge/IntegerForge.js"
 import { RequestHandoff } from "../http/RequestHandoff.js"
 import { closeCodes } from "../wire/CloseCodes.js"
-import { eventStreamAudience, retryMs, streamHeaders, streamPreamble, wantsEventStream } from "../wire/EventStream.js"
+import * as EventStream from "../wire/EventStream.js"
 import { refusal } from "../wire/Handshake.js"
 import { originHeaders, sequenceHeader } from "../wire/HttpResponse.js"
 import { isAllowedTarget, requestPath } from "../wire/RequestTarget.js"
 import { admitStream } from "./Admission.js"
 import { clientAddress } from "./ClientAddress.js"
-import { eventStreamTransport } from "./EventStreamTransport.js"
+
+// A stream is open while its response is, and its unsent bytes are the response's. It closes by
+// ending the response (its client reconnects after the `retry` hint), and is cut off by destroying it.
+const eventStreamTransport: Transport<ServerResponse> = {
+  write: (response, bytes) => void response.write(bytes),
+  bufferedAmount: (response) => response.writableLength,
+  isOpen: (response) => !response.writableEnded && !response.destroyed,
+  close: (response) => void response.end(),
+  terminate: (response) => void response.destroy(),
+  keepAlive: (response) => void response.write(EventStream.keepAliveComment)
+}
 
 /**
  * The answer to a stream asked for while the server drains: a stream that ends at once, on a
@@ -30,12 +40,12 @@ import { eventStreamTransport } from "./EventStreamTransport.js"
  * which reaches another instance or, once this one has gone, its successor.
  */
 const comeBackLater = (response: ServerResponse) => {
-  response.writeHead(200, { ...originHeaders, ...streamHeaders, connection: "close" })
-  response.end(streamPreamble(retryMs))
+  response.writeHead(200, { ...originHeaders, ...EventStream.streamHeaders, connection: "close" })
+  response.end(EventStream.streamPreamble(EventStream.retryMs))
 }
 
 const claims = (request: IncomingMessage): boolean =>
-  request.method === "GET" && wantsEventStream(request.headers.accept) &&
+  request.method === "GET" && EventStream.wantsEventStream(request.headers.accept) &&
   (requestPath(request.url ?? "")?.startsWith("/_ws/") ?? false) && isAllowedTarget(request.url ?? "")
 
 const make = Effect.gen(function*() {
@@ -43,7 +53,7 @@ const make = Effect.gen(function*() {
   const config = yield* ServerConfig
   const forge = yield* IntegerForge
   const { sequence } = forge
-  const audience = eventStreamAudience(sequenceNameOf(forge))
+  const encoding = EventStream.eventStreamEncoding(sequenceNameOf(forge))
   const policy = { allowedOrigins: config.allowedOrigins }
 
   const take = (request: IncomingMessage, response: ServerResponse) => {
@@ -54,7 +64,7 @@ const make = Effect.gen(function*() {
       request.headers["x-forwarded-for"],
       config.trustProxyHops
     )
-    const admission = admitStream({ target, headers: request.headers }, policy, connections.room())
+    const admission = admitStream({ target, headers: request.headers }, policy, connections.capacity())
     if (admission._tag === "Refuse") {
       connections.refused(admission, path, remote)
       if (admission.key === "draining") return comeBackLater(response)
@@ -73,17 +83,17 @@ const make = Effect.gen(function*() {
       ...(admission.corsOrigin === undefined
         ? {}
         : { "access-control-allow-origin": admission.corsOrigin, vary: "origin" }),
-      ...streamHeaders,
+      ...EventStream.streamHeaders,
       // nginx buffers a response unless told not to.
       "x-accel-buffering": "no"
     })
     request.socket.setNoDelay(true)
-    response.write(streamPreamble(retryMs))
+    response.write(EventStream.streamPreamble(EventStream.retryMs))
     const stream = new Connection("sse", path, remote, response, eventStreamTransport)
     connections.accept(stream)
     // A response's close says no code: the server's, or 1001 when the client went away.
-    response.on("close", () => connections.closed(stream, stream.sentCode ?? closeCodes.goingAway))
-    connections.join(stream, audience, admission.since)
+    response.on("close", () => connections.release(stream, stream.sentCode ?? closeCodes.goingAway))
+    connections.join(stream, encoding, admission.since)
   }
 
   return { claims, take }

@@ -16,9 +16,9 @@ import type { Duplex } from "node:stream"
 import { WebSocket, WebSocketServer } from "ws"
 import { Connection, type Transport } from "../connection/Connection.js"
 import type { Connections } from "../connection/Connections.js"
-import { SocketIoSession } from "../socketio/SocketIoSession.js"
+import type { SocketIoSession } from "../socketio/SocketIoSession.js"
 import type { SocketIoSessions } from "../socketio/SocketIoSessions.js"
-import { plainAudience, wholeTextFrame } from "../wire/Frames.js"
+import { plainEncoding, wholeTextFrame } from "../wire/Frames.js"
 import { originHeaders, sequenceHeader } from "../wire/HttpResponse.js"
 import { type ResumePoint, sequenceAnnouncement } from "../wire/ResumePoint.js"
 
@@ -28,15 +28,16 @@ export interface WebSocketPeer {
   readonly tcp: Duplex
 }
 
-export const webSocketTransport: Transport<WebSocketPeer> = {
+// A Socket.IO session is pinged by Engine.IO's heartbeat (`SocketIoSessions`), not by ws's.
+const socketIoTransport: Transport<WebSocketPeer> = {
   write: (peer, bytes) => void peer.tcp.write(bytes),
   // ws counts what waits in the TCP socket's buffer too, our frames included.
   bufferedAmount: (peer) => peer.ws.bufferedAmount,
   isOpen: (peer) => peer.ws.readyState === WebSocket.OPEN,
   close: (peer, close) => peer.ws.close(close.code, close.reason),
-  terminate: (peer) => peer.ws.terminate(),
-  ping: (peer) => peer.ws.ping()
+  terminate: (peer) => peer.ws.terminate()
 }
+const webSocketTransport: Transport<WebSocketPeer> = { ...socketIoTransport, ping: (peer) => peer.ws.ping() }
 
 // The connection a socket belongs to, kept on the socket itself, as ws keeps its own state.
 const connectionKey = Symbol("IntegerForge/Connection")
@@ -109,10 +110,10 @@ export const makeBridge = (
     if (error.code?.startsWith("WS_ERR_")) connectionOf(this).markServerClose("protocol-error")
   }
   function onClose(this: WebSocket, code: number) {
-    connections.closed(connectionOf(this), code)
+    connections.release(connectionOf(this), code)
   }
   function onPong(this: WebSocket) {
-    connectionOf(this).unanswered = false
+    connectionOf(this).answered()
   }
   // ws would answer every ping by itself; a client that floods pings without reading the pongs
   // would then grow our buffers without bound.
@@ -129,26 +130,24 @@ export const makeBridge = (
   const adopt = (ws: WebSocket, connection: Connection<WebSocketPeer>) => {
     ;(ws as unknown as Adopted)[connectionKey] = connection
     ws.on("error", onError)
-    connections.accept(connection)
     ws.on("close", onClose)
     ws.on("pong", onPong)
     ws.on("ping", onPing)
+    return connection
   }
 
   // A plain client is in the fan-out at once; a Socket.IO client once it joins "/".
   const accept = (ws: WebSocket, tcp: Duplex, accepted: Accepted) => {
     const { path, remote, since } = accepted
     const peer: WebSocketPeer = { ws, tcp }
-    if (!accepted.socketIo) {
-      const connection = new Connection("plain", path, remote, peer, webSocketTransport)
-      adopt(ws, connection)
-      const announce = accepted.asksSequenceName ? () => connection.write(nameFrame) : undefined
-      return connections.join(connection, plainAudience, since, announce)
+    if (accepted.socketIo) {
+      adopt(ws, sessions.start(peer, socketIoTransport, accepted))
+      return void ws.on("message", onMessage)
     }
-    const session = new SocketIoSession(path, remote, peer, webSocketTransport, since)
-    adopt(ws, session)
-    ws.on("message", onMessage)
-    sessions.start(session)
+    const connection = adopt(ws, new Connection("plain", path, remote, peer, webSocketTransport))
+    connections.accept(connection)
+    const announce = accepted.asksSequenceName ? () => connection.write(nameFrame) : undefined
+    connections.join(connection, plainEncoding, since, announce)
   }
 
   /** The WebSocket handshake of an upgrade the edge accepted, and the connection it becomes. */

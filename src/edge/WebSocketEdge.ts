@@ -44,7 +44,7 @@ export const make = Effect.gen(function*() {
   })
 
   const admissionOf = ({ headers, httpVersion, method = "", url = "" }: IncomingMessage) =>
-    admit({ method, target: url, httpVersion, headers }, policy, connections.room())
+    admit({ method, target: url, httpVersion, headers }, policy, connections.capacity())
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     // First, before anything can fail: a reset during the handshake must not crash the process.

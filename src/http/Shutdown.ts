@@ -64,7 +64,7 @@ const cutOffTheRest = (connections: Context.Tag.Service<Connections>) =>
     )
     for (const connection of left) connection.terminateBy("shutdown")
     // Their close events may not have come yet: release them now, once each.
-    for (const connection of left) connections.closed(connection, connection.sentCode ?? closeCodes.abnormal)
+    for (const connection of left) connections.release(connection, connection.sentCode ?? closeCodes.abnormal)
   })
 
 /** How long the server stays listening, answering 503, once its last socket has closed. */

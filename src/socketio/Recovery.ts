@@ -6,8 +6,8 @@
  * CONNECT packet of its next connection, `{ pid, offset }`; it sets `socket.recovered` when the
  * answer carries the same `pid` back. Here an offset is an integer, as its digits, and a pid is
  * `<sequence>.<n>`: the name of the sequence, and the integer after which the client's chain of
- * connections began to receive it. A claim on this sequence is resumed as `?since=` would be; a
- * socket that then misses nothing after the claim gets the client's pid back, any other gets a
+ * connections began to receive it. A client with a pid of this sequence resumes after its offset
+ * as `?since=` would; a socket that then misses nothing gets the client's pid back, any other gets a
  * new pid, which starts where the socket starts. A pid of another sequence (one that restarted)
  * gets every integer this sequence still holds, from its first, under a new pid.
  *
@@ -21,8 +21,8 @@
 import { parsePoint, pointText, type ResumePoint } from "../wire/ResumePoint.js"
 import { parseWholeNumber } from "../wire/WholeNumber.js"
 
-/** What a CONNECT packet's payload says about where the client stands. */
-export type Claim =
+/** What a CONNECT packet's payload asks of connection state recovery: where the client stands. */
+export type Recovery =
   /** No pid: a client's first connection, or one that does not recover; `?since=` applies. */
   | { readonly _tag: "Fresh" }
   /** A pid of another sequence: one that restarted, or another instance's without a shared forge. */
@@ -32,14 +32,14 @@ export type Claim =
   /** The client has every integer of this sequence up to `after`, and holds `pid`. */
   | { readonly _tag: "Resume"; readonly pid: string; readonly after: number }
 
-const fresh: Claim = { _tag: "Fresh" }
-const unknown: Claim = { _tag: "Unknown" }
+const fresh: Recovery = { _tag: "Fresh" }
+const unknown: Recovery = { _tag: "Unknown" }
 
 /** The pid of a chain of connections on `sequence` that began after the integer `startsAfter`. */
 export const pidOf = (sequence: string, startsAfter: number): string => pointText(sequence, startsAfter)
 
-/** The claim in a CONNECT packet's payload (anything JSON can be), against this sequence's name. */
-export const claimOf = (payload: unknown, sequence: string): Claim => {
+/** The pid and offset in a CONNECT packet's payload (anything JSON can be), against this sequence's name. */
+export const recoveryOf = (payload: unknown, sequence: string): Recovery => {
   if (typeof payload !== "object" || payload === null) return fresh
   const { offset, pid } = payload as { readonly pid?: unknown; readonly offset?: unknown }
   if (pid === undefined) return fresh
@@ -59,18 +59,18 @@ export const claimOf = (payload: unknown, sequence: string): Claim => {
 /**
  * Where the socket resumes from, as `since` for the fan-out. The URL's `?since=` counts only on a
  * fresh connection: from the second on, socket.io-client sends the URL of the first again, while
- * its claim is where it stands now. A pid that is not one of ours starts live.
+ * its pid and offset say where it stands now. A pid that is not one of ours starts live.
  */
-export const resumeAfter = (claim: Claim, since: ResumePoint | undefined): ResumePoint | undefined => {
-  switch (claim._tag) {
+export const resumeAfter = (recovery: Recovery, since: ResumePoint | undefined): ResumePoint | undefined => {
+  switch (recovery._tag) {
     case "Fresh":
       return since
     case "Unknown":
       return undefined
     case "Elsewhere":
-      return { after: 0, sequence: claim.sequence }
+      return { after: 0, sequence: recovery.sequence }
     case "Resume":
-      return { after: claim.after, sequence: undefined }
+      return { after: recovery.after, sequence: undefined }
   }
 }
 
@@ -78,5 +78,5 @@ export const resumeAfter = (claim: Claim, since: ResumePoint | undefined): Resum
  * The pid of the CONNECT answer, once the registry has said where the socket starts: the client's
  * own when it misses nothing (recovered), else a new one from where the socket starts.
  */
-export const answerPid = (claim: Claim, sequence: string, startsAfter: number): string =>
-  claim._tag === "Resume" && claim.after === startsAfter ? claim.pid : pidOf(sequence, startsAfter)
+export const answerPid = (recovery: Recovery, sequence: string, startsAfter: number): string =>
+  recovery._tag === "Resume" && recovery.after === startsAfter ? recovery.pid : pidOf(sequence, startsAfter)

@@ -9,8 +9,8 @@
  */
 import { decodePacket, encodePacket, type Packet as EnginePacket } from "engine.io-parser"
 import { Decoder, Encoder, type Packet as SocketIoPacket, PacketType } from "socket.io-parser"
-import type { Audience } from "../wire/Audience.js"
 import { binaryUnsupported, clientClosed, clientLeft, type Close, malformedPacket } from "../wire/CloseCodes.js"
+import { Encoding } from "../wire/Encoding.js"
 import { wholeTextFrame } from "../wire/Frames.js"
 import { queryOf, requestPath } from "../wire/RequestTarget.js"
 
@@ -24,7 +24,6 @@ export const socketIoPrefix = "/socket.io/"
 export const engineErrors = {
   transportUnknown: 0,
   sessionIdUnknown: 1,
-  badRequest: 3,
   unsupportedProtocolVersion: 5
 } as const
 
@@ -139,7 +138,7 @@ export const integerEvent = (n: number): string =>
   })
 
 /** Socket.IO clients that joined "/": each integer as an `integer` event, in a text frame. */
-export const socketIoAudience: Audience = { encode: (n) => wholeTextFrame(Buffer.from(integerEvent(n))) }
+export const socketIoEncoding = new Encoding((n) => wholeTextFrame(Buffer.from(integerEvent(n))))
 
 /**
  * The answer to a client that joins "/": its Socket.IO session id, and the `pid` by which it
@@ -153,7 +152,7 @@ export type Reaction =
   | { readonly _tag: "Send"; readonly packet: string }
   /**
    * The client joined "/": answer it, and from then on it receives the integers. `payload` is
-   * what its CONNECT packet carried (socket.io-client's recovery claim, its `auth` option).
+   * what its CONNECT packet carried (socket.io-client's pid and offset, its `auth` option).
    */
   | { readonly _tag: "Join"; readonly payload: unknown }
   | { readonly _tag: "Pong" }

@@ -1,16 +1,16 @@
 /**
  * A Socket.IO client on the WebSocket transport, as a connection: the connection itself, plus its
- * session's state (where it is in the protocol, whether it owes a pong, the URL's `?since=`).
- * The session lives on the connection, so nothing is kept beside it.
+ * session's state (where it is in the protocol, the URL's `?since=`). The session lives on the
+ * connection, so nothing is kept beside it but its place among the live sessions, which it leaves
+ * when it is released.
  */
 import { Connection, type Transport } from "../connection/Connection.js"
 import type { ResumePoint } from "../wire/ResumePoint.js"
-import { initialSession, type SessionState } from "./SocketIoProtocol.js"
+import { initialSession, type Reaction, receive } from "./SocketIoProtocol.js"
 
 export class SocketIoSession<S = unknown> extends Connection<S> {
-  state: SessionState = initialSession
-  /** Sent an Engine.IO ping, and not answered yet. */
-  awaitingPong = false
+  #state = initialSession
+  readonly #live: Set<SocketIoSession>
 
   constructor(
     path: string,
@@ -18,8 +18,26 @@ export class SocketIoSession<S = unknown> extends Connection<S> {
     socket: S,
     transport: Transport<S>,
     /** The URL's `?since=`, for a client's first connection. */
-    readonly since: ResumePoint | undefined
+    readonly since: ResumePoint | undefined,
+    /** The live sessions, which it is in until it is released. */
+    live: Set<SocketIoSession>
   ) {
     super("socket.io", path, remote, socket, transport)
+    this.#live = live.add(this)
+  }
+
+  /** Whether it joined "/". */
+  get joined(): boolean {
+    return this.#state.joined
+  }
+  /** What a client's frame means for the session; `text` is undefined for a binary frame. */
+  receive(text: string | undefined): ReadonlyArray<Reaction> {
+    const { reactions, state } = receive(this.#state, text)
+    this.#state = state
+    return reactions
+  }
+  override released(): void {
+    super.released()
+    this.#live.delete(this)
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Socket.IO clients on the WebSocket transport: the live side of `SocketIoProtocol`. Each session
  * gets its open packet, has its packets answered, and joins the fan-out once it connects to "/",
- * where it resumes by its recovery claim (`Recovery.ts`) or the URL's `?since=`.
+ * where it resumes by its pid and offset (`Recovery.ts`) or the URL's `?since=`.
  *
  * Engine.IO's heartbeat is the server's to drive: one fiber pings every session each
  * `pingInterval` and, `pingTimeout` later, cuts off the sessions that did not answer. A client
@@ -11,12 +11,13 @@
 import { Context, Duration, Effect, Layer } from "effect"
 import { randomBytes } from "node:crypto"
 import { ServerConfig } from "../Config.js"
+import type { Transport } from "../connection/Connection.js"
 import { Connections } from "../connection/Connections.js"
 import { IntegerForge, sequenceNameOf } from "../forge/IntegerForge.js"
 import { closeCodes, noNamespaceJoined } from "../wire/CloseCodes.js"
 import { wholeTextFrame } from "../wire/Frames.js"
-import { answerPid, claimOf, resumeAfter } from "./Recovery.js"
-import { connectAnswer, openPacket, pingPacket, receive, socketIoAudience } from "./SocketIoProtocol.js"
+import { answerPid, recoveryOf, resumeAfter } from "./Recovery.js"
+import { connectAnswer, openPacket, pingPacket, socketIoEncoding } from "./SocketIoProtocol.js"
 import { SocketIoSession } from "./SocketIoSession.js"
 
 // 15 random bytes: a 20-character id, as unguessable as Engine.IO's own.
@@ -30,12 +31,18 @@ const send = (session: SocketIoSession, packet: string) => {
 // A client that never joins "/" would hold a connection (and a place under MAX_CONNECTIONS)
 // without receiving anything; socket.io-client joins at once.
 const unlessJoined = (session: SocketIoSession) => {
-  if (!session.state.joined) session.closeBy("socket.io-protocol", noNamespaceJoined)
+  if (!session.joined) session.closeBy("socket.io-protocol", noNamespaceJoined)
 }
 
+/** Who the client of a new session is, as the edge accepted it. */
+type Client = Pick<SocketIoSession, "path" | "remote" | "since">
+
 export class SocketIoSessions extends Context.Tag("IntegerForge/SocketIoSessions")<SocketIoSessions, {
-  /** Speaks Socket.IO on an accepted session: its open packet, and its deadline to join "/". */
-  readonly start: (session: SocketIoSession) => void
+  /**
+   * A session on an accepted socket, handed to `Connections`: its open packet, and its deadline
+   * to join "/". The socket's close event must release it (`Connections.release`).
+   */
+  readonly start: <S>(socket: S, transport: Transport<S>, client: Client) => SocketIoSession<S>
   /** A message from the client (text, or not); it may join "/" and so the fan-out. */
   readonly receive: (session: SocketIoSession, data: Buffer, isBinary: boolean) => void
 }>() {
@@ -53,18 +60,17 @@ const make = Effect.gen(function*() {
     maxPayloadBytes: config.maxPayloadBytes
   }
 
+  const live = new Set<SocketIoSession>()
   const pingAll = Effect.sync(() => {
-    for (const session of connections.open) {
-      if (!(session instanceof SocketIoSession) || !session.isOpen) continue
-      session.awaitingPong = true
+    for (const session of live) {
+      if (!session.isOpen) continue
+      session.pinged()
       send(session, pingPacket)
     }
   })
   // No close frame: a client that stopped answering pings would not answer it either.
   const dropSilent = Effect.sync(() => {
-    for (const session of connections.open) {
-      if (session instanceof SocketIoSession && session.awaitingPong) session.terminateBy("socket.io-ping-timeout")
-    }
+    for (const session of live) session.dropIfSilent("socket.io-ping-timeout")
   })
   yield* Effect.forkScoped(Effect.forever(Effect.gen(function*() {
     yield* pingAll
@@ -76,21 +82,22 @@ const make = Effect.gen(function*() {
   // The CONNECT answer goes out first, with the pid that says whether the client recovered,
   // once the fan-out has said where the session starts; the replay and live integers follow.
   const joinNamespace = (session: SocketIoSession, payload: unknown) => {
-    const claim = claimOf(payload, sequence)
-    connections.join(session, socketIoAudience, resumeAfter(claim, session.since), (startsAfter) => {
-      send(session, connectAnswer(newSid(), answerPid(claim, sequence, startsAfter)))
+    const recovery = recoveryOf(payload, sequence)
+    connections.join(session, socketIoEncoding, resumeAfter(recovery, session.since), (startsAfter) => {
+      send(session, connectAnswer(newSid(), answerPid(recovery, sequence, startsAfter)))
     })
   }
 
-  const start = (session: SocketIoSession) => {
+  const start = <S>(socket: S, transport: Transport<S>, { path, remote, since }: Client) => {
+    const session = new SocketIoSession(path, remote, socket, transport, since, live)
+    connections.accept(session)
     session.after(settings.pingTimeoutMs, unlessJoined)
     send(session, openPacket(newSid(), settings))
+    return session
   }
 
   const receiveMessage = (session: SocketIoSession, data: Buffer, isBinary: boolean) => {
-    const { reactions, state } = receive(session.state, isBinary ? undefined : String(data))
-    session.state = state
-    for (const reaction of reactions) {
+    for (const reaction of session.receive(isBinary ? undefined : String(data))) {
       switch (reaction._tag) {
         case "Send":
           send(session, reaction.packet)
@@ -99,7 +106,7 @@ const make = Effect.gen(function*() {
           joinNamespace(session, reaction.payload)
           break
         case "Pong":
-          session.awaitingPong = false
+          session.answered()
           break
         case "Close":
           // A client that sends close or leaves "/" ends its own session.

@@ -8,7 +8,7 @@
  * says which sequence it resumes in; the stream starts with a `retry` hint, and a comment line
  * now and then keeps proxies from closing a quiet stream.
  */
-import type { Audience } from "./Audience.js"
+import { Encoding } from "./Encoding.js"
 import { parsePoint, pointText, type ResumePoint } from "./ResumePoint.js"
 
 /** Whether an `Accept` header asks for an event stream (what `EventSource` sends). */
@@ -20,7 +20,7 @@ export const integerEvent = (sequence: string, n: number): Buffer =>
   Buffer.from(`id: ${pointText(sequence, n)}\ndata: ${n}\n\n`)
 
 /** Event-stream clients of the sequence named `sequence`: each integer as one event. */
-export const eventStreamAudience = (sequence: string): Audience => ({ encode: (n) => integerEvent(sequence, n) })
+export const eventStreamEncoding = (sequence: string): Encoding => new Encoding((n) => integerEvent(sequence, n))
 
 /** The first bytes of every stream: how long `EventSource` waits before it reconnects. */
 export const streamPreamble = (retryMs: number): string => `retry: ${retryMs}\n\n`

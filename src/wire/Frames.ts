@@ -1,10 +1,10 @@
 /**
  * A whole WebSocket frame as a server writes it (RFC 6455 §5.2): FIN, the text opcode, no mask,
- * the payload length in its shortest form, the payload. Built once per integer and audience, the
- * same bytes go to every socket of that audience, with nothing left to do per socket but the
+ * the payload length in its shortest form, the payload. Built once per integer and encoding, the
+ * same bytes go to every socket of that encoding, with nothing left to do per socket but the
  * write itself.
  */
-import type { Audience } from "./Audience.js"
+import { Encoding } from "./Encoding.js"
 import { plainIntegerFrame } from "./WholeNumber.js"
 
 export const wholeTextFrame = (payload: Buffer): Buffer => {
@@ -25,4 +25,4 @@ export const wholeTextFrame = (payload: Buffer): Buffer => {
 }
 
 /** Plain WebSocket clients: each integer as its digits, in a text frame of its own. */
-export const plainAudience: Audience = { encode: (n) => wholeTextFrame(plainIntegerFrame(n)) }
+export const plainEncoding = new Encoding((n) => wholeTextFrame(plainIntegerFrame(n)))

@@ -5,7 +5,7 @@ import { ForgeConfig, ServerConfig } from "../../src/Config.js"
 import type { Connection } from "../../src/connection/Connection.js"
 import { Connections } from "../../src/connection/Connections.js"
 import { replayRange, resumePlan, sinceOf } from "../../src/connection/Resume.js"
-import { plainAudience } from "../../src/wire/Frames.js"
+import { plainEncoding } from "../../src/wire/Frames.js"
 import { recordingConnection } from "../support/RecordingConnection.js"
 
 /** A client that records what the fan-out writes to each of its connections. */
@@ -22,11 +22,11 @@ const member = (connection: Connection, since?: number) =>
         connections.accept(connection)
         connections.join(
           connection,
-          plainAudience,
+          plainEncoding,
           since === undefined ? undefined : { after: since, sequence: undefined }
         )
       }),
-      () => Effect.sync(() => connections.closed(connection, 1000))
+      () => Effect.sync(() => connections.release(connection, 1000))
     ))
 
 describe("Resume (?since=N)", () => {

@@ -1,5 +1,5 @@
 /**
- * The pure side of Socket.IO's connection-state recovery: what a CONNECT payload claims, where
+ * The pure side of Socket.IO's connection-state recovery: what a CONNECT payload's pid and offset say, where
  * the socket resumes from, and which pid the answer carries, for payloads as socket.io-client
  * sends them and for anything else JSON can hold.
  */
@@ -10,8 +10,8 @@ import { ForgeConfig, ServerConfig } from "../../src/Config.js"
 import { Connections } from "../../src/connection/Connections.js"
 import { resumePlan } from "../../src/connection/Resume.js"
 import { IntegerForge, sequenceNameOf } from "../../src/forge/IntegerForge.js"
-import { answerPid, claimOf, pidOf, resumeAfter } from "../../src/socketio/Recovery.js"
-import { socketIoAudience } from "../../src/socketio/SocketIoProtocol.js"
+import { answerPid, pidOf, recoveryOf, resumeAfter } from "../../src/socketio/Recovery.js"
+import { socketIoEncoding } from "../../src/socketio/SocketIoProtocol.js"
 import { recordingConnection } from "../support/RecordingConnection.js"
 
 const sequence = "Kq3_x-9ZpT0a"
@@ -33,7 +33,7 @@ describe("Socket.IO recovery: the CONNECT payload", () => {
       fc.record({ offset: digits, token: fc.string() }, { requiredKeys: [] })
     )
   ], ([payload]) => {
-    assert.deepStrictEqual(claimOf(payload, sequence), { _tag: "Fresh" })
+    assert.deepStrictEqual(recoveryOf(payload, sequence), { _tag: "Fresh" })
   })
 
   it.prop(
@@ -42,7 +42,7 @@ describe("Socket.IO recovery: the CONNECT payload", () => {
     ([start, last]) => {
       fc.pre(last >= start)
       const pid = pidOf(sequence, start)
-      assert.deepStrictEqual(claimOf({ pid, offset: String(last) }, sequence), { _tag: "Resume", pid, after: last })
+      assert.deepStrictEqual(recoveryOf({ pid, offset: String(last) }, sequence), { _tag: "Resume", pid, after: last })
     }
   )
 
@@ -53,7 +53,7 @@ describe("Socket.IO recovery: the CONNECT payload", () => {
     fc.pre(older === undefined || older <= start)
     const pid = pidOf(sequence, start)
     const payload = older === undefined ? { pid } : { pid, offset: String(older) }
-    assert.deepStrictEqual(claimOf(payload, sequence), { _tag: "Resume", pid, after: start })
+    assert.deepStrictEqual(recoveryOf(payload, sequence), { _tag: "Resume", pid, after: start })
   })
 
   it.prop("a pid of another sequence is elsewhere, whatever its offset", [
@@ -61,7 +61,7 @@ describe("Socket.IO recovery: the CONNECT payload", () => {
     whole,
     fc.option(fc.oneof(digits, notWhole), { nil: undefined })
   ], ([name, start, offset]) => {
-    assert.deepStrictEqual(claimOf({ pid: pidOf(name, start), offset }, sequence), {
+    assert.deepStrictEqual(recoveryOf({ pid: pidOf(name, start), offset }, sequence), {
       _tag: "Elsewhere",
       sequence: name
     })
@@ -75,7 +75,7 @@ describe("Socket.IO recovery: the CONNECT payload", () => {
     ),
     fc.option(digits, { nil: undefined })
   ], ([pid, offset]) => {
-    assert.deepStrictEqual(claimOf({ pid, offset }, sequence), { _tag: "Unknown" })
+    assert.deepStrictEqual(recoveryOf({ pid, offset }, sequence), { _tag: "Unknown" })
   })
 
   it.prop("our pid with a malformed or out-of-range offset, or a pid that is no string, is unknown", [
@@ -86,21 +86,21 @@ describe("Socket.IO recovery: the CONNECT payload", () => {
         .map((pid) => ({ pid, offset: "1" }))
     )
   ], ([payload]) => {
-    assert.deepStrictEqual(claimOf(payload, sequence), { _tag: "Unknown" })
+    assert.deepStrictEqual(recoveryOf(payload, sequence), { _tag: "Unknown" })
   })
 
   it.prop("never throws, whatever JSON the payload holds", [fc.jsonValue()], ([payload]) => {
-    assert.include(["Fresh", "Unknown", "Elsewhere", "Resume"], claimOf(payload, sequence)._tag)
+    assert.include(["Fresh", "Unknown", "Elsewhere", "Resume"], recoveryOf(payload, sequence)._tag)
     assert.include(
       ["Fresh", "Unknown", "Elsewhere", "Resume"],
-      claimOf({ pid: payload, offset: payload }, sequence)._tag
+      recoveryOf({ pid: payload, offset: payload }, sequence)._tag
     )
   })
 })
 
 describe("Socket.IO recovery: where the socket resumes, and the answer's pid", () => {
   it.prop(
-    "a claim resumes after itself; a fresh connection after ?since=; another sequence's from its first; an unknown pid from now",
+    "a pid of ours resumes after its offset; a fresh connection after ?since=; another sequence's from its first; an unknown pid from now",
     [whole, fc.option(whole.map((after) => ({ after, sequence: undefined })), { nil: undefined }), otherSequence],
     ([after, since, other]) => {
       const pid = pidOf(sequence, 0)
@@ -112,7 +112,7 @@ describe("Socket.IO recovery: where the socket resumes, and the answer's pid", (
   )
 
   it.prop(
-    "recovered (the client's pid back) exactly when the socket misses nothing after the claim, within REPLAY_CAPACITY",
+    "recovered (the client's pid back) exactly when the socket misses nothing after its offset, within REPLAY_CAPACITY",
     [
       fc.nat(5000),
       fc.nat(5000),
@@ -122,11 +122,11 @@ describe("Socket.IO recovery: where the socket resumes, and the answer's pid", (
     ],
     ([start, last, delivered, capacity, shared]) => {
       const held = pidOf(sequence, start)
-      const claim = claimOf({ pid: held, offset: String(last) }, sequence)
-      assert.strictEqual(claim._tag, "Resume")
-      if (claim._tag !== "Resume") return
-      const plan = resumePlan(resumeAfter(claim, undefined), delivered, capacity, sequence, shared)
-      const pid = answerPid(claim, sequence, plan.startsAfter)
+      const recovery = recoveryOf({ pid: held, offset: String(last) }, sequence)
+      assert.strictEqual(recovery._tag, "Resume")
+      if (recovery._tag !== "Resume") return
+      const plan = resumePlan(resumeAfter(recovery, undefined), delivered, capacity, sequence, shared)
+      const pid = answerPid(recovery, sequence, plan.startsAfter)
       const after = Math.max(start, last)
       const inWindow = after <= delivered ? delivered - after <= capacity : shared
       if (inWindow) {
@@ -136,7 +136,7 @@ describe("Socket.IO recovery: where the socket resumes, and the answer's pid", (
       } else {
         // A new pid, which starts where the socket starts: its next connection resumes from there.
         assert.strictEqual(pid, pidOf(sequence, plan.startsAfter))
-        assert.deepStrictEqual(claimOf({ pid }, sequence), { _tag: "Resume", pid, after: plan.startsAfter })
+        assert.deepStrictEqual(recoveryOf({ pid }, sequence), { _tag: "Resume", pid, after: plan.startsAfter })
         // The only new pid equal to the client's starts at the chain's start, what the chain owes a
         // client whose offset is none of this sequence's (ahead of all it forged).
         if (pid === held) assert.isTrue(!shared && after > delivered && plan.startsAfter === start)
@@ -147,10 +147,10 @@ describe("Socket.IO recovery: where the socket resumes, and the answer's pid", (
   it.prop("a fresh or unknown connection gets a pid that starts where the socket starts", [
     fc.constantFrom({ _tag: "Fresh" } as const, { _tag: "Unknown" } as const),
     fc.nat(5000)
-  ], ([claim, startsAfter]) => {
-    const pid = answerPid(claim, sequence, startsAfter)
+  ], ([recovery, startsAfter]) => {
+    const pid = answerPid(recovery, sequence, startsAfter)
     assert.strictEqual(pid, `${sequence}.${startsAfter}`)
-    assert.deepStrictEqual(claimOf({ pid }, sequence), { _tag: "Resume", pid, after: startsAfter })
+    assert.deepStrictEqual(recoveryOf({ pid }, sequence), { _tag: "Resume", pid, after: startsAfter })
   })
 })
 
@@ -187,7 +187,7 @@ describe("Socket.IO recovery through the registry", () => {
         const witness = eventRecorder()
         const witnessSide = witness.connection()
         connections.accept(witnessSide)
-        connections.join(witnessSide, socketIoAudience)
+        connections.join(witnessSide, socketIoEncoding)
         const client = eventRecorder()
         let pid: string | undefined
         // Where the client's chain of connections started, and the last integer it has in it.
@@ -197,16 +197,16 @@ describe("Socket.IO recovery through the registry", () => {
           const offset = client.offset()
           // What socket.io-client's CONNECT packet carries: `{ pid, offset }` once it holds a pid.
           const payload = pid === undefined ? undefined : { pid, ...(offset === undefined ? {} : { offset }) }
-          const claim = claimOf(payload, name)
+          const recovery = recoveryOf(payload, name)
           const has = lastInChain ?? chainStart
           const forged = witness.received.at(-1) ?? 0
           const before = client.received.length
           let answer = ""
           const clientSide = client.connection()
           connections.accept(clientSide)
-          connections.join(clientSide, socketIoAudience, resumeAfter(claim, undefined), (startsAfter) => {
+          connections.join(clientSide, socketIoEncoding, resumeAfter(recovery, undefined), (startsAfter) => {
             assert.strictEqual(client.received.length, before, "the answer goes before any integer")
-            answer = answerPid(claim, name, startsAfter)
+            answer = answerPid(recovery, name, startsAfter)
             if (answer !== pid) chainStart = startsAfter
           })
           const recovered = pid !== undefined && answer === pid
@@ -216,7 +216,7 @@ describe("Socket.IO recovery through the registry", () => {
           if (!recovered) lastInChain = undefined
           pid = answer
           yield* TestClock.adjust(connected * 10)
-          connections.closed(clientSide, 1000)
+          connections.release(clientSide, 1000)
           const seen = client.received.slice(before)
           if (recovered && seen.length > 0) assert.strictEqual(seen[0], has + 1, "the seam")
           lastInChain = seen.at(-1) ?? lastInChain
@@ -225,7 +225,7 @@ describe("Socket.IO recovery through the registry", () => {
         const all = client.received
         for (let i = 1; i < all.length; i++) assert.isAbove(all[i]!, all[i - 1]!, "no repeat")
         // Before the connections' layer is released: its drain would wait on the test clock.
-        connections.closed(witnessSide, 1000)
+        connections.release(witnessSide, 1000)
       }).pipe(
         Effect.provide(
           ForgeLive.pipe(Layer.provide([ForgeConfig.layerTest(10, 1024, capacity), ServerConfig.layerTest()]))
