@@ -99,7 +99,7 @@ export class Connection<S = unknown> extends Member {
     clearTimeout(this.#timer)
     this.#timer = setTimeout(f, ms, this).unref()
   }
-  /** It has left the service: its timer will not run. `Connections.release`'s. */
+  /** Once it is released (`Connections.release`): its timer will not run. */
   released(): void {
     clearTimeout(this.#timer)
     this.#timer = undefined

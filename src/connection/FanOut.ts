@@ -34,7 +34,7 @@ const maxBatch = 64
 
 /**
  * A connection as the fan-out sees it. Its place in the fan-out (its encoding, the live integers
- * it skips) is set only by `Member.members`, which counts the members that skip.
+ * it skips) is set only by `Member.makeMembers`, which counts the members that skip.
  */
 export abstract class Member {
   #encoding: Encoding | undefined = undefined
@@ -47,7 +47,7 @@ export abstract class Member {
   abstract shed(): void
 
   /** The members, and the one delivery loop over them. */
-  static members(maxBufferedBytes: number) {
+  static makeMembers(maxBufferedBytes: number) {
     const members = new Set<Member>()
     // Nearly always 0, so that delivering looks at skip points only when some member has one.
     let ahead = 0
@@ -105,7 +105,7 @@ export const makeFanOut = (run: Run) =>
     const { replayCapacity } = yield* ForgeConfig
     const sequence = sequenceNameOf(forge)
     const shared = forge.sequence === undefined
-    const members = Member.members(maxBufferedBytes)
+    const members = Member.makeMembers(maxBufferedBytes)
     // The last integer written to the members, while the fan-out runs. When it does not, no
     // delivery is pending and the forge's own last integer is the one everyone has seen.
     let delivered: number | undefined

@@ -16,11 +16,11 @@ import type { Duplex } from "node:stream"
 import { WebSocket, WebSocketServer } from "ws"
 import { Connection, type Transport } from "../connection/Connection.js"
 import type { Connections } from "../connection/Connections.js"
-import type { SocketIoSession } from "../socketio/SocketIoSession.js"
+import type { Client, SocketIoSession } from "../socketio/SocketIoSession.js"
 import type { SocketIoSessions } from "../socketio/SocketIoSessions.js"
 import { plainEncoding, wholeTextFrame } from "../wire/Frames.js"
 import { originHeaders, sequenceHeader } from "../wire/HttpResponse.js"
-import { type ResumePoint, sequenceAnnouncement } from "../wire/ResumePoint.js"
+import { sequenceAnnouncement } from "../wire/ResumePoint.js"
 
 /** An accepted WebSocket, and the TCP socket under it that the `upgrade` event handed over. */
 export interface WebSocketPeer {
@@ -72,12 +72,8 @@ const makeWebSocketServer = (maxPayload: number, sequence: string | undefined, o
 }
 
 /** What the edge decided about an upgrade it accepts: who the client is and what it speaks. */
-export interface Accepted {
-  readonly path: string
-  readonly remote: string
+export interface Accepted extends Client {
   readonly socketIo: boolean
-  /** Where the client stands, when it resumes. */
-  readonly since: ResumePoint | undefined
   /** Whether a plain client asks to be told the sequence's name. */
   readonly asksSequenceName: boolean
 }
@@ -138,16 +134,15 @@ export const makeBridge = (
 
   // A plain client is in the fan-out at once; a Socket.IO client once it joins "/".
   const accept = (ws: WebSocket, tcp: Duplex, accepted: Accepted) => {
-    const { path, remote, since } = accepted
     const peer: WebSocketPeer = { ws, tcp }
     if (accepted.socketIo) {
       adopt(ws, sessions.start(peer, socketIoTransport, accepted))
       return void ws.on("message", onMessage)
     }
-    const connection = adopt(ws, new Connection("plain", path, remote, peer, webSocketTransport))
+    const connection = adopt(ws, new Connection("plain", accepted.path, accepted.remote, peer, webSocketTransport))
     connections.accept(connection)
     const announce = accepted.asksSequenceName ? () => connection.write(nameFrame) : undefined
-    connections.join(connection, plainEncoding, since, announce)
+    connections.join(connection, plainEncoding, accepted.since, announce)
   }
 
   /** The WebSocket handshake of an upgrade the edge accepted, and the connection it becomes. */

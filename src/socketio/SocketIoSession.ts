@@ -8,21 +8,19 @@ import { Connection, type Transport } from "../connection/Connection.js"
 import type { ResumePoint } from "../wire/ResumePoint.js"
 import { initialSession, type Reaction, receive } from "./SocketIoProtocol.js"
 
+/** Who the client of a session is, as the edge accepted it. */
+export type Client = Pick<SocketIoSession, "path" | "remote" | "since">
+
 export class SocketIoSession<S = unknown> extends Connection<S> {
+  /** The URL's `?since=`, for a client's first connection. */
+  readonly since: ResumePoint | undefined
   #state = initialSession
   readonly #live: Set<SocketIoSession>
 
-  constructor(
-    path: string,
-    remote: string,
-    socket: S,
-    transport: Transport<S>,
-    /** The URL's `?since=`, for a client's first connection. */
-    readonly since: ResumePoint | undefined,
-    /** The live sessions, which it is in until it is released. */
-    live: Set<SocketIoSession>
-  ) {
-    super("socket.io", path, remote, socket, transport)
+  /** A session in `live` (the live sessions) until it is released. */
+  constructor(socket: S, transport: Transport<S>, client: Client, live: Set<SocketIoSession>) {
+    super("socket.io", client.path, client.remote, socket, transport)
+    this.since = client.since
     this.#live = live.add(this)
   }
 

@@ -18,7 +18,7 @@ import { closeCodes, noNamespaceJoined } from "../wire/CloseCodes.js"
 import { wholeTextFrame } from "../wire/Frames.js"
 import { answerPid, recoveryOf, resumeAfter } from "./Recovery.js"
 import { connectAnswer, openPacket, pingPacket, socketIoEncoding } from "./SocketIoProtocol.js"
-import { SocketIoSession } from "./SocketIoSession.js"
+import { type Client, SocketIoSession } from "./SocketIoSession.js"
 
 // 15 random bytes: a 20-character id, as unguessable as Engine.IO's own.
 const newSid = () => randomBytes(15).toString("base64url")
@@ -33,9 +33,6 @@ const send = (session: SocketIoSession, packet: string) => {
 const unlessJoined = (session: SocketIoSession) => {
   if (!session.joined) session.closeBy("socket.io-protocol", noNamespaceJoined)
 }
-
-/** Who the client of a new session is, as the edge accepted it. */
-type Client = Pick<SocketIoSession, "path" | "remote" | "since">
 
 export class SocketIoSessions extends Context.Tag("IntegerForge/SocketIoSessions")<SocketIoSessions, {
   /**
@@ -88,8 +85,8 @@ const make = Effect.gen(function*() {
     })
   }
 
-  const start = <S>(socket: S, transport: Transport<S>, { path, remote, since }: Client) => {
-    const session = new SocketIoSession(path, remote, socket, transport, since, live)
+  const start = <S>(socket: S, transport: Transport<S>, client: Client) => {
+    const session = new SocketIoSession(socket, transport, client, live)
     connections.accept(session)
     session.after(settings.pingTimeoutMs, unlessJoined)
     send(session, openPacket(newSid(), settings))
