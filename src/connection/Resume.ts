@@ -9,19 +9,16 @@
  * rules (`socketio/Recovery.ts`).
  */
 import { queryOf } from "../wire/RequestTarget.js"
-import { isSequenceName, type ResumePoint } from "../wire/ResumePoint.js"
+import { isSequenceName, type ResumePoint, type Since } from "../wire/ResumePoint.js"
 import { parseWholeNumber } from "../wire/WholeNumber.js"
+
+export type { Since }
 
 /**
  * What a request's query says about resuming: `since=N`, and the `sequence` N belongs to. A
  * `sequence` parameter is also how a plain WebSocket client asks to be told the name of the
  * sequence it gets (empty on its first connection, when it has none yet).
  */
-export type Since =
-  | { readonly _tag: "Absent" }
-  | { readonly _tag: "Since"; readonly point: ResumePoint }
-  | { readonly _tag: "Invalid" }
-
 export const sinceOf = (target: string): Since => {
   const query = queryOf(target)
   const names = query.getAll("sequence")

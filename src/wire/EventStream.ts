@@ -9,7 +9,7 @@
  * now and then keeps proxies from closing a quiet stream.
  */
 import { Encoding } from "./Encoding.js"
-import { parsePoint, pointText, type ResumePoint } from "./ResumePoint.js"
+import { parsePoint, pointText, type Since } from "./ResumePoint.js"
 
 /** Whether an `Accept` header asks for an event stream (what `EventSource` sends). */
 export const wantsEventStream = (accept: string | undefined): boolean =>
@@ -43,14 +43,8 @@ export const retryMs = 1000
 /** How often a quiet stream gets a comment, so that idle proxies (often 30–60 s) keep it open. */
 export const keepAliveMs = 15_000
 
-/** What a resuming stream asked for: `Last-Event-ID` (what `EventSource` sends), else `?since=`. */
-export type StreamResume =
-  | { readonly _tag: "Absent" }
-  | { readonly _tag: "Since"; readonly point: ResumePoint }
-  | { readonly _tag: "Invalid" }
-
 /** An event's id as `EventSource` sends it back: `<sequence>.<n>`, or a bare `<n>`. */
-export const lastEventIdOf = (header: string | ReadonlyArray<string> | undefined): StreamResume => {
+export const lastEventIdOf = (header: string | ReadonlyArray<string> | undefined): Since => {
   if (header === undefined) return { _tag: "Absent" }
   const point = typeof header === "string" ? parsePoint(header.trim()) : undefined
   return point === undefined ? { _tag: "Invalid" } : { _tag: "Since", point }

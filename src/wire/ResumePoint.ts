@@ -12,6 +12,12 @@ export interface ResumePoint {
   readonly sequence: string | undefined
 }
 
+/** What a request says about where its client stands (`?since=`, `Last-Event-ID`). */
+export type Since =
+  | { readonly _tag: "Absent" }
+  | { readonly _tag: "Since"; readonly point: ResumePoint }
+  | { readonly _tag: "Invalid" }
+
 // What the forges draw (base64url) or are called (`shared`): nothing a query or an id must escape.
 const sequenceName = /^[A-Za-z0-9_-]{1,64}$/
 
