@@ -1,5 +1,5 @@
 /**
- * The one module that knows ws: the transport of a WebSocket connection, the listeners every
+ * The one module that knows ws: the transports of WebSocket connections, the listeners every
  * accepted socket shares, and ws's server for handshakes. Nothing else in the service touches a
  * ws `WebSocket`; everything else sees a `Connection`.
  *
