@@ -109,12 +109,6 @@ export const makeFanOut = (run: Run) =>
     // The last integer written to the members, while the fan-out runs. When it does not, no
     // delivery is pending and the forge's own last integer is the one everyone has seen.
     let delivered: number | undefined
-    // The forge's status only reads its state: the fiber that reads it is done when `run` returns.
-    const lastForged = () => {
-      const exit = run(forge.status).unsafePoll()
-      if (exit?._tag !== "Success") throw new Error("The forge's status is not a synchronous read")
-      return exit.value.last
-    }
 
     const fanOut = yield* RcRef.make({
       acquire: Effect.gen(function*() {
@@ -153,7 +147,7 @@ export const makeFanOut = (run: Run) =>
       if (members.has(member)) return
       let skipUpTo: number | undefined
       if (since !== undefined || opening !== undefined) {
-        const plan = resumePlan(since, delivered ?? lastForged(), replayCapacity, sequence, shared)
+        const plan = resumePlan(since, delivered ?? forge.statusNow().last, replayCapacity, sequence, shared)
         opening?.(plan.startsAfter)
         if (plan.replay !== undefined && member.isOpen) writeReplay(member, encoding, plan.replay)
         skipUpTo = plan.skipUpTo

@@ -135,9 +135,7 @@ const make = Effect.gen(function*() {
   const registers = [register]
   Prometheus.collectDefaultMetrics({ register })
   const { closed, open, opened, refused, sent, slow } = eventMetrics(registers)
-  // Read once a scrape, before prom-client collects: its callbacks only read this.
-  let status = yield* forge.status
-  registerForgeMetrics(registers, () => status)
+  registerForgeMetrics(registers, forge.statusNow)
   for (const protocol of ["plain", "socket.io", "sse"] as const) open.set({ protocol }, 0)
 
   return {
@@ -153,7 +151,6 @@ const make = Effect.gen(function*() {
     upgradeRefused: (reason: string) => refused.inc({ reason }),
     messagesSent: (count: number) => sent.inc(count),
     render: Effect.gen(function*() {
-      status = yield* forge.status
       const body = yield* Effect.promise(() => register.metrics())
       return { body, contentType: register.contentType }
     })
