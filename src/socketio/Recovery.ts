@@ -1,27 +1,15 @@
 /**
- * Socket.IO's connection-state recovery over the one sequence, as pure decisions.
- *
- * socket.io-client (4.6 and later) keeps the `pid` that a server's CONNECT answer carries, takes
- * the last argument of every event as its offset when that is a string, and puts both in the
- * CONNECT packet of its next connection, `{ pid, offset }`; it sets `socket.recovered` when the
- * answer carries the same `pid` back. Here an offset is an integer, as its digits, and a pid is
- * `<sequence>.<n>`: the name of the sequence, and the integer after which the client's chain of
- * connections began to receive it. A client with a pid of this sequence resumes after its offset
- * as `?since=` would; a socket that then misses nothing gets the client's pid back, any other gets a
- * new pid, which starts where the socket starts. A pid of another sequence (one that restarted)
- * gets every integer this sequence still holds, from its first, under a new pid.
- *
- * Why the start is in the pid: a connection that does not recover needs a pid other than the one
- * the client holds, on the same sequence, for the client to see `recovered === false`; and a
- * client whose last connection ended before its first integer still knows where it stands (it
- * sends no offset, or socket.io-client's offset from an earlier connection, which it keeps until
- * an event replaces it; both are at or below the start). An offset kept from another sequence
- * that is above the start cannot be told from one of this sequence (docs/socket-io.md).
+ * Socket.IO's connection-state recovery over the one sequence, as pure decisions (the protocol is
+ * in docs/socket-io.md). An offset is an integer, as its digits; a pid is `<sequence>.<n>`, the
+ * integer after which the client's chain of connections began. The start is in the pid because a
+ * connection that does not recover needs a pid other than the client's, on the same sequence, for
+ * the client to see `recovered === false`; and a client that ended before its first integer still
+ * knows where it stands.
  */
 import { parsePoint, pointText, type ResumePoint } from "../wire/ResumePoint.js"
 import { parseWholeNumber } from "../wire/WholeNumber.js"
 
-/** What a CONNECT packet's payload asks of connection state recovery: where the client stands. */
+/** Where a CONNECT packet's payload says the client stands. */
 export type Recovery =
   /** No pid: a client's first connection, or one that does not recover; `?since=` applies. */
   | { readonly _tag: "Fresh" }
@@ -38,7 +26,7 @@ const unknown: Recovery = { _tag: "Unknown" }
 /** The pid of a chain of connections on `sequence` that began after the integer `startsAfter`. */
 export const pidOf = (sequence: string, startsAfter: number): string => pointText(sequence, startsAfter)
 
-/** The pid and offset in a CONNECT packet's payload (anything JSON can be), against this sequence's name. */
+/** The pid and offset in a CONNECT packet's payload (anything JSON can be), against this sequence. */
 export const recoveryOf = (payload: unknown, sequence: string): Recovery => {
   if (typeof payload !== "object" || payload === null) return fresh
   const { offset, pid } = payload as { readonly pid?: unknown; readonly offset?: unknown }

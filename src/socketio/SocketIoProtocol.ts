@@ -1,11 +1,8 @@
 /**
- * Engine.IO v4 with Socket.IO v5 on top, as far as this service needs it, as pure code: packets
- * in, packets out. Encoding and decoding are the official parsers' (`engine.io-parser`,
- * `socket.io-parser`); this module decides what a client's packet means for its session.
- *
- * Over the WebSocket transport every frame is one Engine.IO packet, written as its type digit
- * followed by its data: `0{…}` open, `1` close, `2` ping, `3` pong, `4…` message. A Socket.IO
- * packet rides in a message: `40` connect to "/", `42["integer",7,"7"]` an event.
+ * Engine.IO v4 with Socket.IO v5 on top, as far as this service needs it, as pure code: the
+ * official parsers encode and decode, this module decides what a client's packet means. Over
+ * WebSocket a frame is one Engine.IO packet, its type digit then its data (`2` ping, `3` pong),
+ * and a Socket.IO packet rides in a message: `40` connect to "/", `42["integer",7,"7"]` an event.
  */
 import { decodePacket, encodePacket, type Packet as EnginePacket } from "engine.io-parser"
 import { Decoder, Encoder, type Packet as SocketIoPacket, PacketType } from "socket.io-parser"
@@ -14,18 +11,8 @@ import { Encoding } from "../wire/Encoding.js"
 import { wholeTextFrame } from "../wire/Frames.js"
 import { queryOf, requestPath } from "../wire/RequestTarget.js"
 
-/** The Engine.IO revision spoken here, as clients put it in the `EIO` query parameter. */
-export const engineIoRevision = "4"
-
-/** Where Socket.IO clients connect; their default `path` option is "/socket.io". */
-export const socketIoPrefix = "/socket.io/"
-
-/** Engine.IO's own error codes, as a Socket.IO server answers a bad handshake. */
-export const engineErrors = {
-  transportUnknown: 0,
-  sessionIdUnknown: 1,
-  unsupportedProtocolVersion: 5
-} as const
+// Engine.IO's own error codes, as a Socket.IO server answers a bad handshake.
+const engineErrors = { transportUnknown: 0, sessionIdUnknown: 1, unsupportedProtocolVersion: 5 } as const
 
 /** Which protocol a request on an allowed path speaks, or why it cannot be served. */
 export type Dialect =
@@ -49,11 +36,11 @@ const socketIo: Dialect = { _tag: "SocketIo" }
  */
 export const dialectOf = (target: string): Dialect => {
   const path = requestPath(target)
-  if (path === undefined || !path.startsWith(socketIoPrefix)) return plain
+  if (path === undefined || !path.startsWith("/socket.io/")) return plain
   const query = queryOf(target)
   const revision = query.get("EIO")
   if (revision === null) return plain
-  if (revision !== engineIoRevision) {
+  if (revision !== "4") {
     return engineError(
       engineErrors.unsupportedProtocolVersion,
       `Unsupported protocol version EIO=${revision}: this server speaks Engine.IO 4 (socket.io-client 3 or later)`
@@ -105,14 +92,11 @@ const decodeSocketIo = (text: string): SocketIoPacket | undefined => {
   return decoded
 }
 
-export interface EngineIoSettings {
-  readonly pingIntervalMs: number
-  readonly pingTimeoutMs: number
-  readonly maxPayloadBytes: number
-}
-
 /** The first packet of a session: its id, no transport upgrades, and the heartbeat terms. */
-export const openPacket = (sid: string, settings: EngineIoSettings): string =>
+export const openPacket = (
+  sid: string,
+  settings: { readonly pingIntervalMs: number; readonly pingTimeoutMs: number; readonly maxPayloadBytes: number }
+): string =>
   encodeEngine({
     type: "open",
     data: JSON.stringify({
@@ -127,9 +111,8 @@ export const openPacket = (sid: string, settings: EngineIoSettings): string =>
 export const pingPacket: string = encodeEngine({ type: "ping" })
 
 /**
- * The packet that delivers one integer to every Socket.IO client: `42["integer",n,"n"]`. The
- * number comes first, for `socket.on("integer", (n) => …)`; the last argument, a string, is what
- * socket.io-client keeps as its offset for connection-state recovery (`Recovery.ts`).
+ * `42["integer",n,"n"]`: the number first, for `socket.on("integer", (n) => …)`; the last argument,
+ * a string, is what socket.io-client keeps as its offset for recovery (`Recovery.ts`).
  */
 export const integerEvent = (n: number): string =>
   encodeEngine({
@@ -137,30 +120,21 @@ export const integerEvent = (n: number): string =>
     data: encodeSocketIo({ type: PacketType.EVENT, nsp: "/", data: ["integer", n, String(n)] })
   })
 
-/** Socket.IO clients that joined "/": each integer as an `integer` event, in a text frame. */
 export const socketIoEncoding = new Encoding((n) => wholeTextFrame(Buffer.from(integerEvent(n))))
 
-/**
- * The answer to a client that joins "/": its Socket.IO session id, and the `pid` by which it
- * recovers its connection's state next time (`Recovery.ts`).
- */
+/** The answer to a client that joins "/": its session id, and the `pid` it recovers by (`Recovery.ts`). */
 export const connectAnswer = (sid: string, pid: string): string =>
   encodeEngine({ type: "message", data: encodeSocketIo({ type: PacketType.CONNECT, nsp: "/", data: { sid, pid } }) })
 
 /** What a session does in answer to a client's packet. */
 export type Reaction =
   | { readonly _tag: "Send"; readonly packet: string }
-  /**
-   * The client joined "/": answer it, and from then on it receives the integers. `payload` is
-   * what its CONNECT packet carried (socket.io-client's pid and offset, its `auth` option).
-   */
+  /** The client joined "/" with this CONNECT payload (socket.io-client's pid and offset, its `auth`). */
   | { readonly _tag: "Join"; readonly payload: unknown }
   | { readonly _tag: "Pong" }
   | { readonly _tag: "Close"; readonly code: number; readonly reason: string }
 
-export interface SessionState {
-  readonly joined: boolean
-}
+type SessionState = { readonly joined: boolean }
 
 export const initialSession: SessionState = { joined: false }
 
@@ -169,10 +143,7 @@ const close = (why: Close): Reaction => ({ _tag: "Close", code: why.code, reason
 const malformed = close(malformedPacket)
 const binary = close(binaryUnsupported)
 
-/**
- * What a client's frame means. `text` is undefined for a binary frame, which this service never
- * asks for.
- */
+/** What a client's frame means; `text` is undefined for a binary frame. */
 export const receive = (
   state: SessionState,
   text: string | undefined

@@ -1,8 +1,6 @@
 /**
- * A Socket.IO client on the WebSocket transport, as a connection: the connection itself, plus its
- * session's state (where it is in the protocol, the URL's `?since=`). The session lives on the
- * connection, so nothing is kept beside it but its place among the live sessions, which it leaves
- * when it is released.
+ * A Socket.IO client on the WebSocket transport, as a connection with its session's state: where
+ * it is in the protocol, the URL's `?since=`, and its place among the live sessions until released.
  */
 import { Connection, type Transport } from "../connection/Connection.js"
 import type { ResumePoint } from "../wire/ResumePoint.js"
@@ -17,7 +15,6 @@ export class SocketIoSession<S = unknown> extends Connection<S> {
   #state = initialSession
   readonly #live: Set<SocketIoSession>
 
-  /** A session in `live` (the live sessions) until it is released. */
   constructor(socket: S, transport: Transport<S>, client: Client, live: Set<SocketIoSession>) {
     super("socket.io", client.path, client.remote, socket, transport)
     this.since = client.since

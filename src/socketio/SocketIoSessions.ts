@@ -1,12 +1,7 @@
 /**
- * Socket.IO clients on the WebSocket transport: the live side of `SocketIoProtocol`. Each session
- * gets its open packet, has its packets answered, and joins the fan-out once it connects to "/",
- * where it resumes by its pid and offset (`Recovery.ts`) or the URL's `?since=`.
- *
- * Engine.IO's heartbeat is the server's to drive: one fiber pings every session each
- * `pingInterval` and, `pingTimeout` later, cuts off the sessions that did not answer. A client
- * that hears no ping for `pingInterval + pingTimeout` gives up on the server, so the pings must
- * keep coming whether or not anything else is sent.
+ * Socket.IO clients on the WebSocket transport: the live side of `SocketIoProtocol`. Engine.IO's
+ * heartbeat is the server's to drive: a client that hears no ping for `pingInterval + pingTimeout`
+ * gives up on the server, so the pings must keep coming whether or not anything else is sent.
  */
 import { Context, Duration, Effect, Layer } from "effect"
 import { randomBytes } from "node:crypto"
@@ -28,19 +23,9 @@ const send = (session: SocketIoSession, packet: string) => {
   if (session.isOpen) session.write(wholeTextFrame(Buffer.from(packet)))
 }
 
-// A client that never joins "/" would hold a connection (and a place under MAX_CONNECTIONS)
-// without receiving anything; socket.io-client joins at once.
-const unlessJoined = (session: SocketIoSession) => {
-  if (!session.joined) session.closeBy("socket.io-protocol", noNamespaceJoined)
-}
-
 export class SocketIoSessions extends Context.Tag("IntegerForge/SocketIoSessions")<SocketIoSessions, {
-  /**
-   * A session on an accepted socket, handed to `Connections`: its open packet, and its deadline
-   * to join "/". The socket's close event must release it (`Connections.release`).
-   */
+  /** A session on an accepted socket; the socket's close event must release it (`Connections.release`). */
   readonly start: <S>(socket: S, transport: Transport<S>, client: Client) => SocketIoSession<S>
-  /** A message from the client (text, or not); it may join "/" and so the fan-out. */
   readonly receive: (session: SocketIoSession, data: Buffer, isBinary: boolean) => void
 }>() {
   static readonly layer = Layer.scoped(SocketIoSessions, Effect.suspend(() => make))
@@ -65,7 +50,6 @@ const make = Effect.gen(function*() {
       send(session, pingPacket)
     }
   })
-  // No close frame: a client that stopped answering pings would not answer it either.
   const dropSilent = Effect.sync(() => {
     for (const session of live) session.dropIfSilent("socket.io-ping-timeout")
   })
@@ -88,7 +72,10 @@ const make = Effect.gen(function*() {
   const start = <S>(socket: S, transport: Transport<S>, client: Client) => {
     const session = new SocketIoSession(socket, transport, client, live)
     connections.accept(session)
-    session.after(settings.pingTimeoutMs, unlessJoined)
+    // A client that never joins "/" would hold a place under MAX_CONNECTIONS and receive nothing.
+    session.after(settings.pingTimeoutMs, () => {
+      if (!session.joined) session.closeBy("socket.io-protocol", noNamespaceJoined)
+    })
     send(session, openPacket(newSid(), settings))
     return session
   }
