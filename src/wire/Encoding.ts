@@ -1,7 +1,6 @@
 /**
- * How one kind of client gets the integers: the bytes an integer becomes on its wire, a whole
- * WebSocket frame or a whole event (whole, so that a replay can write several in one go). Each
- * protocol defines its encoding beside its format (`Frames.ts`, `EventStream.ts`, `socketio/`).
+ * The bytes an integer becomes on one kind of client's wire: a whole WebSocket frame or a whole
+ * event, so that a replay can write several in one go.
  */
 export class Encoding {
   #n = -1

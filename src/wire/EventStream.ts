@@ -1,12 +1,7 @@
 /**
- * Server-Sent Events (the HTML standard's `text/event-stream`) as this service speaks them, as
- * pure functions: which requests ask for a stream, how an integer is written, what a resuming
- * client said it has.
- *
- * Each integer is one event whose `data` is the integer and whose `id` is `<sequence>.<n>`, so
- * that `EventSource`, which sends the id back as `Last-Event-ID` when it reconnects by itself,
- * says which sequence it resumes in; the stream starts with a `retry` hint, and a comment line
- * now and then keeps proxies from closing a quiet stream.
+ * Server-Sent Events (`text/event-stream`) as this service speaks them, as pure functions. An
+ * event's `id` is `<sequence>.<n>` so that `EventSource`, which sends it back as `Last-Event-ID`
+ * when it reconnects by itself, says which sequence it resumes in.
  */
 import { Encoding } from "./Encoding.js"
 import { parsePoint, pointText, type Since } from "./ResumePoint.js"
@@ -15,11 +10,9 @@ import { parsePoint, pointText, type Since } from "./ResumePoint.js"
 export const wantsEventStream = (accept: string | undefined): boolean =>
   accept !== undefined && /(?:^|,)\s*text\/event-stream\s*(?:;|,|$)/i.test(accept)
 
-/** One integer of the sequence named `sequence`, as one event. */
 export const integerEvent = (sequence: string, n: number): Buffer =>
   Buffer.from(`id: ${pointText(sequence, n)}\ndata: ${n}\n\n`)
 
-/** Event-stream clients of the sequence named `sequence`: each integer as one event. */
 export const eventStreamEncoding = (sequence: string): Encoding => new Encoding((n) => integerEvent(sequence, n))
 
 /** The first bytes of every stream: how long `EventSource` waits before it reconnects. */
@@ -34,10 +27,8 @@ export const streamHeaders = {
   "cache-control": "no-cache, no-transform"
 } as const
 
-/** A comment, which clients ignore, for idle proxies to see bytes go by. */
 export const keepAliveComment = ": keep-alive\n\n"
 
-/** How long `EventSource` waits before it reconnects, as the stream's first line tells it. */
 export const retryMs = 1000
 
 /** How often a quiet stream gets a comment, so that idle proxies (often 30–60 s) keep it open. */

@@ -1,8 +1,6 @@
 /**
- * A whole WebSocket frame as a server writes it (RFC 6455 §5.2): FIN, the text opcode, no mask,
- * the payload length in its shortest form, the payload. Built once per integer and encoding, the
- * same bytes go to every socket of that encoding, with nothing left to do per socket but the
- * write itself.
+ * A whole WebSocket text frame as a server writes it (RFC 6455 §5.2), built once per integer and
+ * encoding, so that nothing is left to do per socket but the write itself.
  */
 import { Encoding } from "./Encoding.js"
 import { plainIntegerFrame } from "./WholeNumber.js"
@@ -24,5 +22,4 @@ export const wholeTextFrame = (payload: Buffer): Buffer => {
   return frame
 }
 
-/** Plain WebSocket clients: each integer as its digits, in a text frame of its own. */
 export const plainEncoding = new Encoding((n) => wholeTextFrame(plainIntegerFrame(n)))

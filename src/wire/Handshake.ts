@@ -1,10 +1,7 @@
 /**
- * The service's own rules for a WebSocket upgrade request, decided before ws sees it: accept it,
- * or refuse it with an HTTP status and a reason a person can read. ws makes the handshake's own
- * checks (method, `Upgrade`, `Sec-WebSocket-Key`, `Sec-WebSocket-Protocol`) and its refusals get
- * our headers through `handshakeRefused`.
- *
- * Pure: the same function judges raw `upgrade` events and plain GETs on WebSocket paths.
+ * The service's own rules for a WebSocket upgrade request, decided before ws sees it, for raw
+ * `upgrade` events and plain GETs on WebSocket paths alike. ws makes the handshake's own checks
+ * (`Sec-WebSocket-Key`, …); `handshakeRefused` gives its refusals our headers.
  */
 import { type RawResponse, refusalHeader } from "./HttpResponse.js"
 import { allowedPrefixes, isAllowedTarget } from "./RequestTarget.js"
@@ -18,12 +15,12 @@ export interface UpgradeRequest {
 
 export interface Refusal {
   readonly _tag: "Refuse"
-  /** A short, fixed name for the reason, for metrics and logs. */
+  /** A short, fixed name for the reason, for metrics, logs and `refusalHeader`. */
   readonly key: string
   readonly status: number
   readonly reason: string
   readonly headers?: Readonly<Record<string, string>>
-  /** The body's type; plain text unless said otherwise (Engine.IO errors are JSON). */
+  /** Plain text unless said otherwise (Engine.IO errors are JSON). */
   readonly contentType?: string
 }
 
@@ -59,10 +56,8 @@ export const hostProblem = (
 const defaultPorts: Record<string, string> = { "http:": "80", "https:": "443", "ws:": "80", "wss:": "443" }
 
 /**
- * Whether a browser's `Origin` names the host the request was sent to: a page the service served
- * itself (its demo page), which `ALLOWED_ORIGINS` cannot mean to lock out. The scheme is not
- * compared, as a proxy in front may end TLS; host names and ports are, with the scheme's default
- * port where none is written.
+ * Whether a browser's `Origin` names the host the request was sent to (the demo page, which
+ * `ALLOWED_ORIGINS` cannot mean to lock out). Not the scheme, as a proxy in front may end TLS.
  */
 export const isSameOrigin = (origin: string, host: string | undefined): boolean => {
   if (host === undefined) return false
@@ -76,12 +71,6 @@ export const isSameOrigin = (origin: string, host: string | undefined): boolean 
   }
 }
 
-/** Whether the policy lets a cross-origin page in: no list, or the origin on it (any case). */
-const originAllowed = (origin: string, policy: UpgradePolicy): boolean =>
-  policy.allowedOrigins === undefined ||
-  policy.allowedOrigins.some((allowed) => allowed.toLowerCase() === origin.toLowerCase())
-
-/** Where a request comes from, as far as the origin rule cares. */
 type OriginVerdict =
   | { readonly _tag: "NoOrigin" }
   | { readonly _tag: "SameOrigin" }
@@ -89,27 +78,22 @@ type OriginVerdict =
   | { readonly _tag: "Allowed"; readonly origin: string }
   | { readonly _tag: "Refused" }
 
-/**
- * The one origin rule, for upgrades and event streams alike: no `Origin` (not a browser), the
- * host the request was sent to, or an origin the policy allows passes; anything else is refused.
- */
+/** The one origin rule, for upgrades and event streams alike. */
 export const judgeOrigin = (headers: UpgradeRequest["headers"], policy: UpgradePolicy): OriginVerdict => {
   const origin = single(headers["origin"])?.trim()
   if (origin === undefined) return { _tag: "NoOrigin" }
   if (isSameOrigin(origin.toLowerCase(), single(headers["host"]))) return { _tag: "SameOrigin" }
-  return originAllowed(origin, policy) ? { _tag: "Allowed", origin } : { _tag: "Refused" }
+  const allowed = policy.allowedOrigins?.some((name) => name.toLowerCase() === origin.toLowerCase()) ?? true
+  return allowed ? { _tag: "Allowed", origin } : { _tag: "Refused" }
 }
 
-/** The refusal of a page whose origin the rule refuses. */
 export const originRefused = refuse("origin", 403, "Origin not allowed")
 
 /** What the operator configured about who may connect. */
 export interface UpgradePolicy {
   /**
-   * When set, a request carrying an `Origin` header must name one of these (compared without
-   * regard to case) or the host the request was sent to (same origin). Browsers always send
-   * `Origin`; a request without one comes from a non-browser client (websocat, a server), which
-   * cross-site WebSocket hijacking cannot use, so it is let through.
+   * When set, an `Origin` must be one of these (any case) or the request's host. A request without
+   * one is no browser's, which cross-site WebSocket hijacking cannot use, so it passes.
    */
   readonly allowedOrigins?: ReadonlyArray<string> | undefined
 }
@@ -145,7 +129,6 @@ export const judgeUpgrade = (request: UpgradeRequest, policy: UpgradePolicy = {}
 /** ws's refusal of a handshake (its `wsClientError`), as ours: key `handshake`, ws's reason. */
 export const handshakeRefused = (problem: string) => refuse("handshake", 400, `Invalid WebSocket handshake: ${problem}`)
 
-/** The HTTP response that refuses an upgrade. */
 export const refusal = (verdict: Refusal): RawResponse => ({
   status: verdict.status,
   body: verdict.reason + "\n",

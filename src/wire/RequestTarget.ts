@@ -1,17 +1,8 @@
 /**
- * Which request targets may become WebSockets. The platform routes WebSocket traffic only for
- * paths that start with `/_ws/` or `/socket.io/`, and leaves it to the application to enforce
- * that, so this rule is the service's front door.
- *
- * The rule, deliberately strict and documented in docs/architecture.md:
- * - The path is the request target up to the first `?` or `#`; the query is ignored. An
- *   absolute-form target (`http://host/_ws/`) is judged by its path; any other form
- *   (`*`, `host:port`) is never allowed.
- * - The path is compared as sent, byte for byte and case-sensitively, with no percent-decoding:
- *   `/%5Fws/` is not `/_ws/`, just as the platform's router does not treat it as one.
- * - A path with a dot segment (`.` or `..`, also written `%2e`) is refused, even when it would
- *   normalise to somewhere inside the prefix: `/_ws/../admin` means `/admin` to any proxy or
- *   framework that normalises, and an allowed path must mean the same thing to all of them.
+ * Which request targets may become WebSockets: the service's front door, as the platform routes
+ * WebSockets only under these prefixes and leaves the application to enforce them. The rule is
+ * deliberately strict (docs/architecture.md): paths are compared as sent, without decoding, and a
+ * dot segment is refused, so that an allowed path means the same to every proxy and framework.
  */
 
 /** The path prefixes the platform routes as WebSockets. */
@@ -19,10 +10,7 @@ export const allowedPrefixes = ["/_ws/", "/socket.io/"] as const
 
 const absoluteForm = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#]*/
 
-/**
- * The path of an HTTP request target, or undefined when the target has no path we accept
- * (asterisk-form, authority-form, empty, garbage).
- */
+/** The path of a request target, or undefined for asterisk-form, authority-form, empty or garbage. */
 export const requestPath = (target: string): string | undefined => {
   let rest = target
   if (!rest.startsWith("/")) {

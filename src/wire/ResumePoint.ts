@@ -1,9 +1,7 @@
 /**
  * Where a resuming client says it stands: it has every integer up to `after` of the sequence
- * named `sequence` (`IntegerForge.sequence`, or `shared`). A client that names no sequence is
- * taken to mean the one it reaches, as far as that can be told. Where one text carries both (an
- * event's id, which `EventSource` sends back as `Last-Event-ID`; a Socket.IO pid), it is
- * `<sequence>.<n>`.
+ * named `sequence`, or of the one it reaches when it names none. Where one text carries both (an
+ * event's id, a Socket.IO pid), it is `<sequence>.<n>`.
  */
 import { parseWholeNumber } from "./WholeNumber.js"
 
@@ -42,10 +40,7 @@ export const parsePoint = (text: string): ResumePoint | undefined => {
 export const resumeParams = (since: number | undefined, sequence: string | undefined): Record<string, string> =>
   since === undefined ? { sequence: "" } : { since: String(since), sequence: sequence ?? "" }
 
-/**
- * What a plain WebSocket client that asks (`?sequence=`) gets first: the sequence's name, as a
- * text message that is no integer. It is for clients that cannot read the 101's headers.
- */
+/** What a plain WebSocket client that asks (`?sequence=`) and cannot read the 101's headers gets first. */
 export const sequenceAnnouncement = (sequence: string): string => `sequence ${sequence}`
 
 /** The name a message announces, or undefined for any other message. */

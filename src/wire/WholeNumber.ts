@@ -1,9 +1,6 @@
 /**
- * The one way a whole number is written wherever the service reads one: in its settings, in a
- * `since` query parameter, in an integer frame read by the client, and the frames the
- * server writes to plain WebSocket clients. Plain decimal digits only
- * (`Number()` would take "", "0x10", "1e3" and " 7"), and at most 15 of them, so that every
- * number written this way is exact in a JavaScript number.
+ * The one way a whole number is written wherever the service reads or writes one: plain decimal
+ * digits only (`Number()` would take "", "0x10", "1e3" and " 7"), at most 15, so that it is exact.
  */
 
 const wholeNumber = /^\d{1,15}$/
