@@ -1,60 +1,50 @@
 /**
- * Everything the service reads from its environment, in one place.
- *
- * Each setting is an Effect `Config`, so a bad value fails the start with a `ConfigError` that names
- * the variable; `main.ts` turns that into one line on stderr and a non-zero exit.
+ * Everything the service reads from its environment. A bad value fails the start with a
+ * `ConfigError` naming the variable, which `main.ts` prints as one line before exiting non-zero.
  */
-import { Config, ConfigError, Context, Effect, Either, Layer, Option, Redacted } from "effect"
+import { Config, ConfigError, ConfigProvider, Context, Effect, Either, Layer, Option, Redacted } from "effect"
 import { parseHostPort, type RedisEndpoint } from "./forge/RedisEndpoint.js"
 import { parseWholeNumber } from "./wire/WholeNumber.js"
 
 // Plain decimal digits only: `Config.integer` would read "" as 0 and "0x10" as 16.
 const decimal = (name: string, range: { readonly min: number; readonly max: number }, defaultValue: number) =>
-  Config.nested(
-    Config.string().pipe(
-      Config.validate({
-        message: `Expected a whole number from ${range.min} to ${range.max}`,
-        validation: (s) => {
-          const n = parseWholeNumber(s.trim())
-          return n !== undefined && n >= range.min && n <= range.max
-        }
-      }),
-      Config.map((s) => Number(s.trim()))
-    ),
-    name
-  ).pipe(Config.withDefault(defaultValue))
+  Config.string(name).pipe(
+    Config.validate({
+      message: `Expected a whole number from ${range.min} to ${range.max}`,
+      validation: (s) => {
+        const n = parseWholeNumber(s.trim())
+        return n !== undefined && n >= range.min && n <= range.max
+      }
+    }),
+    Config.map((s) => Number(s.trim())),
+    Config.withDefault(defaultValue)
+  )
 
 /** Node's timers take at most 2^31-1 ms; a longer delay silently becomes 1 ms. */
 export const maxTimerMs = 2_147_483_647
 
 const milliseconds = (name: string, defaultValue: number) => decimal(name, { min: 1, max: maxTimerMs }, defaultValue)
 
-/**
- * The longest spread of the 1012 closes that a shutdown timeout leaves room for: half of it, so
- * that the last closes still have the other half to be answered.
- */
+/** The longest spread of the 1012 closes: half the shutdown timeout, the other half to answer the last. */
 export const spreadLimitMs = (shutdownTimeoutMs: number): number => Math.floor(shutdownTimeoutMs / 2)
 
 /** How the integer forge ticks. */
 export class ForgeConfig extends Context.Tag("IntegerForge/ForgeConfig")<ForgeConfig, {
   /** Milliseconds between two integers while at least one subscriber exists. */
   readonly intervalMs: number
-  /**
-   * How many integers the forge's PubSub holds for a subscriber that has not taken them yet. A
-   * subscriber that falls this far behind loses the oldest ones (the PubSub slides), so the forge
-   * never waits for anyone.
-   */
+  /** Integers held for a subscriber that has not taken them; one further behind loses the oldest. */
   readonly bufferCapacity: number
   /** How many of the latest integers a reconnecting client can ask for again (`?since=N`). */
   readonly replayCapacity: number
 }>() {
-  static readonly fromEnv = Config.all({
-    intervalMs: milliseconds("FORGE_INTERVAL_MS", 1000),
-    bufferCapacity: Config.succeed(1024),
-    replayCapacity: decimal("REPLAY_CAPACITY", { min: 0, max: 1_000_000 }, 1000)
-  })
-
-  static readonly layer = Layer.effect(ForgeConfig, ForgeConfig.fromEnv)
+  static readonly layer = Layer.effect(
+    ForgeConfig,
+    Config.all({
+      intervalMs: milliseconds("FORGE_INTERVAL_MS", 1000),
+      bufferCapacity: Config.succeed(1024),
+      replayCapacity: decimal("REPLAY_CAPACITY", { min: 0, max: 1_000_000 }, 1000)
+    })
+  )
 
   /** Fixed settings, for tests: the interval, and the defaults for the rest unless given. */
   static readonly layerTest = (intervalMs: number, bufferCapacity = 1024, replayCapacity = 1000) =>
@@ -69,18 +59,11 @@ export class ServerConfig extends Context.Tag("IntegerForge/ServerConfig")<Serve
   readonly host: string | undefined
   /** Largest message a client may send; the service reads nothing from clients, so it is small. */
   readonly maxPayloadBytes: number
-  /**
-   * How long shutdown keeps serving, its health check already answering 503, before it lets the
-   * sockets go: the time a proxy with active health checks needs to take the instance out
-   * (interval × failures). Skipped when nobody is connected.
-   */
+  /** How long shutdown keeps serving with its health check at 503, for proxies to take it out. */
   readonly shutdownNoticeMs: number
   /** How long shutdown waits for clients to answer the close handshake before cutting them off. */
   readonly shutdownTimeoutMs: number
-  /**
-   * Over how long shutdown spreads its 1012 closes, so that clients coming back at once do not
-   * arrive as one wave; the drain uses at most `spreadLimitMs(shutdownTimeoutMs)`.
-   */
+  /** Over how long shutdown spreads its 1012 closes, so that clients do not come back as one wave. */
   readonly shutdownSpreadMs: number
   /** How often every socket is pinged; a socket that has not answered the previous ping is dropped. */
   readonly heartbeatIntervalMs: number
@@ -101,13 +84,12 @@ export class ServerConfig extends Context.Tag("IntegerForge/ServerConfig")<Serve
 }>() {
   static readonly fromEnv = Config.all({
     port: decimal("PORT", { min: 0, max: 65535 }, 3000),
-    host: Config.nested(
-      Config.string().pipe(
-        Config.map((s) => s.trim()),
-        Config.validate({ message: "Expected a non-empty host name or address", validation: (s) => s !== "" })
-      ),
-      "HOST"
-    ).pipe(Config.option, Config.map(Option.getOrUndefined)),
+    host: Config.string("HOST").pipe(
+      Config.validate({ message: "Expected a non-empty host name or address", validation: (s) => s.trim() !== "" }),
+      Config.map((s) => s.trim()),
+      Config.option,
+      Config.map(Option.getOrUndefined)
+    ),
     maxPayloadBytes: decimal("MAX_PAYLOAD_BYTES", { min: 125, max: 1024 * 1024 }, 4096),
     shutdownNoticeMs: decimal("SHUTDOWN_NOTICE_MS", { min: 0, max: maxTimerMs }, 2000),
     shutdownTimeoutMs: milliseconds("SHUTDOWN_TIMEOUT_MS", 5000),
@@ -149,45 +131,39 @@ export class ServerConfig extends Context.Tag("IntegerForge/ServerConfig")<Serve
     })
   )
 
-  /** Test settings (port 0 on 127.0.0.1, no notice, no spread), with `overrides`. */
+  /** The defaults, but port 0 on 127.0.0.1, no notice, no spread and a 2 s timeout; then `overrides`. */
   static readonly layerTest = (overrides: Partial<Context.Tag.Service<ServerConfig>> = {}) =>
-    Layer.succeed(ServerConfig, {
-      port: 0,
-      host: "127.0.0.1",
-      maxPayloadBytes: 4096,
-      shutdownNoticeMs: 0,
-      shutdownTimeoutMs: 2000,
-      shutdownSpreadMs: 0,
-      heartbeatIntervalMs: 30_000,
-      handshakeTimeoutMs: 10_000,
-      maxBufferedBytes: 16 * 1024,
-      maxConnections: 10_000,
-      allowedOrigins: undefined,
-      socketIoPingIntervalMs: 25_000,
-      socketIoPingTimeoutMs: 20_000,
-      trustProxyHops: 0,
-      ...overrides
-    })
+    Layer.effect(
+      ServerConfig,
+      ServerConfig.fromEnv.pipe(
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map())),
+        Effect.orDie,
+        Effect.map((defaults) => ({
+          ...defaults,
+          port: 0,
+          host: "127.0.0.1",
+          shutdownNoticeMs: 0,
+          shutdownTimeoutMs: 2000,
+          shutdownSpreadMs: 0,
+          ...overrides
+        }))
+      )
+    )
 }
 
 const hostPortMessage = "Expected host:port, such as 10.0.0.5:6379, redis.internal:6379 or [::1]:6379, " +
   "with a port from 1 to 65535"
 
-/**
- * Where the shared forge's Redis is; undefined: the in-process forge. `REDIS_URL` wins, and VIP's
- * variables are then not read at all; an empty value is the same as an unset one.
- */
+/** `REDIS_URL` wins, and VIP's variables are then not used; an empty value is the same as an unset one. */
 const redisEndpoint = Config.all({
-  url: Config.nested(
-    Config.string().pipe(
-      Config.map((s) => s.trim()),
-      Config.validate({
-        message: "Expected a redis:// or rediss:// URL, or nothing",
-        validation: (s) => s === "" || /^rediss?:\/\/\S+$/.test(s)
-      })
-    ),
-    "REDIS_URL"
-  ).pipe(Config.withDefault("")),
+  url: Config.string("REDIS_URL").pipe(
+    Config.validate({
+      message: "Expected a redis:// or rediss:// URL, or nothing",
+      validation: (s) => /^\s*(rediss?:\/\/\S+)?\s*$/.test(s)
+    }),
+    Config.map((s) => s.trim()),
+    Config.withDefault("")
+  ),
   primary: Config.string("VIP_REDIS_PRIMARY").pipe(Config.withDefault("")),
   // Taken as it is: a password may begin or end with a space.
   password: Config.redacted("VIP_REDIS_PASSWORD").pipe(Config.withDefault(Redacted.make("")))
@@ -203,10 +179,8 @@ const redisEndpoint = Config.all({
 )
 
 /**
- * The forge shared by every instance through Redis (docs/scaling.md), found through `REDIS_URL`
- * or, when that is unset or empty, WordPress VIP's `VIP_REDIS_PRIMARY` and `VIP_REDIS_PASSWORD`.
- * Neither: the in-process forge, the default. Not a service: `forge/ForgeChoice.ts` reads it once,
- * to choose the forge and give it its settings.
+ * The Redis of the shared forge (docs/scaling.md); no endpoint: the in-process forge. Not a
+ * service: `forge/ForgeChoice.ts` reads it once, to choose the forge.
  */
 export const RedisConfig = {
   fromEnv: Config.all({
@@ -214,11 +188,9 @@ export const RedisConfig = {
     /** How long a leader's lease lasts without renewal: the longest pause a leader's crash causes. */
     leaseMs: decimal("FORGE_LEASE_MS", { min: 100, max: 600_000 }, 3000),
     /** Prefix of every key and channel, so that several deployments can share one Redis. */
-    prefix: Config.nested(
-      Config.string().pipe(
-        Config.validate({ message: "Expected letters, digits, - _ : .", validation: (s) => /^[\w:.-]{1,64}$/.test(s) })
-      ),
-      "REDIS_PREFIX"
-    ).pipe(Config.withDefault("integer-forge"))
+    prefix: Config.string("REDIS_PREFIX").pipe(
+      Config.validate({ message: "Expected letters, digits, - _ : .", validation: (s) => /^[\w:.-]{1,64}$/.test(s) }),
+      Config.withDefault("integer-forge")
+    )
   })
 }
