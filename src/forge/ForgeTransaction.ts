@@ -1,8 +1,7 @@
 /**
  * What one attempt of the shared forge writes to Redis, decided from what it read under WATCH
- * (docs/scaling.md lists the commands). Pure: the commands as data, the decision as functions;
- * `RedisTransaction.ts` sends them. Redis runs the writes only if neither key changed since the
- * WATCH, so they act on the values they were decided from, as if read and writes were one step.
+ * (docs/scaling.md lists the commands); `RedisTransaction.ts` sends them. Redis runs the writes
+ * only if neither key changed since the WATCH, as if read and writes were one step.
  */
 
 /** The keys and the channel of one deployment, all under its prefix. */
@@ -93,15 +92,8 @@ export const writeCommands = (
   }
 }
 
-/** What an attempt came to. */
-export interface Settled {
-  /** Whether this instance held the lease when it read, and no other instance took it since. */
-  readonly leader: boolean
-  /** The integer forged, when the transaction ran and forged one. */
-  readonly forged: number | undefined
-}
-
 /**
+ * What an attempt came to: whether this instance leads, and the integer it forged, if any.
  * `replies`: the `EXEC` reply, one per write command; null when Redis aborted the transaction (a
  * watched key changed), or when there was nothing to write. Undefined when the `INCR` counted
  * something other than the integer published, which `WATCH` rules out: a bug, or not Redis.
@@ -111,7 +103,7 @@ export const settle = (
   me: string,
   writes: Writes,
   replies: ReadonlyArray<unknown> | null
-): Settled | undefined => {
+): { readonly leader: boolean; readonly forged: number | undefined } | undefined => {
   if (writes._tag !== "Forge") return { leader: false, forged: undefined }
   // Aborted: a concurrent write won. A leader that lost a race with a raise of the counter
   // still holds its lease; one that tried to take a free lease does not know it has it.

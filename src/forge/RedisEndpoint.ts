@@ -39,43 +39,32 @@ export const parseHostPort = (text: string): { readonly host: string; readonly p
 export const formatHostPort = (host: string, port: number): string =>
   isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`
 
-/** The URL without its user name and password. */
-const redactedUrl = (url: string): string => {
-  const parsed = URL.canParse(url) ? new URL(url) : undefined
-  if (parsed === undefined) return "(unparseable URL)"
-  parsed.username = ""
-  parsed.password = ""
-  return parsed.href
-}
+const parsedUrl = (url: string) => URL.canParse(url) ? new URL(url) : undefined
 
 /** What the log may say about an endpoint: where it is, never a password. */
-export const describeEndpoint = (endpoint: RedisEndpoint): { readonly redis: string; readonly from: string } =>
-  endpoint._tag === "Url"
-    ? { redis: redactedUrl(endpoint.url), from: "REDIS_URL" }
-    : { redis: formatHostPort(endpoint.host, endpoint.port), from: "VIP_REDIS_PRIMARY" }
+export const describeEndpoint = (endpoint: RedisEndpoint): { readonly redis: string; readonly from: string } => {
+  if (endpoint._tag === "HostPort") return { redis: endpointAddress(endpoint), from: "VIP_REDIS_PRIMARY" }
+  const parsed = parsedUrl(endpoint.url)
+  if (parsed === undefined) return { redis: "(unparseable URL)", from: "REDIS_URL" }
+  parsed.username = ""
+  parsed.password = ""
+  return { redis: parsed.href, from: "REDIS_URL" }
+}
 
-/**
- * `host:port` of where the client connects, for log lines about the connection: a URL's port is
- * 6379 when it gives none, as the client library reads it.
- */
+/** `host:port` of where the client connects: a URL without a port means 6379, as ioredis reads it. */
 export const endpointAddress = (endpoint: RedisEndpoint): string => {
   if (endpoint._tag === "HostPort") return formatHostPort(endpoint.host, endpoint.port)
-  if (!URL.canParse(endpoint.url)) return "(unparseable URL)"
-  const { hostname, port } = new URL(endpoint.url)
-  return formatHostPort(hostname.replace(/^\[|\]$/g, ""), port === "" ? 6379 : Number(port))
+  const parsed = parsedUrl(endpoint.url)
+  if (parsed === undefined) return "(unparseable URL)"
+  return formatHostPort(parsed.hostname.replace(/^\[|\]$/g, ""), parsed.port === "" ? 6379 : Number(parsed.port))
 }
 
-/**
- * What a log line must never hold: the password as configured and as sent to Redis (a URL's is
- * percent-encoded). Empty when there is none.
- */
+/** What a log line must never hold: the password as configured and as sent (a URL's is percent-encoded). */
 export const endpointSecrets = (endpoint: RedisEndpoint): ReadonlyArray<string> => {
-  const password = endpoint._tag === "HostPort" ? Redacted.value(endpoint.password) : urlPassword(endpoint.url)
-  const candidates = endpoint._tag === "HostPort" ? [password] : [password, decoded(password)]
-  return [...new Set(candidates.filter((secret) => secret !== ""))]
+  if (endpoint._tag === "HostPort") return [Redacted.value(endpoint.password)].filter((secret) => secret !== "")
+  const password = parsedUrl(endpoint.url)?.password ?? ""
+  return [...new Set([password, decoded(password)])].filter((secret) => secret !== "")
 }
-
-const urlPassword = (url: string) => URL.canParse(url) ? new URL(url).password : ""
 
 const decoded = (text: string): string => {
   try {

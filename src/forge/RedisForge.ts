@@ -1,15 +1,9 @@
 /**
- * The forge shared by every instance of the service, through Redis (docs/scaling.md). Same
- * interface as the in-process forge: the registry and the sockets cannot tell them apart.
- *
- * - Every instance holds one Redis subscription to the integers channel, always, and relays what
- *   it receives into its local PubSub; what a dropped subscription missed is filled in from the
- *   consecutive sequence (`ChannelSequence`).
- * - An instance with local subscribers ticks: once per interval one optimistic transaction, with
- *   no Lua (Redis may forbid scripts), renews or acquires the lease, increments the counter and
- *   publishes the new integer, if this instance may lead (`ForgeTransaction`, `RedisTransaction`).
- *   When its last subscriber leaves it releases the lease, if it holds it.
- * - Redis out of reach: integers pause, clients stay, and the instance logs why (`RedisOutage`).
+ * The forge shared by every instance through Redis (docs/scaling.md). Every instance relays its
+ * subscription to the integers channel into its local PubSub (`ChannelSequence` fills gaps). One
+ * with local subscribers ticks: one optimistic transaction per interval, with no Lua (Redis may
+ * forbid scripts), leads and forges if it may (`ForgeTransaction`), and its last subscriber's
+ * leaving releases the lease. Redis out of reach: integers pause, clients stay, the log says why.
  */
 import { Duration, Effect, FiberSet, Layer, Queue, Redacted } from "effect"
 import type { Redis, RedisOptions } from "ioredis"
@@ -47,9 +41,8 @@ export interface SharedForgeSettings {
 type Report = (state: Exclude<ConnectionState, undefined>) => void
 
 /**
- * How long a try to connect may go without an error and without becoming ready before it counts
- * as a timeout: short enough that a Redis that never answers is named within 2 s of the start,
- * where the client library's own connect timeout (10 s, and only until TCP connects) would not.
+ * How long a try to connect may go without an error or "ready" before it counts as a timeout: a
+ * silent Redis is named within 2 s, where ioredis's connect timeout (10 s, TCP only) would not.
  */
 const silenceMs = 1000
 
@@ -92,10 +85,8 @@ export const follow = (client: Redis, endpoint: RedisEndpoint, report: Report) =
 /** A Redis connection for the life of the scope, followed from its creation. */
 const connect = (endpoint: RedisEndpoint, name: string, options: RedisOptions, report: Report) =>
   Effect.acquireRelease(
-    // The Redis client is loaded here, when the shared forge opens its first connection, and not
-    // by the import of this module: an instance without a Redis never evaluates it (the bundle
-    // keeps it behind this import; test/process/Bundle.test.ts). A client that cannot load is a
-    // broken install: a defect, as a failed static import would be.
+    // Loaded here, so that an instance without a Redis never evaluates ioredis (Bundle.test.ts);
+    // one that cannot load is a broken install: a defect, as a failed static import would be.
     Effect.promise(() => import("ioredis")).pipe(Effect.map(({ Redis }) => {
       const all: RedisOptions = { ...options, connectionName: name, retryStrategy: (n) => Math.min(n * 100, 1000) }
       // VIP may hand over an empty password: then there is nothing to AUTH with.
@@ -126,14 +117,11 @@ const readCounter = (commands: Redis, counter: string) =>
     Effect.orElseSucceed(() => 0)
   )
 
-/** Runs an effect from a callback, in a fiber of the forge's scope. */
-type Run = (effect: Effect.Effect<void>) => unknown
-
 /**
  * The two connections, and why they are not up: logged through `run` once per change of cause,
  * and the `reason` an attempt failed with an `error`.
  */
-const connections = (endpoint: RedisEndpoint, me: string, run: Run) =>
+const connections = (endpoint: RedisEndpoint, me: string, run: (effect: Effect.Effect<void>) => unknown) =>
   Effect.gen(function*() {
     const { redis } = describeEndpoint(endpoint)
     let watch = initialWatch

@@ -1,13 +1,8 @@
 /**
- * What the shared forge logs about Redis, decided by pure functions.
- *
- * - An attempt's outcome: an outage is two lines per instance (unreachable, answers again), not
- *   one per interval; a lease acquired or lost is a line of its own, whether it is lost to another
- *   instance or to Redis going quiet (a stall long enough for the lease to lapse).
- * - Why the connections are not up, from the client library's events, from the start and with or
- *   without clients, in words an operator can act on. The client tries again every second at
- *   most, each try failing the same way: a cause is logged when it differs from the last one
- *   logged, and the return to health once, after a cause. A healthy start logs nothing.
+ * What the shared forge logs about Redis, decided by pure functions: an outage as two lines
+ * (unreachable, answers again), not one per interval; a lease taken or lost as a line of its own;
+ * why a connection is not up, in words an operator can act on, each time the cause differs from
+ * the last logged (ioredis tries again every second); health again once after a cause.
  */
 import { LogLevel } from "effect"
 import { formatHostPort } from "./RedisEndpoint.js"

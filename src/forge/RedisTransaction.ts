@@ -1,16 +1,10 @@
 /**
  * The two round trips of `ForgeTransaction.ts` on one ioredis connection: the read under WATCH,
- * then the writes as MULTI/EXEC, and never the writes on another connection than the read.
- *
- * A WATCH belongs to the server's connection. ioredis reconnects by itself, and an EXEC sent on
- * the new connection would run unwatched, on values read before the reconnect. Two things rule
- * that out:
- * - The connection counts its "ready" events, and the writes are sent only while the count is
- *   the one the read was sent under. ioredis writes a command at once to the socket that is
- *   ready, or refuses it (no offline queue), so the same count means the same socket.
- * - The connection is made with `autoResendUnfulfilledCommands: false`
- *   (`transactionConnectionOptions`): by default ioredis sends commands that got no answer again
- *   after a reconnect, a whole MULTI/EXEC among them.
+ * then the writes as MULTI/EXEC, never on another connection than the read. A WATCH belongs to
+ * the server's connection, and an EXEC sent after ioredis reconnected would run unwatched. So the
+ * writes are sent only while the count of "ready" events is the one the read was sent under
+ * (without an offline queue, ioredis writes a command at once to the ready socket or refuses it),
+ * and ioredis must not send unanswered commands again after a reconnect.
  */
 import { Data, Effect } from "effect"
 import type { Redis } from "ioredis"
@@ -28,34 +22,20 @@ import {
 /** A command or the transaction failed, or Redis could not be reached; `message` says which. */
 export class RedisCommandFailed extends Data.TaggedError("RedisCommandFailed")<{ readonly message: string }> {}
 
-/**
- * What the connection these transactions run on must be made with: commands fail at once while
- * Redis is away (instead of queueing behind the outage), and none is sent again after a
- * reconnect.
- */
+/** The connection's options: commands fail at once while Redis is away, and none is sent twice. */
 export const transactionConnectionOptions = {
   enableOfflineQueue: false,
   autoResendUnfulfilledCommands: false
 } as const
 
-/** A commands connection and how many times it has become ready. */
-export interface WatchingConnection {
-  readonly client: Redis
-  readonly readies: () => number
-}
-
 /** Counts the connection's "ready" events from now on; make it before the connection is ready. */
-export const watching = (client: Redis): WatchingConnection => {
+export const watching = (client: Redis) => {
   let readies = 0
   client.on("ready", () => readies++)
   return { client, readies: () => readies }
 }
 
-/** What the read saw, and the connection it was read on. */
-export interface Read {
-  readonly watched: Watched
-  readonly readyCount: number
-}
+type WatchingConnection = ReturnType<typeof watching>
 
 const failed = (cause: unknown) =>
   new RedisCommandFailed({ message: cause instanceof Error ? cause.message : String(cause) })
@@ -69,20 +49,18 @@ const replies = (results: ReadonlyArray<readonly [Error | null, unknown]>) => {
 const mutable = (commands: ReadonlyArray<Command>) => commands.map((command) => [...command])
 
 /** Round trip 1: the lease and the counter, watched from now on. */
-export const read = (connection: WatchingConnection, names: RedisNames): Effect.Effect<Read, RedisCommandFailed> =>
+export const read = (connection: WatchingConnection, names: RedisNames) =>
   Effect.gen(function*() {
-    const { readyCount, results } = yield* Effect.tryPromise({
+    let readyCount = 0
+    const results = yield* Effect.tryPromise({
       // The count of the connection the pipeline is written to, in the same synchronous step.
       try: () => {
-        const readyCount = connection.readies()
-        return connection.client.pipeline(mutable(readCommands(names))).exec().then((results) => ({
-          readyCount,
-          results: results ?? []
-        }))
+        readyCount = connection.readies()
+        return connection.client.pipeline(mutable(readCommands(names))).exec()
       },
       catch: failed
     })
-    const watched = parseWatched((yield* replies(results)).at(-1) as ReadonlyArray<string | null>)
+    const watched = parseWatched((yield* replies(results ?? [])).at(-1) as ReadonlyArray<string | null>)
     if (watched === undefined) {
       return yield* new RedisCommandFailed({ message: `${names.counter} does not hold a whole number` })
     }
@@ -96,7 +74,7 @@ export const read = (connection: WatchingConnection, names: RedisNames): Effect.
  */
 export const write = (
   connection: WatchingConnection,
-  read: Read,
+  read: { readonly readyCount: number },
   commands: ReadonlyArray<Command>
 ): Effect.Effect<ReadonlyArray<unknown> | null, RedisCommandFailed> => {
   if (commands.length === 0) return Effect.succeed(null)
