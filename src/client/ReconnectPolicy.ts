@@ -1,25 +1,7 @@
 /**
- * When a client should try again, and how long it should wait first. Pure, so the schedule's
- * bounds are tested without a clock; the client library, the CLI and the demo page follow the
- * same rules (the page's script imports this module, and the build bundles it for the browser).
- *
- * Built for deploys, where every connection is dropped and another instance is already there:
- * - Exponential backoff with full jitter: retry number n waits a uniformly random time in
- *   [0, min(cap, base · 2^n)), so a crowd of clients cut off together spreads out. With the
- *   defaults: under 250 ms, 500 ms, 1 s, 2 s, 4 s, then under 5 s for every later retry.
- * - The count starts over once a connection has delivered an integer, and after a close that
- *   says the server is restarting (1012) or going away (1001): the next retry waits under
- *   `baseMs`, as another instance is there to take the client.
- * - After such a close, the next few attempts (`quickRetries`) that meet an instance which is
- *   itself going away (a 503 that says it drains) or that fail before opening (all a browser can
- *   see of a refused handshake) are retried under `baseMs / 2`, without growing the backoff:
- *   behind a proxy that still routes to a draining instance for a second or two, the next
- *   attempt most likely reaches another one, and such a refusal took one round trip. The budget
- *   is small and spent once per close, so a service that is down or overloaded still sees the
- *   backoff grow.
- * - A close that means "do not come back" (1008 policy violation, and the 4000–4999 range that
- *   applications reserve for themselves) ends the client, as does a refused handshake with a
- *   4xx status other than 408 and 429: trying again would get the same answer.
+ * When a client should try again, and how long it waits first: docs/operations.md's "Suggested
+ * reconnect policy", for the client library, the CLI and the demo page. Pure, so its bounds are
+ * tested without a clock, and browser-safe: the demo page's bundle imports it.
  */
 import { applicationCodes, closeCodes } from "../wire/CloseCodes.js"
 
@@ -30,8 +12,8 @@ export interface ReconnectPolicy {
   readonly capMs: number
   /**
    * How many attempts after a 1012 or 1001 close may meet a draining instance (or fail before
-   * opening) and still be retried quickly. Five when not said: behind a round-robin proxy with
-   * one instance of four draining, one reconnect in about a thousand meets it five times running.
+   * opening) and still be retried under `baseMs / 2`. Five when not said: behind a round-robin
+   * proxy with one instance of four draining, one reconnect in about a thousand meets it five times.
    */
   readonly quickRetries?: number
 }
@@ -41,39 +23,30 @@ const defaultQuickRetries = 5
 export const defaultPolicy: ReconnectPolicy = { baseMs: 250, capMs: 5000, quickRetries: defaultQuickRetries }
 
 /** What a close code asks of the client. */
-export type CloseVerdict = "retry-now" | "backoff" | "stop"
-
-const retryNowCodes: ReadonlyArray<number> = [closeCodes.serviceRestart, closeCodes.goingAway]
-const stopCodes: ReadonlyArray<number> = [closeCodes.policyViolation]
-
-export const verdictForClose = (code: number): CloseVerdict => {
-  if (retryNowCodes.includes(code)) return "retry-now"
-  if (stopCodes.includes(code)) return "stop"
-  return code >= applicationCodes.from && code <= applicationCodes.to ? "stop" : "backoff"
+export const verdictForClose = (code: number): "retry-now" | "backoff" | "stop" => {
+  if (code === closeCodes.serviceRestart || code === closeCodes.goingAway) return "retry-now"
+  const applications = code >= applicationCodes.from && code <= applicationCodes.to
+  return code === closeCodes.policyViolation || applications ? "stop" : "backoff"
 }
 
-/** What a refused handshake's HTTP status asks of the client. */
-export const verdictForStatus = (status: number): Exclude<CloseVerdict, "retry-now"> =>
+/** What a refused handshake's HTTP status asks of the client: the same request gets the same 4xx. */
+export const verdictForStatus = (status: number): "backoff" | "stop" =>
   status >= 400 && status < 500 && status !== 408 && status !== 429 ? "stop" : "backoff"
 
 /** The ceiling of the delay before retry number `attempt` (0 for the first). */
 export const backoffCeiling = (attempt: number, policy: ReconnectPolicy = defaultPolicy): number =>
   Math.min(policy.capMs, policy.baseMs * 2 ** Math.min(attempt, 52))
 
-/** The delay before retry number `attempt`, given a uniform random number in [0, 1). */
+/** The delay before retry number `attempt`, given a uniform random number in [0, 1): full jitter. */
 export const backoffDelay = (attempt: number, random: number, policy: ReconnectPolicy = defaultPolicy): number =>
   Math.floor(random * backoffCeiling(attempt, policy))
 
-/**
- * The retry count after a connection closed with `code`: 0 once it delivered an integer or when
- * the server is restarting or going away, else unchanged.
- */
+/** The retry count after a close: 0 once the connection delivered an integer, or after 1012 or 1001. */
 export const attemptAfter = (attempt: number, deliveredInteger: boolean, code: number): number =>
   deliveredInteger || verdictForClose(code) === "retry-now" ? 0 : attempt
 
 /** Where a client stands between two attempts. */
 export interface RetryState {
-  /** The backoff's retry count. */
   readonly attempt: number
   /** Quick retries left since the last 1012 or 1001 close. */
   readonly quickLeft: number
@@ -94,42 +67,30 @@ export type Decision =
   | { readonly _tag: "Stop" }
   | { readonly _tag: "Retry"; readonly delayMs: number; readonly state: RetryState }
 
-const backoff = (attempt: number, quickLeft: number, random: number, policy: ReconnectPolicy) =>
-  ({
-    _tag: "Retry",
-    delayMs: backoffDelay(attempt, random, policy),
-    state: { attempt: attempt + 1, quickLeft }
-  }) as const
+const retry = (delayMs: number, attempt: number, quickLeft: number): Decision => ({
+  _tag: "Retry",
+  delayMs,
+  state: { attempt, quickLeft }
+})
 
 /**
  * What to do after `ending`, given a uniform random number in [0, 1): stop, or wait `delayMs`
  * and try again from `state`.
  */
-export const decide = (
-  state: RetryState,
-  ending: Ending,
-  random: number,
-  policy: ReconnectPolicy = defaultPolicy
-): Decision => {
-  switch (ending._tag) {
-    case "Closed": {
-      if (verdictForClose(ending.code) === "stop") return { _tag: "Stop" }
-      const restarting = verdictForClose(ending.code) === "retry-now"
-      const attempt = attemptAfter(state.attempt, ending.delivered, ending.code)
-      return backoff(attempt, restarting ? policy.quickRetries ?? defaultQuickRetries : 0, random, policy)
-    }
-    case "Refused":
-      if (verdictForStatus(ending.status) === "stop") return { _tag: "Stop" }
-      if (!ending.draining) return backoff(state.attempt, 0, random, policy)
-      break
-    case "Failed":
-      break
+export const decide = (state: RetryState, ending: Ending, random: number, policy = defaultPolicy): Decision => {
+  const backoff = (attempt: number, quickLeft: number) =>
+    retry(backoffDelay(attempt, random, policy), attempt + 1, quickLeft)
+  if (ending._tag === "Closed") {
+    const verdict = verdictForClose(ending.code)
+    if (verdict === "stop") return { _tag: "Stop" }
+    const quickLeft = verdict === "retry-now" ? policy.quickRetries ?? defaultQuickRetries : 0
+    return backoff(attemptAfter(state.attempt, ending.delivered, ending.code), quickLeft)
+  }
+  if (ending._tag === "Refused") {
+    if (verdictForStatus(ending.status) === "stop") return { _tag: "Stop" }
+    if (!ending.draining) return backoff(state.attempt, 0)
   }
   return state.quickLeft > 0
-    ? {
-      _tag: "Retry",
-      delayMs: Math.floor(random * backoffCeiling(0, policy) / 2),
-      state: { attempt: state.attempt, quickLeft: state.quickLeft - 1 }
-    }
-    : backoff(state.attempt, 0, random, policy)
+    ? retry(Math.floor(random * backoffCeiling(0, policy) / 2), state.attempt, state.quickLeft - 1)
+    : backoff(state.attempt, 0)
 }
