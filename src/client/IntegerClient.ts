@@ -1,11 +1,8 @@
 /**
  * A client for the service that reconnects by itself, for Node.js programs: the integers as an
- * Effect `Stream`, across deploys, network drops and server restarts.
- *
- * On every reconnect it asks for `?since=<last integer seen>&sequence=<its sequence>`, so the
- * server replays what the client missed while it was away (as far as the server still holds it),
- * from the first integer of a sequence that started over. Reconnects follow `ReconnectPolicy`;
- * interrupting the stream closes the socket with 1000 and stops.
+ * Effect `Stream`, across deploys, network drops and server restarts. Each reconnect resumes
+ * (`?since=`, `?sequence=`) and follows `ReconnectPolicy`; interrupting the stream closes the
+ * socket with 1000 and stops.
  */
 import { Data, Duration, Effect, Option, Random, Stream } from "effect"
 import { WebSocket } from "ws"
@@ -46,8 +43,7 @@ export type ClientEvent =
   | { readonly _tag: "Reconnecting"; readonly why: string; readonly delayMs: number }
   /**
    * After a reconnect, the service's sequence is not the one `lastSeen` came from: it started
-   * over (an instance without a shared forge restarted). The integers that follow are the new
-   * sequence's, from the first it still holds, and may repeat numbers already seen.
+   * over. The integers that follow are the new one's, and may repeat numbers already seen.
    */
   | { readonly _tag: "SequenceRestarted"; readonly lastSeen: number }
 
@@ -55,10 +51,11 @@ export interface ClientOptions {
   readonly policy?: ReconnectPolicy
 }
 
+// How an attempt ended: the policy's `Ending`, with what the client says of it.
 type Outcome =
-  | { readonly _tag: "Closed"; readonly code: number; readonly reason: string; readonly delivered: boolean }
-  | { readonly _tag: "Refused"; readonly status: number; readonly body: string; readonly draining: boolean }
-  | { readonly _tag: "Unreachable"; readonly message: string }
+  | Extract<Ending, { _tag: "Closed" }> & { readonly reason: string }
+  | Extract<Ending, { _tag: "Refused" }> & { readonly body: string }
+  | { readonly _tag: "Failed"; readonly message: string }
 
 // The same server by either name: an http: URL is where its WebSocket is, as ws:.
 const schemes: Record<string, string> = { "ws:": "ws:", "wss:": "wss:", "http:": "ws:", "https:": "wss:" }
@@ -69,15 +66,11 @@ const parseUrl = (url: string): Effect.Effect<URL, InvalidUrl> =>
     Effect.map((u) => new URL(schemes[u.protocol]! + u.href.slice(u.protocol.length)))
   )
 
-/** The URL with where the client stands (`resumeParams`). */
 const withResume = (url: URL, since: number | undefined, sequence: string | undefined): string => {
   const next = new URL(url.href)
   for (const [name, value] of Object.entries(resumeParams(since, sequence))) next.searchParams.set(name, value)
   return next.href
 }
-
-// A closing handshake that the server does not finish in this time is cut short.
-const closeTimeoutMs = 1000
 
 /** Ends a socket with 1000 when it is open, and waits (a bounded while) for it to be closed. */
 const closeNormally = (ws: WebSocket) =>
@@ -88,16 +81,13 @@ const closeNormally = (ws: WebSocket) =>
     else ws.terminate()
   }).pipe(
     Effect.timeoutTo({
-      duration: Duration.millis(closeTimeoutMs),
+      duration: Duration.seconds(1),
       onTimeout: () => ws.terminate(),
       onSuccess: () => {}
     })
   )
 
-/**
- * One connection, from the handshake to the close: the sequence's name to `onSequence`, integers
- * to `onInteger`, as they come.
- */
+/** One connection, from the handshake to the close. */
 const connectOnce = (
   url: string,
   onOpen: () => void,
@@ -109,12 +99,8 @@ const connectOnce = (
     let opened = false
     let delivered = false
     let refused = false
-    let done = false
-    const finish = (outcome: Outcome) => {
-      if (done) return
-      done = true
-      resume(Effect.succeed(outcome))
-    }
+    // The first outcome is the one: `resume` ignores later calls.
+    const finish = (outcome: Outcome) => resume(Effect.succeed(outcome))
     ws.on("open", () => {
       opened = true
       onOpen()
@@ -145,30 +131,21 @@ const connectOnce = (
     })
     ws.on("error", (error) => {
       if (!opened && !refused) {
-        finish({ _tag: "Unreachable", message: error.message })
+        finish({ _tag: "Failed", message: error.message })
       }
     })
     ws.on("close", (code, reason) => {
       if (refused) {
         return
       }
-      if (!opened) {
-        finish({ _tag: "Unreachable", message: `closed before opening (${code})` })
-      } else finish({ _tag: "Closed", code, reason: String(reason), delivered })
+      finish(
+        opened
+          ? { _tag: "Closed", code, reason: String(reason), delivered }
+          : { _tag: "Failed", message: `closed before opening (${code})` }
+      )
     })
     return closeNormally(ws)
   })
-
-const endingOf = (outcome: Outcome): Ending => {
-  switch (outcome._tag) {
-    case "Closed":
-      return { _tag: "Closed", code: outcome.code, delivered: outcome.delivered }
-    case "Refused":
-      return { _tag: "Refused", status: outcome.status, draining: outcome.draining }
-    case "Unreachable":
-      return { _tag: "Failed" }
-  }
-}
 
 // Only a refusal or a close can say "do not come back".
 const stopped = (outcome: Outcome): ClientError =>
@@ -184,7 +161,7 @@ const describe = (outcome: Outcome): string => {
       return `closed with ${outcome.code}${outcome.reason === "" ? "" : ` (${outcome.reason})`}`
     case "Refused":
       return `refused with HTTP ${outcome.status}${outcome.draining ? " (draining)" : ""}`
-    case "Unreachable":
+    case "Failed":
       return `unreachable: ${outcome.message}`
   }
 }
@@ -199,7 +176,7 @@ export const events = (url: string, options: ClientOptions = {}): Stream.Stream<
       let retry = initialRetryState
       // The name of the sequence `last` belongs to, as the server announced it.
       let sequence: string | undefined
-      const loop = Effect.gen(function*() {
+      yield* Effect.gen(function*() {
         while (true) {
           const href = withResume(target, last, sequence)
           const outcome = yield* connectOnce(
@@ -220,15 +197,14 @@ export const events = (url: string, options: ClientOptions = {}): Stream.Stream<
               void emit.single({ _tag: "Integer", value: n })
             }
           )
-          const decision = decide(retry, endingOf(outcome), yield* Random.next, policy)
+          const decision = decide(retry, outcome, yield* Random.next, policy)
           if (decision._tag === "Stop") return yield* stopped(outcome)
           retry = decision.state
           const { delayMs } = decision
           yield* Effect.promise(() => emit.single({ _tag: "Reconnecting", why: describe(outcome), delayMs }))
           yield* Effect.sleep(Duration.millis(delayMs))
         }
-      })
-      yield* loop.pipe(
+      }).pipe(
         Effect.catchAll((error) => Effect.promise(() => emit.fail(error))),
         Effect.forkScoped
       )
