@@ -1,9 +1,7 @@
 /**
- * `npm run -s client -- ws://localhost:3000/_ws/`: prints each integer on a line of its own, as
- * websocat does, and what the connection goes through (reconnects, a restarted sequence) on
- * stderr. A bad URL or a refused path ends it with one line and a non-zero exit; Ctrl-C closes
- * the connection with 1000 and exits 0. `--retry-base-ms` and `--retry-cap-ms` set the reconnect
- * policy; `--help` says so.
+ * `npm run -s client -- ws://localhost:3000/_ws/`: each integer on a line of its own, as websocat
+ * prints them, and what the connection goes through on stderr (`help` says more). A bad command
+ * line or URL exits 2, a refusal or a close for good 1; Ctrl-C closes with 1000 and exits 0.
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import type { Teardown } from "@effect/platform/Runtime"
@@ -27,40 +25,8 @@ http:// (taken as ws://) or https:// (as wss://). Ctrl-C closes the connection a
   --retry-cap-ms N   no retry waits longer than N ms (default ${defaultPolicy.capMs})
   -h, --help         this text`
 
-type CommandLine =
-  | { readonly _tag: "Run"; readonly url: string; readonly policy: ReconnectPolicy }
-  | { readonly _tag: "Help" }
-  | { readonly _tag: "Wrong"; readonly message: string }
-
-/** What the command line asks for, or the line that says what is wrong with it. */
-const parseCommandLine = (args: Array<string>): CommandLine => {
-  try {
-    const { positionals, values } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        "retry-base-ms": { type: "string" },
-        "retry-cap-ms": { type: "string" },
-        help: { type: "boolean", short: "h" }
-      }
-    })
-    if (values.help === true) return { _tag: "Help" }
-    const milliseconds = (name: "retry-base-ms" | "retry-cap-ms", fallback: number) => {
-      const text = values[name]
-      if (text === undefined) return fallback
-      const n = parseWholeNumber(text)
-      if (n === undefined || n < 1) throw new Error(`--${name} takes a whole number of milliseconds, not ${text}`)
-      return n
-    }
-    const policy = {
-      baseMs: milliseconds("retry-base-ms", defaultPolicy.baseMs),
-      capMs: milliseconds("retry-cap-ms", defaultPolicy.capMs)
-    }
-    return positionals.length === 1 ? { _tag: "Run", url: positionals[0]!, policy } : { _tag: "Wrong", message: usage }
-  } catch (error) {
-    return { _tag: "Wrong", message: `${error instanceof Error ? error.message : String(error)}\n${usage}` }
-  }
-}
+/** Says what went wrong on stderr, and ends with `code`. */
+const exitWith = (code: number, message: string) => Console.error(message).pipe(Effect.zipRight(Effect.fail(code)))
 
 const run = (url: string, policy: ReconnectPolicy) =>
   events(url, { policy }).pipe(
@@ -78,29 +44,49 @@ const run = (url: string, policy: ReconnectPolicy) =>
           )
       }
     }),
-    Effect.catchAll((error) =>
-      Console.error(error.message).pipe(Effect.zipRight(Effect.fail(error._tag === "InvalidUrl" ? 2 : 1)))
-    )
+    Effect.catchAll((error) => exitWith(error._tag === "InvalidUrl" ? 2 : 1, error.message))
   )
 
 // npm prints its banner on stdout, into the integers, unless told to be silent.
 const npmBanner = process.env["npm_lifecycle_event"] === "client" && process.env["npm_config_loglevel"] !== "silent"
 
-const commandLine = parseCommandLine(process.argv.slice(2))
-const program = commandLine._tag === "Help"
-  ? Console.log(help)
-  : commandLine._tag === "Wrong"
-  ? Console.error(commandLine.message).pipe(Effect.zipRight(Effect.fail(2)))
-  : Effect.zipRight(
-    npmBanner ? Console.error("(npm run -s client keeps npm's banner out of the integers)") : Effect.void,
-    run(commandLine.url, commandLine.policy)
-  )
+/** What the command line asks for; a wrong one ends with what is wrong with it and the usage. */
+const program = (args: Array<string>): Effect.Effect<void, number> => {
+  try {
+    const { positionals, values } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        "retry-base-ms": { type: "string" },
+        "retry-cap-ms": { type: "string" },
+        help: { type: "boolean", short: "h" }
+      }
+    })
+    if (values.help === true) return Console.log(help)
+    const milliseconds = (name: "retry-base-ms" | "retry-cap-ms", fallback: number) => {
+      const text = values[name]
+      if (text === undefined) return fallback
+      const n = parseWholeNumber(text)
+      if (n === undefined || n < 1) throw new Error(`--${name} takes a whole number of milliseconds, not ${text}`)
+      return n
+    }
+    const policy = {
+      baseMs: milliseconds("retry-base-ms", defaultPolicy.baseMs),
+      capMs: milliseconds("retry-cap-ms", defaultPolicy.capMs)
+    }
+    if (positionals.length !== 1) return exitWith(2, usage)
+    const banner = npmBanner ? Console.error("(npm run -s client keeps npm's banner out of the integers)") : Effect.void
+    return Effect.zipRight(banner, run(positionals[0]!, policy))
+  } catch (error) {
+    return exitWith(2, `${error instanceof Error ? error.message : String(error)}\n${usage}`)
+  }
+}
 
 // A failure is the exit code; Ctrl-C, an interruption, exits 0 once the connection is closed.
 const exitCode: Teardown = (exit, onExit) =>
   onExit(Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause) ? Number(Cause.squash(exit.cause)) || 1 : 0)
 
-program.pipe(
+program(process.argv.slice(2)).pipe(
   Effect.provide(ShutdownSignals.layer),
   // stdout is the integers: no log line goes there.
   Logger.withMinimumLogLevel(LogLevel.None),
