@@ -1,17 +1,13 @@
 /// <reference lib="dom" />
 /**
- * The script of the demo page at `GET /`, run by the browser: it connects to the same origin's
- * `/_ws/demo` (wss: on an https: page), shows the latest integers and the connection's state,
- * resumes with `?since=` in the sequence the service announced (`?sequence=`: a browser cannot
- * read the handshake's headers), and reconnects by the rules of `ReconnectPolicy`, imported as
- * the Node client imports them. The build bundles this file for browsers on its own (scripts/
- * demoPageScript.mjs), and the page carries that bundle, so the page runs the policy's code as
- * compiled, whatever the service's own bundle does to its names.
+ * The demo page's script, bundled for browsers by scripts/demoPageScript.mjs: it shows the latest
+ * integers from the same origin's `/_ws/demo` and the connection's state, resumes in the sequence
+ * the service announced (a browser cannot read the handshake's headers), and reconnects by
+ * `ReconnectPolicy`.
  */
 import { announcedSequence, resumeParams } from "../wire/ResumePoint.js"
 import { decide, initialRetryState } from "./ReconnectPolicy.js"
 
-// How many integers the history line shows.
 const historyLength = 12
 // How long the restart notice stays: long enough to read, not for good.
 const noticeMs = 10_000
@@ -80,7 +76,6 @@ const retryLater = (delayMs: number) => {
       connect()
     }
   }
-  clearInterval(countdown)
   countdown = setInterval(tick, 100)
   tick()
 }
@@ -114,7 +109,6 @@ const connect = () => {
     delivered = true
   }
   ws.onclose = (event: CloseEvent) => {
-    // A refused handshake shows only as a close before opening: the page cannot read the status.
     const ending = opened ? { _tag: "Closed", code: event.code, delivered } as const : { _tag: "Failed" } as const
     const decision = decide(retry, ending, Math.random())
     if (decision._tag === "Stop") return show("stopped", `closed by the server (${event.code}); reload to retry`)
