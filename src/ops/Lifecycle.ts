@@ -1,8 +1,6 @@
 /**
- * Where the server is in its life: serving, leaving (shutdown has begun: the health check answers
- * 503 so that proxies take the instance out, while it still serves and admits as before), or
- * draining (new upgrades and streams are refused, and the sockets are let go). Read
- * synchronously by the health check and the admission gates; only the shutdown moves it on.
+ * The server's phase: serving; leaving (the health check answers 503, all else as before); draining
+ * (new upgrades and streams are refused). Read synchronously; only the shutdown moves it on.
  */
 import { Context, Effect, Layer } from "effect"
 

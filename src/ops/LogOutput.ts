@@ -1,20 +1,12 @@
 /**
- * Where JSON log lines go: stdout, in batches. Writing to a pipe is synchronous on Linux, and one
- * `write` per line made log output the largest single cost of accepting a connection (a fifth of
- * the CPU of 10,000 handshakes, profiled), so lines are gathered and written together once the
- * current burst of I/O has been handled, or at once when many have piled up. Nothing is lost on
- * exit: what is pending is written synchronously then.
+ * JSON log lines, batched: writing to a pipe is synchronous on Linux, and a `write` per line was
+ * the largest cost of accepting a connection. Lines are written together once the current burst of
+ * I/O has been handled, or at once when many have piled up; `flush` writes what is pending.
  */
 
-// Past this many pending lines, write now rather than let them pile up in memory.
 const maxPending = 1024
 
-export interface LineOutput {
-  readonly write: (line: string) => void
-  readonly flush: () => void
-}
-
-export const makeBatchedOutput = (sink: (text: string) => void): LineOutput => {
+export const makeBatchedOutput = (sink: (text: string) => void) => {
   let pending: Array<string> = []
   let scheduled: ReturnType<typeof setImmediate> | undefined
   const flush = () => {

@@ -1,14 +1,11 @@
 /**
- * How the process writes its log: Effect's logger, as JSON lines (one object per line, for log
- * collectors) or pretty text (for a person at a terminal), at a minimum level.
- *
- * `LOG_FORMAT` picks the format; unset, it is JSON when stdout is not a terminal or
- * `NODE_ENV=production`, pretty otherwise. `LOG_LEVEL` (default Info) sets the minimum level.
+ * The process's logger: JSON lines for collectors or pretty text for a terminal (`LOG_FORMAT`;
+ * unset, JSON when stdout is not a terminal or `NODE_ENV=production`), at `LOG_LEVEL` (Info).
  */
 import { Config, Effect, Layer, Logger, LogLevel, Option } from "effect"
 import { makeBatchedOutput } from "./LogOutput.js"
 
-export const LoggingConfig = Config.all({
+const LoggingConfig = Config.all({
   format: Config.literal("pretty", "json")("LOG_FORMAT").pipe(Config.option),
   level: Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info)),
   production: Config.string("NODE_ENV").pipe(Config.map((env) => env === "production"), Config.withDefault(false))
@@ -16,21 +13,13 @@ export const LoggingConfig = Config.all({
 
 // A log reader that goes away (a closed pipe, a dead collector) must cost the log, not the
 // process and its clients: write errors on stdout and stderr are dropped.
+const drop = () => {}
 const survivableOutput = Layer.scopedDiscard(Effect.acquireRelease(
-  Effect.sync(() => {
-    const drop = () => {}
-    process.stdout.on("error", drop)
-    process.stderr.on("error", drop)
-    return drop
-  }),
-  (drop) =>
-    Effect.sync(() => {
-      process.stdout.off("error", drop)
-      process.stderr.off("error", drop)
-    })
+  Effect.sync(() => [process.stdout, process.stderr].forEach((stream) => stream.on("error", drop))),
+  () => Effect.sync(() => [process.stdout, process.stderr].forEach((stream) => stream.off("error", drop)))
 ))
 
-// JSON lines, as Effect's JSON logger writes them, through one batched stdout for the process.
+// One batched stdout for the process; what is pending is written synchronously at exit.
 const batchedJson = Layer.unwrapScoped(Effect.gen(function*() {
   const output = yield* Effect.acquireRelease(
     Effect.sync(() => {

@@ -1,14 +1,9 @@
-/**
- * For log lines that come as a storm (accept errors when descriptors run out, refused upgrades
- * in a flood): at most one line a second for each kind, and the next line that gets through
- * says how many were held back. One line a second says what is happening without flooding.
- */
-
+/** For log lines that come as a storm: at most one line a second of each kind. */
 export const rateLimitPeriodMs = 1000
 
 /**
- * A gate for lines of several kinds. For each line, it answers how many lines of that kind were
- * held back since the last one it let through, or undefined when this one must be held back too.
+ * For each line of `kind`, how many of that kind were held back since the last one let through,
+ * or undefined when this one is held back too.
  */
 export const makeLogGate = (now: () => number = Date.now) => {
   const lastPassed = new Map<string, { at: number; heldBack: number }>()

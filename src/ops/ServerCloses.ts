@@ -1,8 +1,4 @@
-/**
- * Why the server ended a connection, as the connection log and the metrics say it. A connection
- * the server did not end was closed by its client (or by the network). Each connection keeps its
- * own reason (`connection/Connection.ts`).
- */
+/** Why the server ended a connection, as the connection log and the metrics say it. */
 export type ServerCloseReason =
   | "shutdown"
   | "slow-consumer"

@@ -1,10 +1,8 @@
 /**
- * `NodeRuntime.runMain` interrupts the program at the first SIGTERM or SIGINT, and stops
- * listening. Supervisors signal more than once (systemd and dumb-init signal the whole process
- * group, so under `npm start` the service gets its own copy and npm's forwarded one; Ctrl-C
- * reaches npm and the program alike), and a signal that finds no listener kills the process by
- * Node's default action, mid-drain. So this listener stays until the process exits: it logs the
- * first signal and, once, a repeat, and does nothing else.
+ * `NodeRuntime.runMain` interrupts the program at the first SIGTERM or SIGINT and stops listening,
+ * but supervisors signal more than once (a process group gets npm's forwarded copy too), and a
+ * signal with no listener kills the process mid-drain. So this listener stays until exit; it only
+ * logs the first signal and, once, a repeat.
  */
 import { Effect, FiberSet, Layer } from "effect"
 

@@ -1,9 +1,7 @@
 /**
- * Stack traces that name the source files and lines (`src/edge/WebSocketEdge.ts:62:9`) rather
- * than the minified bundle's. The bundle's source map is read the first time a stack trace that
- * runs through the bundle is formatted, not at every start as `--enable-source-maps` does (half a
- * second and 40 MiB of a start, measured). Where Node.js applies source maps itself, it is left
- * to do so. Public APIs only: V8's `Error.prepareStackTrace` and `node:module`'s `SourceMap`.
+ * Stack traces that name the source files and lines rather than the minified bundle's. The source
+ * map is read when a stack trace through the bundle is first formatted, not at every start as
+ * `--enable-source-maps` does (which, when on, is left to do it).
  */
 import { readFileSync } from "node:fs"
 import { SourceMap } from "node:module"
@@ -11,8 +9,8 @@ import { fileURLToPath } from "node:url"
 
 /** Maps every later stack trace through the source map of `bundle` (a file: URL), `<bundle>.map`. */
 export const mapStacksOf = (bundle: string): void => {
-  if ((process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled === true) return
-  // Undefined until first needed; null when there is no usable map (the frames stay as they are).
+  if (process.sourceMapsEnabled) return
+  // Undefined until first needed; null when there is no usable map.
   let map: SourceMap | null | undefined
   const sourceMap = () => {
     if (map === undefined) {
