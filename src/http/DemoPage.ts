@@ -1,15 +1,11 @@
 /**
- * The live demo at `GET /` for browsers: a heading and a line on what it shows; the latest
- * integer, large, dimmed and dated while the connection is not live; the connection's state
- * (connecting / waiting for the first integer / live / reconnecting in N s); and the integers
- * before the latest. Its script is src/client/DemoPageScript.ts as the build bundles it for
- * browsers, carried inline; it reconnects by the same `ReconnectPolicy` as the Node client.
+ * The live demo at `GET /` for browsers. Its script, inline, is src/client/DemoPageScript.ts as the
+ * build bundles it for browsers.
  */
 import script from "integer-forge:demo-page-script"
 import { tryItCommands } from "./TryIt.js"
 
-// An icon of its own, so that the browser does not ask for /favicon.ico (a 404, and an error in
-// the console) on every load.
+// An icon of its own, so that the browser does not ask for /favicon.ico (a 404) on every load.
 const icon = "data:image/svg+xml," + encodeURIComponent(
   "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'><rect width='16' height='16' rx='3' fill='#111'/>" +
     "<text x='8' y='12.5' font-size='12' text-anchor='middle' fill='#6c6' font-family='sans-serif'>1</text></svg>"

@@ -1,7 +1,4 @@
-/**
- * The demo page's script as the build bundles it for browsers (scripts/demoPageScript.mjs): esbuild
- * resolves this module for dist/main.cjs, Vite for the tests.
- */
+/** The demo page's script, bundled for browsers by scripts/demoPageScript.mjs (esbuild) or Vite. */
 declare module "integer-forge:demo-page-script" {
   const script: string
   export default script

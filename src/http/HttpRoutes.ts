@@ -1,10 +1,8 @@
 /**
- * The plain HTTP side of the service, on the platform's router: the health check first, a short
- * page at `/`, a clear 400 for plain requests on WebSocket paths, 404 for the rest. Every
- * response, errors included, carries `x-vip-reached-origin: true`.
+ * The plain HTTP side of the service: the health check, metrics, a page at `/`, a 400 for plain
+ * requests on WebSocket paths, 404 for the rest; every response carries our origin headers.
  */
-// Each module by its own path: the packages' indexes pull in clients, clusters and RPC that the
-// service never runs, and loading them was most of its start-up.
+// Each module by its own path: the packages' indexes load clients and RPC the service never runs.
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import * as HttpRouter from "@effect/platform/HttpRouter"
@@ -26,22 +24,20 @@ import { tryItCommands } from "./TryIt.js"
 const text = (body: string, options?: HttpServerResponse.Options.WithContentType) =>
   HttpServerResponse.text(body, { contentType: "text/plain; charset=utf-8", ...options })
 
-// The platform probes `/cache-healthcheck?`; the router matches the path, whatever the query.
-// It reads one flag and nothing else, so it answers at once even when the forge is busy. It
-// turns 503 as soon as shutdown begins, before the sockets are let go (SHUTDOWN_NOTICE_MS).
+// The platform probes `/cache-healthcheck?`. It reads one flag, so it answers at once even when the
+// forge is busy, and turns 503 as soon as shutdown begins, before the sockets are let go.
 const healthCheck = Effect.map(Lifecycle, (lifecycle) =>
   lifecycle.phase() === "serving"
     ? text("ok\n")
     : text("draining\n", { status: 503 }))
 
-// Only characters that can appear in a host name or address, so a hostile Host header cannot
-// inject anything into the page.
+// Only characters of a host name or address, so a hostile Host header cannot inject into the page.
 const hostForExample = (host: string | undefined): string =>
   host !== undefined && /^[A-Za-z0-9.:[\]-]{1,255}$/.test(host) ? host : "localhost:3000"
 
 const pace = (intervalMs: number) => intervalMs === 1000 ? "one a second" : `one every ${intervalMs} ms`
 
-export const homePage = (host: string, intervalMs: number) =>
+const homePage = (host: string, intervalMs: number) =>
   [
     "Integer Forge: integers as a service, over WebSockets.",
     "",
@@ -59,14 +55,12 @@ const wantsHtml = (accept: string | undefined) => accept !== undefined && /\btex
 const home = Effect.gen(function*() {
   const request = yield* HttpServerRequest.HttpServerRequest
   const host = hostForExample(request.headers["host"])
+  const headers = { vary: "accept" }
   if (wantsHtml(request.headers["accept"])) {
-    return HttpServerResponse.text(demoPage(host), {
-      contentType: "text/html; charset=utf-8",
-      headers: { vary: "accept" }
-    })
+    return HttpServerResponse.text(demoPage(host), { contentType: "text/html; charset=utf-8", headers })
   }
   const { intervalMs } = yield* ForgeConfig
-  return text(homePage(host, intervalMs), { headers: { vary: "accept" } })
+  return text(homePage(host, intervalMs), { headers })
 })
 
 // A request the router does not know: on a WebSocket path it is a failed upgrade (400 with the
@@ -74,11 +68,9 @@ const home = Effect.gen(function*() {
 const fallback = Effect.gen(function*() {
   const request = yield* HttpServerRequest.HttpServerRequest
   // A Socket.IO client on its default transports starts with a long-polling GET: it gets
-  // Engine.IO's own error at once, not a wait for a session this platform cannot keep.
+  // Engine.IO's own error at once, counted as the refused upgrade it amounts to.
   const dialect = dialectOf(request.url)
   if (dialect._tag === "Refuse") {
-    // Counted with the upgrades refused for the same reason: a polling client is one that
-    // will never manage to upgrade.
     yield* Effect.flatMap(Metrics, (m) => Effect.sync(() => m.upgradeRefused("engine.io")))
     return HttpServerResponse.text(dialect.body, {
       status: dialect.status,
@@ -106,7 +98,7 @@ const metrics = Effect.flatMap(Metrics, (m) => m.render).pipe(
   Effect.map(({ body, contentType }) => HttpServerResponse.text(body, { contentType }))
 )
 
-export const router = HttpRouter.empty.pipe(
+const router = HttpRouter.empty.pipe(
   HttpRouter.get("/cache-healthcheck", healthCheck),
   HttpRouter.head("/cache-healthcheck", healthCheck),
   HttpRouter.get("/metrics", metrics),
@@ -114,8 +106,9 @@ export const router = HttpRouter.empty.pipe(
   HttpRouter.head("/", home)
 )
 
-// The health check answers whatever the Host; everything else needs a valid one.
-const withValidHost = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+// The health check answers whatever the Host; everything else needs a valid one. A 500 never
+// leaks a stack trace.
+const app = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
   const problem = /^\/cache-healthcheck(?:\?|$)/.test(request.url) ? undefined : hostProblem(
     NodeHttpServerRequest.toIncomingMessage(request).httpVersion,
     request.headers["host"]
@@ -123,10 +116,7 @@ const withValidHost = Effect.flatMap(HttpServerRequest.HttpServerRequest, (reque
   return problem === undefined
     ? router.pipe(Effect.catchTag("RouteNotFound", () => fallback))
     : Effect.succeed(text(problem + "\n", { status: 400, headers: { connection: "close" } }))
-})
-
-/** The whole HTTP application: routes, fallback, and a 500 that never leaks a stack trace. */
-export const app = withValidHost.pipe(
+}).pipe(
   Effect.catchAllCause((cause) =>
     Effect.logError("Unhandled error in HTTP handler", cause).pipe(
       Effect.as(text("Internal server error\n", { status: 500 }))

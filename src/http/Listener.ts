@@ -1,7 +1,6 @@
 /**
- * Makes the Node server listen on the configured address and tells the rest of the program where.
- * Built after every listener is attached, so that no request can arrive before its handler.
- * Its release is the shutdown (`Shutdown.ts`).
+ * Makes the Node server listen, once every handler is attached, and says where. Its release is the
+ * shutdown (`Shutdown.ts`).
  */
 import { Context, Data, Effect, Layer } from "effect"
 import type { AddressInfo } from "node:net"
@@ -22,7 +21,6 @@ export class ListenError extends Data.TaggedError("ListenError")<{
 /** Where the server actually listens (the real port when 0 was asked for). */
 export class ListeningAddress extends Context.Tag("IntegerForge/ListeningAddress")<ListeningAddress, {
   readonly port: number
-  /** The address bound, as the OS reports it. */
   readonly address: string
   /** A host name that reaches the server from this machine, for URLs in logs and tests. */
   readonly localHost: string

@@ -1,7 +1,4 @@
-/**
- * The one Node HTTP server of the process. Routes and the WebSocket edge attach their listeners
- * to it; `Listener` makes it listen once they have, and `Shutdown` makes it stop.
- */
+/** The one Node HTTP server of the process; `Listener` makes it listen, `Shutdown` stop. */
 import { Cause, Context, Effect, FiberSet, Layer } from "effect"
 import * as Http from "node:http"
 import type { Duplex } from "node:stream"
@@ -23,14 +20,10 @@ export const answerAndClose = (socket: Duplex, response: RawResponse) => {
   socket.end(rawResponse(response))
 }
 
-const answerClientError = (error: NodeJS.ErrnoException, socket: Duplex) =>
-  answerAndClose(socket, { status: clientErrorStatus[error.code ?? ""] ?? 400 })
-
 export class NodeServer extends Context.Tag("IntegerForge/NodeServer")<NodeServer, Http.Server>() {
   static readonly layer = Layer.scoped(
     NodeServer,
     Effect.gen(function*() {
-      // Node's callbacks enter Effect through a runtime this layer's scope owns.
       const run = yield* FiberSet.makeRuntime<never>()
       const { handshakeTimeoutMs } = yield* ServerConfig
       // Accept failures (EMFILE when descriptors run out) come as a storm.
@@ -41,23 +34,23 @@ export class NodeServer extends Context.Tag("IntegerForge/NodeServer")<NodeServe
         const note = heldBack > 0 ? ` (${heldBack} more suppressed)` : ""
         run(Effect.logError(`HTTP server error${note}; still serving`, Cause.fail(error)))
       }
-      return yield* Effect.sync(() => {
-        const server = Http.createServer({
-          // A client that opens a connection and never finishes its request head (the
-          // handshake, for a WebSocket) must not hold a file descriptor for long.
-          headersTimeout: handshakeTimeoutMs,
-          requestTimeout: Math.min(handshakeTimeoutMs * 2, maxTimerMs),
-          connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(handshakeTimeoutMs / 4))),
-          keepAliveTimeout: 5_000,
-          // Checked by HttpRoutes and the upgrade gate instead, so the 400 carries our headers.
-          requireHostHeader: false
-        })
-        server.on("clientError", answerClientError)
-        server.on("error", (error) => {
-          if (server.listening) logServerError(error)
-        })
-        return server
+      const server = Http.createServer({
+        // A client that opens a connection and never finishes its request head (the handshake,
+        // for a WebSocket) must not hold a file descriptor for long.
+        headersTimeout: handshakeTimeoutMs,
+        requestTimeout: Math.min(handshakeTimeoutMs * 2, maxTimerMs),
+        connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(handshakeTimeoutMs / 4))),
+        keepAliveTimeout: 5_000,
+        // Checked by HttpRoutes and the upgrade gate instead, so the 400 carries our headers.
+        requireHostHeader: false
       })
+      server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
+        answerAndClose(socket, { status: clientErrorStatus[error.code ?? ""] ?? 400 })
+      })
+      server.on("error", (error) => {
+        if (server.listening) logServerError(error)
+      })
+      return server
     })
   )
 }

@@ -1,18 +1,9 @@
 /**
- * The service's shutdown, in the order it happens. It is the release of `Listener`: whatever
- * listened shuts down this way, whether the first SIGTERM or SIGINT interrupted the program or a
- * test released the server.
- *
- * 1. Notice: the health check answers 503. While anyone is connected the service goes on serving
- *    for `SHUTDOWN_NOTICE_MS`, so that a proxy that probes it stops routing here before the
- *    clients come back.
- * 2. Drain: new upgrades and streams are refused (503); every client is asked to come back (1012),
- *    spread over `SHUTDOWN_SPREAD_MS` so that they do not all come back in the same moment; whoever
- *    has not closed within `SHUTDOWN_TIMEOUT_MS` is cut off; the server listens 0.5 s more.
- * 3. Close: the server stops listening; what is still open 1 s later is ended.
- * 4. Exit: the layers below release (the fan-out, then the forge), and `runMain` exits 0.
+ * The service's shutdown, the release of `Listener`, in the order it happens (`make`): notice,
+ * drain, stop listening; then the layers below release. As clients see it:
+ * docs/operations.md#4-deploys-and-shutdown.
  */
-import { type Context, Duration, Effect, Fiber, FiberSet } from "effect"
+import { type Context, Effect, Fiber, FiberSet } from "effect"
 import type * as Http from "node:http"
 import * as Net from "node:net"
 import { ServerConfig, spreadLimitMs } from "../Config.js"
@@ -23,23 +14,20 @@ import { closeCodes, serviceRestart } from "../wire/CloseCodes.js"
 import { NodeServer } from "./NodeServer.js"
 
 // While the health check answers 503, a proxy that probes it takes this instance out; until then
-// it keeps sending clients here, and they are served as before.
+// its clients are served as before.
 const giveNotice = (open: ReadonlySet<Connection>, noticeMs: number) =>
   Effect.gen(function*() {
     if (noticeMs <= 0 || open.size === 0) return
     yield* Effect.logInfo(`leaving: the health check answers 503; closing sockets in ${noticeMs} ms`).pipe(
       Effect.annotateLogs({ connections: open.size, noticeMs })
     )
-    yield* Effect.sleep(Duration.millis(noticeMs))
+    yield* Effect.sleep(noticeMs)
   })
 
 // Closes go out in small batches this far apart, so the spread is smooth without a timer per socket.
 const batchEveryMs = 20
 
-/**
- * How many of `total` sockets to have closed after `step` batches, spread evenly over `spreadMs`:
- * all of them by the last batch, never more than there are.
- */
+/** How many of `total` sockets to have closed after `step` batches, spread evenly over `spreadMs`. */
 export const closedAfter = (step: number, total: number, spreadMs: number): number => {
   const batches = Math.max(1, Math.floor(spreadMs / batchEveryMs))
   return Math.min(total, Math.ceil((total * (step + 1)) / batches))
@@ -49,7 +37,7 @@ const closeAll = (sockets: ReadonlyArray<Connection>, spreadMs: number) =>
   Effect.gen(function*() {
     let closed = 0
     for (let step = 0; closed < sockets.length; step++) {
-      if (step > 0) yield* Effect.sleep(Duration.millis(batchEveryMs))
+      if (step > 0) yield* Effect.sleep(batchEveryMs)
       const upTo = closedAfter(step, sockets.length, spreadMs)
       for (; closed < upTo; closed++) sockets[closed]!.closeBy("shutdown", serviceRestart)
     }
@@ -72,7 +60,6 @@ const lingerMs = 500
 
 const drain = (connections: Context.Tag.Service<Connections>, deadlineMs: number, spreadMs: number) =>
   Effect.gen(function*() {
-    // The connections open now: no new one is admitted while draining.
     const sockets = Array.from(connections.open)
     yield* Effect.logInfo(`draining: closing every socket with ${serviceRestart.code}`).pipe(
       Effect.annotateLogs({ sockets: sockets.length, spreadMs, deadlineMs })
@@ -80,27 +67,23 @@ const drain = (connections: Context.Tag.Service<Connections>, deadlineMs: number
     const started = Date.now()
     yield* closeAll(sockets, spreadMs).pipe(
       Effect.zipRight(connections.allReleased),
-      Effect.timeout(Duration.millis(deadlineMs)),
+      Effect.timeout(deadlineMs),
       Effect.ignore
     )
     yield* cutOffTheRest(connections)
-    // The last clients come straight back as their sockets close: still listening, the server
-    // answers them 503 instead of racing them with the listening socket's close (a connection
-    // the OS had queued but Node not yet accepted is reset when it closes).
+    // The last clients come straight back: still listening, the server answers them 503, where a
+    // connection the OS had queued when the listening socket closes would be reset.
     const remainingMs = Math.max(0, deadlineMs - (Date.now() - started))
-    if (sockets.length > 0) yield* Effect.sleep(Duration.millis(Math.min(lingerMs, remainingMs)))
+    if (sockets.length > 0) yield* Effect.sleep(Math.min(lingerMs, remainingMs))
   })
 
-// How long connections still in the middle of a request (a refused upgrade being answered, a
-// scrape) may take to finish once the server stops listening.
+// How long a connection still in a request (a refused upgrade, a scrape) may take to finish.
 const closeGraceMs = 1000
 
 /**
- * New connections are refused by the OS from here on. One accepted a moment before still gets its
- * answer (an upgrade its 503) before it closes. Node's own `close` would also drop every
- * connection that has not sent its request yet, which is exactly such a client, so only the
- * listening socket is closed (`net.Server`'s `close`), and whatever is left open is ended after
- * a grace.
+ * Closes only the listening socket (`net.Server`'s `close`): Node's own would also drop every
+ * connection that has not sent its request yet, one accepted a moment before that must still get
+ * its answer (an upgrade its 503). What is left open is ended after a grace.
  */
 const stopListening = (server: Http.Server) =>
   Effect.async<void>((resume) => {

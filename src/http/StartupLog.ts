@@ -1,11 +1,8 @@
-/**
- * What the process says when it starts, and when it cannot.
- */
+/** What the process says when it starts, and when it cannot. */
 import { Cause, ConfigError, Console, Effect, Layer } from "effect"
 import { ListenError, ListeningAddress } from "./Listener.js"
 import { tryItCommands } from "./TryIt.js"
 
-/** Logs where the server listens and commands to try it, one a line. */
 export const layer = Layer.effectDiscard(Effect.gen(function*() {
   const { address, localHost, port } = yield* ListeningAddress
   yield* Effect.logInfo(`Integer Forge listening on ${address} port ${port}`)
