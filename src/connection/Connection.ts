@@ -1,9 +1,6 @@
 /**
- * One accepted connection, whatever it speaks: a WebSocket (plain or Socket.IO) or an event
- * stream. It holds everything about itself (what it is, where it came from, its place in the
- * fan-out, whether it answered the last ping, why the server ended it), each part changed only by
- * its methods or its owner's, so that no table elsewhere is keyed by a socket. Each kind is adapted
- * by a `Transport` shared by every connection of that kind: a connection is this one object.
+ * One accepted connection, whatever it speaks: it holds all of its own state, so that no table
+ * elsewhere is keyed by a socket; each kind is adapted by one shared `Transport`.
  */
 import type { Protocol } from "../ops/Metrics.js"
 import type { ServerCloseReason } from "../ops/ServerCloses.js"
@@ -15,12 +12,10 @@ import { Member } from "./FanOut.js"
 export interface Transport<S> {
   /** Writes bytes as they go on the wire: whole WebSocket frames, or whole events. */
   write(socket: S, bytes: Buffer): void
-  /** Unsent bytes held for the socket. */
   bufferedAmount(socket: S): number
   isOpen(socket: S): boolean
   /** Ends the connection cleanly: a close frame, or the end of a stream. */
   close(socket: S, close: Close): void
-  /** Cuts the connection off at once. */
   terminate(socket: S): void
   /** A WebSocket ping, for the heartbeat of `Connections`; a kind with its own heartbeat has none. */
   ping?(socket: S): void
@@ -39,7 +34,6 @@ export class Connection<S = unknown> extends Member {
   #unanswered = false
   #closeReason: ServerCloseReason | undefined = undefined
   #sentCode: number | undefined = undefined
-  // The one timer a connection may have (a grace or a deadline), cleared when it is released.
   #timer: NodeJS.Timeout | undefined = undefined
 
   constructor(
@@ -75,7 +69,7 @@ export class Connection<S = unknown> extends Member {
     this.#sentCode = close.code
     this.transport.close(this.socket, close)
   }
-  /** Remembers that the server ends this connection, when something other than us (ws) closes it. */
+  /** The server ends it, though something else (ws) closes it. */
   markServerClose(reason: ServerCloseReason): void {
     this.#closeReason ??= reason
   }
@@ -89,7 +83,6 @@ export class Connection<S = unknown> extends Member {
     this.#sentCode = closeCodes.abnormal
     this.transport.terminate(this.socket)
   }
-  /** Closes a connection whose unsent data passed the limit, and cuts it off after a grace. */
   shed(): void {
     this.closeBy("slow-consumer", slowConsumer)
     this.after(shedGraceMs, cutOff)
@@ -99,7 +92,6 @@ export class Connection<S = unknown> extends Member {
     clearTimeout(this.#timer)
     this.#timer = setTimeout(f, ms, this).unref()
   }
-  /** Once it is released (`Connections.release`): its timer will not run. */
   released(): void {
     clearTimeout(this.#timer)
     this.#timer = undefined
@@ -108,7 +100,6 @@ export class Connection<S = unknown> extends Member {
   pinged(): void {
     this.#unanswered = true
   }
-  /** It answered a ping. */
   answered(): void {
     this.#unanswered = false
   }

@@ -1,14 +1,8 @@
 /**
- * Where a connection's life is decided, for every kind alike. The edge and the event-stream route
- * only adapt a request into a `Connection` and hand it over with `accept`; from then on this
- * service owns it: its place under the one `MAX_CONNECTIONS`, its membership in the fan-out, the
- * heartbeat and the keep-alive, its close log line and metrics, and its end — on its close event,
- * or at the latest at shutdown (`http/Shutdown.ts`).
- *
- * A connection is accepted into this service's scope, not a scope of its own (a scope and a fiber
- * per connection cost too much: docs/architecture.md): releasing it is synchronous (it leaves the
- * set and the fan-out, its timer is cleared, its close is logged, once), and the fibers it needs
- * (the fan-out's, the sweeps) are the service's, started through a runtime its scope owns.
+ * Where a connection's life is decided, for every kind alike: from `accept` on, this service owns
+ * its count, its place in the fan-out, heartbeat and keep-alive, its close log, and its release.
+ * A connection has no scope or fiber of its own (they cost too much: docs/architecture.md); the
+ * fibers it needs are the service's, started through a runtime its scope owns.
  */
 import { Context, Deferred, Duration, Effect, Exit, FiberId, FiberSet, Layer, Schedule } from "effect"
 import { ServerConfig } from "../Config.js"
@@ -31,7 +25,6 @@ export interface Capacity {
 export class Connections extends Context.Tag("IntegerForge/Connections")<Connections, {
   /** Every accepted connection that has not been released, of every kind. */
   readonly open: ReadonlySet<Connection>
-  /** Whether the server admits, and how full it is, for the admission decisions. */
   readonly capacity: () => Capacity
   /** Takes over an accepted connection: from now on it counts, is watched, and is logged. */
   readonly accept: (connection: Connection) => void
@@ -44,13 +37,11 @@ export class Connections extends Context.Tag("IntegerForge/Connections")<Connect
   readonly join: (connection: Connection, encoding: Encoding, since?: ResumePoint, opening?: Opening) => void
   /** On its close event: lets the connection go, once, with the code it closed with. */
   readonly release: (connection: Connection, code: number) => void
-  /** Counts and logs a refused upgrade or stream. */
   readonly refused: (refusal: { readonly key: string; readonly status: number }, path: string, remote: string) => void
-  /** How many connections are members of the fan-out. */
   readonly members: () => number
   /** Starts a fiber that the service's scope owns, from a callback (a Node or ws event). */
   readonly run: Run
-  /** Done once every connection has been released, while draining (no new one can come then). */
+  /** Done once every connection has been released, while draining. */
   readonly allReleased: Effect.Effect<void>
 }>() {
   static readonly layer = Layer.scoped(Connections, Effect.suspend(() => make))
@@ -85,7 +76,7 @@ const make = Effect.gen(function*() {
   const fanOut = yield* makeFanOut(run)
   const open = new Set<Connection>()
 
-  // Done when the last connection is released while draining: no new one can come then.
+  // Resolved by the last release while draining, when no new connection can come.
   const emptied = Deferred.unsafeMake<void>(FiberId.none)
   const release = (connection: Connection, code: number) => {
     if (!open.delete(connection)) return

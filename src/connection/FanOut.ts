@@ -1,10 +1,6 @@
 /**
- * The one fan-out that feeds every member connection.
- *
- * While at least one connection is a member, the fan-out holds a single subscription to the forge
- * and a single fiber that takes each integer, encodes it once per encoding, and writes those bytes
- * to every member. There is no fiber per connection: a member is an entry in a set, added when it
- * joins and removed when it is released.
+ * The one fan-out: while there are members, one subscription to the forge and one fiber that
+ * encodes each integer once per encoding and writes those bytes to every member of a set.
  */
 import { Effect, type Fiber, FiberId, Queue, RcRef } from "effect"
 import { ForgeConfig, ServerConfig } from "../Config.js"
@@ -14,13 +10,10 @@ import type { Encoding } from "../wire/Encoding.js"
 import type { ResumePoint } from "../wire/ResumePoint.js"
 import { resumePlan } from "./Resume.js"
 
-/**
- * Called as a connection takes its place in the sequence, with the last integer before the first
- * one it will get, before any of them is written.
- */
+/** Told the last integer before a member's first, before any of them is written to it. */
 export type Opening = (startsAfter: number) => void
 
-/** How the fan-out's fibers are started: through a runtime owned by the layer that owns them. */
+/** Starts a fiber through a runtime that the owning layer's scope owns. */
 export type Run = <A, E>(effect: Effect.Effect<A, E>) => Fiber.RuntimeFiber<A, E>
 
 // A replay is written in pieces of at most this many integers: one write per integer would queue
@@ -28,14 +21,10 @@ export type Run = <A, E>(effect: Effect.Effect<A, E>) => Fiber.RuntimeFiber<A, E
 // writev (EINVAL) and destroys it.
 const replayBatch = 1024
 
-// How many queued integers one pass of the fan-out takes at most, so that a backlog is written
-// in a few passes without holding the event loop for long.
+// At most this many integers a pass, so that a backlog does not hold the event loop for long.
 const maxBatch = 64
 
-/**
- * A connection as the fan-out sees it. Its place in the fan-out (its encoding, the live integers
- * it skips) is set only by `Member.makeMembers`, which counts the members that skip.
- */
+/** A connection as the fan-out sees it; its place is set only by `makeMembers`, which counts skips. */
 export abstract class Member {
   #encoding: Encoding | undefined = undefined
   // Live integers up to this one are skipped: it resumed after an integer this instance has not
@@ -65,7 +54,7 @@ export abstract class Member {
       skip(member, undefined)
       return members.delete(member)
     }
-    // Each member gets its encoding's bytes, made once per integer; the count of those written.
+    // The count of members written to.
     const deliver = (n: number): number => {
       let sent = 0
       const someAhead = ahead > 0
@@ -87,7 +76,6 @@ export abstract class Member {
   }
 }
 
-/** The integers of a replay, in as few writes as there are batches. */
 const writeReplay = (member: Member, encoding: Encoding, range: { readonly from: number; readonly to: number }) => {
   for (let from = range.from; from <= range.to; from += replayBatch) {
     const pieces: Array<Buffer> = []
@@ -96,7 +84,6 @@ const writeReplay = (member: Member, encoding: Encoding, range: { readonly from:
   }
 }
 
-/** The fan-out's machinery; `run` starts its fibers. */
 export const makeFanOut = (run: Run) =>
   Effect.gen(function*() {
     const forge = yield* IntegerForge
@@ -132,9 +119,7 @@ export const makeFanOut = (run: Run) =>
       })
     })
 
-    // The fan-out runs while there are members: the first to join starts a fiber (which the
-    // layer's scope owns) that holds it, the last to leave interrupts that fiber. A fiber per such
-    // change, none per connection.
+    // The first member to join starts a fiber that holds the fan-out; the last to leave interrupts it.
     let holder: Fiber.RuntimeFiber<never> | undefined
     const letGo = () => {
       holder?.unsafeInterruptAsFork(FiberId.none)

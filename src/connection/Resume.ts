@@ -1,18 +1,10 @@
 /**
- * Resuming after a reconnect: a client that connects with `?since=N` first gets the integers
- * after N that the server still holds, then the live ones.
- *
- * The forge's integers are consecutive, so "the last REPLAY_CAPACITY integers" is a range, not
- * a store: what is held at any moment is (last − capacity, last]. The seam between replay and
- * live is exact because the fan-out replays up to the last integer it has delivered and adds the
- * socket in the same synchronous step. Socket.IO's connection state recovery resumes by the same
- * rules (`socketio/Recovery.ts`).
+ * Resuming after a reconnect (`?since=N`): the integers after N still held, then the live ones.
+ * The integers are consecutive, so what is held is a range, (last − capacity, last], not a store.
  */
 import { queryOf } from "../wire/RequestTarget.js"
 import { isSequenceName, type ResumePoint, type Since } from "../wire/ResumePoint.js"
 import { parseWholeNumber } from "../wire/WholeNumber.js"
-
-export type { Since }
 
 /**
  * What a request's query says about resuming: `since=N`, and the `sequence` N belongs to. A
@@ -35,10 +27,7 @@ export const sinceOf = (target: string): Since => {
 /** Whether a plain WebSocket client asks to be told the sequence's name (see `Since`). */
 export const asksSequenceName = (target: string): boolean => queryOf(target).has("sequence")
 
-/**
- * The integers to replay, as an inclusive range, or undefined for none. `delivered` is the last
- * integer already sent to everyone; `capacity` how many of the latest the server holds.
- */
+/** The integers to replay, as an inclusive range, or undefined for none. */
 export const replayRange = (
   after: number,
   delivered: number,
@@ -53,10 +42,7 @@ export const replayRange = (
 export interface ResumePlan {
   /** The integers to write before the live ones, if any. */
   readonly replay: { readonly from: number; readonly to: number } | undefined
-  /**
-   * Live integers up to this one are not written: the client has them already. Only a shared
-   * sequence can be ahead of this instance (it hears an integer a moment after another did).
-   */
+  /** Live integers up to this one are not written: a shared sequence the client saw first elsewhere. */
   readonly skipUpTo: number | undefined
   /** The last integer before the first one the socket gets: `after` itself when it misses none. */
   readonly startsAfter: number

@@ -1,10 +1,9 @@
 /**
- * The service's whole decision on an upgrade request at the edge, as one pure function: whether
- * the server is draining, the rules of `Handshake.ts`, which dialect the request speaks, its
- * `since`, and whether there is room for one more socket. ws checks the handshake itself after.
+ * The service's whole decision on an upgrade or a stream request, as pure functions: draining,
+ * the rules of `Handshake.ts`, the dialect, the resume point, and room for one more connection.
  */
 import type { Capacity } from "../connection/Connections.js"
-import { asksSequenceName, type Since, sinceOf } from "../connection/Resume.js"
+import { asksSequenceName, sinceOf } from "../connection/Resume.js"
 import { type Dialect, dialectOf } from "../socketio/SocketIoProtocol.js"
 import { lastEventIdOf } from "../wire/EventStream.js"
 import {
@@ -16,26 +15,19 @@ import {
   type UpgradePolicy,
   type UpgradeRequest
 } from "../wire/Handshake.js"
-import type { ResumePoint } from "../wire/ResumePoint.js"
+import type { ResumePoint, Since } from "../wire/ResumePoint.js"
 
 export type Admission =
   | Refusal
   | {
     readonly _tag: "Accept"
     readonly dialect: Exclude<Dialect, { _tag: "Refuse" }>
-    /** Where the client stands, when it resumes. */
     readonly since: ResumePoint | undefined
     /** Whether it asks to be told the sequence's name (`?sequence=`). */
     readonly asksSequenceName: boolean
   }
 
-/** What the edge knows of itself when a request arrives: `Connections`' room, for every kind. */
-export type EdgeState = Capacity
-
-/**
- * The answer to an upgrade while the server drains. `Retry-After: 0` (RFC 9110): come back at
- * once, as another instance can take the client now; the refusal header says `draining`.
- */
+// `Retry-After: 0` (RFC 9110): come back at once, as another instance can take the client now.
 export const draining = refuse("draining", 503, "Server is shutting down; reconnect shortly", { "retry-after": "0" })
 
 export const atCapacity = refuse("capacity", 503, "Server is at capacity; try again later")
@@ -46,49 +38,28 @@ export const invalidSince = refuse(
   "Invalid since: expected one non-negative whole number (the last integer received) and at most one sequence name"
 )
 
-const sinceValue = (since: Exclude<Since, { _tag: "Invalid" }>) => since._tag === "Since" ? since.point : undefined
+const pointOf = (since: Since) => since._tag === "Since" ? since.point : undefined
 
-export const admit = (request: UpgradeRequest, policy: UpgradePolicy, state: EdgeState): Admission => {
+export const admit = (request: UpgradeRequest, policy: UpgradePolicy, state: Capacity): Admission => {
   if (state.draining) return draining
   const verdict = judgeUpgrade(request, policy)
   if (verdict._tag === "Refuse") return verdict
   const dialect = dialectOf(request.target)
   if (dialect._tag === "Refuse") {
-    return {
-      _tag: "Refuse",
-      key: "engine.io",
-      status: dialect.status,
-      reason: dialect.body,
-      contentType: "application/json"
-    }
+    return { ...refuse("engine.io", dialect.status, dialect.body), contentType: "application/json" }
   }
   const since = sinceOf(request.target)
   if (since._tag === "Invalid") return invalidSince
   if (state.open >= state.maxConnections) return atCapacity
-  return { _tag: "Accept", dialect, since: sinceValue(since), asksSequenceName: asksSequenceName(request.target) }
+  return { _tag: "Accept", dialect, since: pointOf(since), asksSequenceName: asksSequenceName(request.target) }
 }
 
-/** A request for an event stream (Server-Sent Events) on a WebSocket path. */
-export interface StreamRequest {
-  readonly target: string
-  readonly headers: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
-}
-
-export type StreamAdmission =
-  | Refusal
-  | {
-    readonly _tag: "Accept"
-    readonly since: ResumePoint | undefined
-    /** The origin to allow in CORS headers: a cross-origin page the policy lets in. */
-    readonly corsOrigin: string | undefined
-  }
-
-/**
- * The decision on an event stream, in the order of `admit`: draining, origin (`judgeOrigin`, the
- * rule upgrades follow too), the resume point (`Last-Event-ID`, else `?since=`), capacity. Streams
- * count toward the same connection limit as WebSockets.
- */
-export const admitStream = (request: StreamRequest, policy: UpgradePolicy, state: EdgeState): StreamAdmission => {
+/** In the order of `admit`, for an event stream: its resume point is `Last-Event-ID`, else `?since=`. */
+export const admitStream = (
+  request: Pick<UpgradeRequest, "target" | "headers">,
+  policy: UpgradePolicy,
+  state: Capacity
+) => {
   if (state.draining) return draining
   const origin = judgeOrigin(request.headers, policy)
   if (origin._tag === "Refused") return originRefused
@@ -96,9 +67,6 @@ export const admitStream = (request: StreamRequest, policy: UpgradePolicy, state
   const resume = fromHeader._tag === "Absent" ? sinceOf(request.target) : fromHeader
   if (resume._tag === "Invalid") return invalidSince
   if (state.open >= state.maxConnections) return atCapacity
-  return {
-    _tag: "Accept",
-    since: resume._tag === "Since" ? resume.point : undefined,
-    corsOrigin: origin._tag === "Allowed" ? origin.origin : undefined
-  }
+  const corsOrigin = origin._tag === "Allowed" ? origin.origin : undefined
+  return { _tag: "Accept" as const, since: pointOf(resume), corsOrigin }
 }

@@ -1,11 +1,8 @@
 /**
- * The address a connection came from, for the logs. Behind the platform's proxies the TCP peer
- * is a proxy; the client is named in `X-Forwarded-For`, which every proxy appends to. Only the
- * entries added by proxies we trust mean anything (a client can send any header it likes), so
- * with `TRUST_PROXY_HOPS=n` the client is the n-th entry from the right, and with 0 (the
- * default) the header is ignored.
+ * The address a connection came from, for the logs. Every proxy appends to `X-Forwarded-For`, and
+ * a client can send any header it likes: with `TRUST_PROXY_HOPS=n` the client is the n-th entry
+ * from the right, and with 0 the header is ignored.
  */
-
 export const clientAddress = (
   peer: string | undefined,
   forwardedFor: string | ReadonlyArray<string> | undefined,

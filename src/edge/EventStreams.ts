@@ -1,11 +1,7 @@
 /**
- * Integers as Server-Sent Events, for `curl -N` and the browser's `EventSource`: a GET on a
- * `/_ws/` path that accepts `text/event-stream` gets a stream instead of the 400 a plain GET
- * gets. The route only decides (`admitStream`), answers, and hands the response over to
- * `Connections` as a connection of kind `sse`: one more member of the fan-out, with its own
- * encoding (each integer encoded once per tick as an event), resumed from `Last-Event-ID` or
- * `?since=`, counted toward `MAX_CONNECTIONS`, kept alive, shed as a slow consumer, logged, and
- * ended by the drain at shutdown (`EventSource` then reconnects by itself after the `retry` hint).
+ * Integers as Server-Sent Events: a GET on a `/_ws/` path that accepts `text/event-stream` gets a
+ * stream instead of a 400. The route decides (`admitStream`), answers, and hands the response to
+ * `Connections` as a connection of kind `sse`, which from then on is like any other.
  */
 import { Effect, Layer } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
@@ -33,12 +29,8 @@ const eventStreamTransport: Transport<ServerResponse> = {
   keepAlive: (response) => void response.write(EventStream.keepAliveComment)
 }
 
-/**
- * The answer to a stream asked for while the server drains: a stream that ends at once, on a
- * connection that closes. `EventSource` gives up for good on any status but 200 (a 503 would end
- * a browser's stream forever); an ended stream it reopens after `retry`, on a new connection,
- * which reaches another instance or, once this one has gone, its successor.
- */
+// While draining, a stream that ends at once: `EventSource` gives up for good on any status but
+// 200, while an ended stream it reopens after `retry`, on a new connection (to another instance).
 const comeBackLater = (response: ServerResponse) => {
   response.writeHead(200, { ...originHeaders, ...EventStream.streamHeaders, connection: "close" })
   response.end(EventStream.streamPreamble(EventStream.retryMs))
@@ -50,20 +42,15 @@ const claims = (request: IncomingMessage): boolean =>
 
 const make = Effect.gen(function*() {
   const connections = yield* Connections
-  const config = yield* ServerConfig
+  const { allowedOrigins, trustProxyHops } = yield* ServerConfig
+  const policy = { allowedOrigins }
   const forge = yield* IntegerForge
-  const { sequence } = forge
   const encoding = EventStream.eventStreamEncoding(sequenceNameOf(forge))
-  const policy = { allowedOrigins: config.allowedOrigins }
 
   const take = (request: IncomingMessage, response: ServerResponse) => {
     const target = request.url ?? ""
     const path = requestPath(target) ?? ""
-    const remote = clientAddress(
-      request.socket.remoteAddress,
-      request.headers["x-forwarded-for"],
-      config.trustProxyHops
-    )
+    const remote = clientAddress(request.socket.remoteAddress, request.headers["x-forwarded-for"], trustProxyHops)
     const admission = admitStream({ target, headers: request.headers }, policy, connections.capacity())
     if (admission._tag === "Refuse") {
       connections.refused(admission, path, remote)
@@ -79,7 +66,7 @@ const make = Effect.gen(function*() {
     }
     response.writeHead(200, {
       ...originHeaders,
-      ...(sequence === undefined ? {} : { [sequenceHeader]: sequence }),
+      ...(forge.sequence === undefined ? {} : { [sequenceHeader]: forge.sequence }),
       ...(admission.corsOrigin === undefined
         ? {}
         : { "access-control-allow-origin": admission.corsOrigin, vary: "origin" }),
@@ -99,5 +86,5 @@ const make = Effect.gen(function*() {
   return { claims, take }
 })
 
-/** The event streams' route: the handoff through which the HTTP side gives them their requests. */
+/** The event streams' route, as the HTTP side's handoff. */
 export const layer = Layer.effect(RequestHandoff, make)

@@ -1,14 +1,7 @@
 /**
- * The one module that knows ws: the transports of WebSocket connections, the listeners every
- * accepted socket shares, and ws's server for handshakes. Nothing else in the service touches a
- * ws `WebSocket`; everything else sees a `Connection`.
- *
- * The frame path is decided here, once: the fan-out's bytes are whole frames, built once per
- * integer, and they are written to the TCP socket that Node's `upgrade` event handed to the
- * service (and the service to `handleUpgrade`), which leaves nothing per socket but the write;
- * `send` would frame every message again. Safe beside ws's own writes (pings, pongs, close
- * frames) because every write of either is a whole frame, made in one synchronous step
- * (test/service/FramePath.test.ts reads the stream frame by frame under load to hold ws to it).
+ * The one module that knows ws: the WebSocket transports, the listeners every socket shares, and
+ * ws's server for handshakes. The fan-out's whole frames go to the TCP socket that the `upgrade`
+ * event handed over, beside ws's own whole-frame writes (docs/architecture.md, the frame path).
  */
 import type { Context } from "effect"
 import type { IncomingMessage } from "node:http"
@@ -46,10 +39,9 @@ interface Adopted {
 }
 const connectionOf = (ws: WebSocket): Connection<WebSocketPeer> => (ws as unknown as Adopted)[connectionKey]
 
-/** Answers a handshake that ws refuses, and closes its socket. */
 type ClientErrorListener = (error: Error, socket: Duplex, request: IncomingMessage) => void
 
-/** ws's server, for handshakes only: the edge decides on each request before it gets one. */
+/** ws's server, for handshakes only. */
 const makeWebSocketServer = (maxPayload: number, sequence: string | undefined, onClientError: ClientErrorListener) => {
   const wss = new WebSocketServer({
     noServer: true,
@@ -79,9 +71,8 @@ export interface Accepted extends Client {
 }
 
 /**
- * Completes accepted handshakes, turns the sockets into connections and hands them to
- * `Connections`. The listeners are shared by every socket (ws calls them with the socket as
- * `this`), so that a connection costs no closure of its own.
+ * Completes accepted handshakes and hands the connections to `Connections`. The listeners are
+ * shared (ws calls them with the socket as `this`), so that a connection costs no closure.
  */
 export const makeBridge = (
   connections: Context.Tag.Service<Connections>,
@@ -99,9 +90,8 @@ export const makeBridge = (
   const { maxBufferedBytes } = settings
   const wss = makeWebSocketServer(settings.maxPayloadBytes, settings.sequence, settings.onClientError)
   const nameFrame = wholeTextFrame(Buffer.from(sequenceAnnouncement(settings.sequenceName)))
-  // Errors from the peer (bad frames, resets) end in a close event; without a listener the
-  // process would crash on them. ws reports the frames it refused (and closes the socket for
-  // them) with WS_ERR_ codes.
+  // Without a listener, a peer's errors (bad frames, resets) would crash the process; they end in
+  // a close event. ws reports the frames it refused, closing the socket, with WS_ERR_ codes.
   function onError(this: WebSocket, error: NodeJS.ErrnoException) {
     if (error.code?.startsWith("WS_ERR_")) connectionOf(this).markServerClose("protocol-error")
   }
@@ -145,7 +135,6 @@ export const makeBridge = (
     connections.join(connection, plainEncoding, accepted.since, announce)
   }
 
-  /** The WebSocket handshake of an upgrade the edge accepted, and the connection it becomes. */
   const upgrade = (request: IncomingMessage, socket: Duplex, head: Buffer, accepted: Accepted) =>
     wss.handleUpgrade(request, socket, head, (ws) => accept(ws, socket, accepted))
 

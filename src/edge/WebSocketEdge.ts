@@ -1,8 +1,6 @@
 /**
- * Where HTTP becomes WebSocket. The edge owns the Node server's `upgrade` event: it decides on
- * each request with `admit`, has the bridge complete the others (ws checks the handshake), and
- * answers every refusal, its own and ws's, with a real HTTP response. Accepted sockets become
- * connections handed to `Connections`, which owns them from then on.
+ * Where HTTP becomes WebSocket: the Node server's `upgrade` event, decided by `admit`, completed by
+ * the bridge, and every refusal (ours and ws's) answered with a real HTTP response.
  */
 import { Cause, Effect, Layer } from "effect"
 import type { IncomingMessage } from "node:http"
@@ -20,8 +18,10 @@ import { makeBridge } from "./WebSocketBridge.js"
 
 const ignore = () => {}
 
-/** The edge's machinery: what to do with an upgrade request. */
-export const make = Effect.gen(function*() {
+// The upgrade listener stays until the Node server itself closes: an upgrade that arrives at any
+// moment of the drain gets a 503, never a reset.
+export const layer = Layer.effectDiscard(Effect.gen(function*() {
+  const server = yield* NodeServer
   const config = yield* ServerConfig
   const connections = yield* Connections
   const forge = yield* IntegerForge
@@ -66,13 +66,5 @@ export const make = Effect.gen(function*() {
     }
   }
 
-  return { onUpgrade }
-})
-
-// The upgrade listener stays until the Node server itself closes: an upgrade that arrives at any
-// moment of the drain gets a 503, never a reset.
-export const layer = Layer.effectDiscard(Effect.gen(function*() {
-  const server = yield* NodeServer
-  const edge = yield* make
-  server.on("upgrade", edge.onUpgrade)
+  server.on("upgrade", onUpgrade)
 }))
