@@ -1,7 +1,6 @@
 /**
- * How many WebSockets the process may hold open. Every socket is a file descriptor, so the
- * configured maximum is capped below the process's descriptor limit, keeping a margin for the
- * listening socket, HTTP requests, handshakes in flight, stdio and the runtime's own.
+ * How many connections the process may hold open. Each is a file descriptor, so the configured
+ * maximum is capped below the descriptor limit, with a margin for everything else that needs one.
  */
 import { Context, Effect, Layer } from "effect"
 import { readFile } from "node:fs/promises"
@@ -20,11 +19,7 @@ export const parseOpenFilesLimit = (limits: string): number | undefined => {
   return match === null || match[1] === "unlimited" ? undefined : Number(match[1])
 }
 
-/**
- * The most connections (WebSockets and event streams together) this process holds: the
- * configured maximum under the descriptor ceiling, read once at start and said once in the log
- * when the descriptors lower it.
- */
+/** The most connections of every kind together, read once at start. */
 export class MaxConnections extends Context.Tag("IntegerForge/MaxConnections")<MaxConnections, number>() {
   static readonly layer = Layer.effect(
     MaxConnections,

@@ -3,14 +3,16 @@
  * ws's server for handshakes. The fan-out's whole frames go to the TCP socket that the `upgrade`
  * event handed over, beside ws's own whole-frame writes (docs/architecture.md, the frame path).
  */
-import type { Context } from "effect"
+import { Effect } from "effect"
 import type { IncomingMessage } from "node:http"
 import type { Duplex } from "node:stream"
 import { WebSocket, WebSocketServer } from "ws"
+import { ServerConfig } from "../Config.js"
 import { Connection, type Transport } from "../connection/Connection.js"
-import type { Connections } from "../connection/Connections.js"
+import { Connections } from "../connection/Connections.js"
+import { IntegerForge, sequenceNameOf } from "../forge/IntegerForge.js"
 import type { Client, SocketIoSession } from "../socketio/SocketIoSession.js"
-import type { SocketIoSessions } from "../socketio/SocketIoSessions.js"
+import { SocketIoSessions } from "../socketio/SocketIoSessions.js"
 import { plainEncoding, wholeTextFrame } from "../wire/Frames.js"
 import { originHeaders, sequenceHeader } from "../wire/HttpResponse.js"
 import { sequenceAnnouncement } from "../wire/ResumePoint.js"
@@ -74,69 +76,61 @@ export interface Accepted extends Client {
  * Completes accepted handshakes and hands the connections to `Connections`. The listeners are
  * shared (ws calls them with the socket as `this`), so that a connection costs no closure.
  */
-export const makeBridge = (
-  connections: Context.Tag.Service<Connections>,
-  sessions: Context.Tag.Service<SocketIoSessions>,
-  settings: {
-    readonly maxPayloadBytes: number
-    readonly maxBufferedBytes: number
-    /** The forge's sequence, said in every 101 response. */
-    readonly sequence: string | undefined
-    /** The name a client resumes in (`sequenceNameOf`). */
-    readonly sequenceName: string
-    readonly onClientError: ClientErrorListener
-  }
-) => {
-  const { maxBufferedBytes } = settings
-  const wss = makeWebSocketServer(settings.maxPayloadBytes, settings.sequence, settings.onClientError)
-  const nameFrame = wholeTextFrame(Buffer.from(sequenceAnnouncement(settings.sequenceName)))
-  // Without a listener, a peer's errors (bad frames, resets) would crash the process; they end in
-  // a close event. ws reports the frames it refused, closing the socket, with WS_ERR_ codes.
-  function onError(this: WebSocket, error: NodeJS.ErrnoException) {
-    if (error.code?.startsWith("WS_ERR_")) connectionOf(this).markServerClose("protocol-error")
-  }
-  function onClose(this: WebSocket, code: number) {
-    connections.release(connectionOf(this), code)
-  }
-  function onPong(this: WebSocket) {
-    connectionOf(this).answered()
-  }
-  // ws would answer every ping by itself; a client that floods pings without reading the pongs
-  // would then grow our buffers without bound.
-  function onPing(this: WebSocket, data: Buffer) {
-    const connection = connectionOf(this)
-    if (!connection.isOpen) return
-    if (connection.bufferedAmount > maxBufferedBytes) connection.shed()
-    else this.pong(data)
-  }
-  function onMessage(this: WebSocket, data: Buffer, isBinary: boolean) {
-    sessions.receive(connectionOf(this) as SocketIoSession<WebSocketPeer>, data, isBinary)
-  }
-
-  const adopt = (ws: WebSocket, connection: Connection<WebSocketPeer>) => {
-    ;(ws as unknown as Adopted)[connectionKey] = connection
-    ws.on("error", onError)
-    ws.on("close", onClose)
-    ws.on("pong", onPong)
-    ws.on("ping", onPing)
-    return connection
-  }
-
-  // A plain client is in the fan-out at once; a Socket.IO client once it joins "/".
-  const accept = (ws: WebSocket, tcp: Duplex, accepted: Accepted) => {
-    const peer: WebSocketPeer = { ws, tcp }
-    if (accepted.socketIo) {
-      adopt(ws, sessions.start(peer, socketIoTransport, accepted))
-      return void ws.on("message", onMessage)
+export const makeBridge = (onClientError: ClientErrorListener) =>
+  Effect.gen(function*() {
+    const connections = yield* Connections
+    const sessions = yield* SocketIoSessions
+    const forge = yield* IntegerForge
+    const { maxBufferedBytes, maxPayloadBytes } = yield* ServerConfig
+    const wss = makeWebSocketServer(maxPayloadBytes, forge.sequence, onClientError)
+    const nameFrame = wholeTextFrame(Buffer.from(sequenceAnnouncement(sequenceNameOf(forge))))
+    // Without a listener, a peer's errors (bad frames, resets) would crash the process; they end in
+    // a close event. ws reports the frames it refused, closing the socket, with WS_ERR_ codes.
+    function onError(this: WebSocket, error: NodeJS.ErrnoException) {
+      if (error.code?.startsWith("WS_ERR_")) connectionOf(this).markServerClose("protocol-error")
     }
-    const connection = adopt(ws, new Connection("plain", accepted.path, accepted.remote, peer, webSocketTransport))
-    connections.accept(connection)
-    const announce = accepted.asksSequenceName ? () => connection.write(nameFrame) : undefined
-    connections.join(connection, plainEncoding, accepted.since, announce)
-  }
+    function onClose(this: WebSocket, code: number) {
+      connections.release(connectionOf(this), code)
+    }
+    function onPong(this: WebSocket) {
+      connectionOf(this).answered()
+    }
+    // ws would answer every ping by itself; a client that floods pings without reading the pongs
+    // would then grow our buffers without bound.
+    function onPing(this: WebSocket, data: Buffer) {
+      const connection = connectionOf(this)
+      if (!connection.isOpen) return
+      if (connection.bufferedAmount > maxBufferedBytes) connection.shed()
+      else this.pong(data)
+    }
+    function onMessage(this: WebSocket, data: Buffer, isBinary: boolean) {
+      sessions.receive(connectionOf(this) as SocketIoSession<WebSocketPeer>, data, isBinary)
+    }
 
-  const upgrade = (request: IncomingMessage, socket: Duplex, head: Buffer, accepted: Accepted) =>
-    wss.handleUpgrade(request, socket, head, (ws) => accept(ws, socket, accepted))
+    const adopt = (ws: WebSocket, connection: Connection<WebSocketPeer>) => {
+      ;(ws as unknown as Adopted)[connectionKey] = connection
+      ws.on("error", onError)
+      ws.on("close", onClose)
+      ws.on("pong", onPong)
+      ws.on("ping", onPing)
+      return connection
+    }
 
-  return { upgrade }
-}
+    // A plain client is in the fan-out at once; a Socket.IO client once it joins "/".
+    const accept = (ws: WebSocket, tcp: Duplex, accepted: Accepted) => {
+      const peer: WebSocketPeer = { ws, tcp }
+      if (accepted.socketIo) {
+        adopt(ws, sessions.start(peer, socketIoTransport, accepted))
+        return void ws.on("message", onMessage)
+      }
+      const connection = adopt(ws, new Connection("plain", accepted.path, accepted.remote, peer, webSocketTransport))
+      connections.accept(connection)
+      const announce = accepted.asksSequenceName ? () => connection.write(nameFrame) : undefined
+      connections.join(connection, plainEncoding, accepted.since, announce)
+    }
+
+    const upgrade = (request: IncomingMessage, socket: Duplex, head: Buffer, accepted: Accepted) =>
+      wss.handleUpgrade(request, socket, head, (ws) => accept(ws, socket, accepted))
+
+    return { upgrade }
+  })

@@ -7,9 +7,7 @@ import type { IncomingMessage } from "node:http"
 import type { Duplex } from "node:stream"
 import { ServerConfig } from "../Config.js"
 import { Connections } from "../connection/Connections.js"
-import { IntegerForge, sequenceNameOf } from "../forge/IntegerForge.js"
 import { answerAndClose, NodeServer } from "../http/NodeServer.js"
-import { SocketIoSessions } from "../socketio/SocketIoSessions.js"
 import { handshakeRefused, type Refusal, refusal } from "../wire/Handshake.js"
 import { requestPath } from "../wire/RequestTarget.js"
 import { admit } from "./Admission.js"
@@ -24,7 +22,6 @@ export const layer = Layer.effectDiscard(Effect.gen(function*() {
   const server = yield* NodeServer
   const config = yield* ServerConfig
   const connections = yield* Connections
-  const forge = yield* IntegerForge
   const policy = { allowedOrigins: config.allowedOrigins }
 
   const remoteOf = (request: IncomingMessage) =>
@@ -35,13 +32,7 @@ export const layer = Layer.effectDiscard(Effect.gen(function*() {
     answerAndClose(socket, refusal(verdict))
   }
 
-  const bridge = makeBridge(connections, yield* SocketIoSessions, {
-    maxPayloadBytes: config.maxPayloadBytes,
-    maxBufferedBytes: config.maxBufferedBytes,
-    sequence: forge.sequence,
-    sequenceName: sequenceNameOf(forge),
-    onClientError: (error, socket, request) => refuse(request, socket, handshakeRefused(error.message))
-  })
+  const bridge = yield* makeBridge((error, socket, request) => refuse(request, socket, handshakeRefused(error.message)))
 
   const admissionOf = ({ headers, httpVersion, method = "", url = "" }: IncomingMessage) =>
     admit({ method, target: url, httpVersion, headers }, policy, connections.capacity())
