@@ -5,7 +5,7 @@
  * forbid scripts), leads and forges if it may (`ForgeTransaction`), and its last subscriber's
  * leaving releases the lease. Redis out of reach: integers pause, clients stay, the log says why.
  */
-import { Duration, Effect, FiberSet, Layer, Queue, Redacted } from "effect"
+import { Duration, Effect, FiberSet, Layer, PubSub, Redacted } from "effect"
 import type { Redis, RedisOptions } from "ioredis"
 import { randomBytes } from "node:crypto"
 import { ForgeConfig } from "../Config.js"
@@ -240,7 +240,8 @@ const make = ({ endpoint, leaseMs, prefix }: SharedForgeSettings) =>
         )
     })
 
-    // A sliding PubSub takes an offer without a fiber, and refuses it once shut down.
+    // Publishing to a sliding PubSub completes at once, keeping the newest integers when a gap
+    // fills more than its buffer; once it is shut down, the Exit says so instead of a throw.
     yield* listen(subscriber, names.channel, (n) => {
       const received = receive(last, n, replayCapacity)
       if (received.skipped > 0) {
@@ -251,7 +252,7 @@ const make = ({ endpoint, leaseMs, prefix }: SharedForgeSettings) =>
         )
       }
       last = received.last
-      for (const m of received.deliver) Queue.unsafeOffer(pubsub, m)
+      Effect.runSyncExit(PubSub.publishAll(pubsub, received.deliver))
     })
     // From the counter when Redis is there within a moment, so that this instance's highest seen
     // integer (and its replay range) is right from its first client on.

@@ -15,9 +15,10 @@ const intervalMs = 50
 const leaseMs = 1000
 
 /** One instance of the service, as a process, on the shared forge: a URL, or VIP's variables. */
-const instance = (redis: string | Readonly<Record<string, string>>, prefix: string) =>
+const instance = (redis: string | Readonly<Record<string, string>>, prefix: string, env: Record<string, string> = {}) =>
   Effect.gen(function*() {
     const service = yield* spawnService({
+      ...env,
       PORT: "0",
       HOST: "127.0.0.1",
       LOG_FORMAT: "json",
@@ -302,6 +303,27 @@ describe.skipIf(redisServerBinary.skip)("the shared forge over Redis", () => {
           )
         }
         for (const client of clients) assert.isTrue(consecutive(client.received), client.received.join(","))
+      }),
+    60_000
+  )
+
+  it.scopedLive(
+    "a gap wider than the forge's buffer (1024) is filled with its newest integers, up to the one heard",
+    () =>
+      Effect.gen(function*() {
+        const redis = yield* redisServer
+        const prefix = uniquePrefix()
+        const leader = yield* instance(redis.url, prefix, { REPLAY_CAPACITY: "5000" })
+        const client = yield* connect(leader.ws())
+        yield* eventually(ensure(() => client.received.length >= 3, "integers"))
+        const admin = yield* redisClient(redis.url)
+        // The next integer forged is 3000 past the last one the instance heard: it fills the gap.
+        const jumped = yield* Effect.promise(() => admin.incrby(`${prefix}:counter`, 3000))
+        yield* eventually(
+          ensure(() => numbers(client.received).includes(jumped + 1), `${jumped + 1}, the integer after the jump`),
+          Duration.seconds(10)
+        )
+        assert.isTrue(increasing(numbers(client.received)), client.received.join(","))
       }),
     60_000
   )
