@@ -65,7 +65,7 @@ export class ServerConfig extends Context.Tag("IntegerForge/ServerConfig")<Serve
   readonly shutdownTimeoutMs: number
   /** Over how long shutdown spreads its 1012 closes, so that clients do not come back as one wave. */
   readonly shutdownSpreadMs: number
-  /** How often every socket is pinged; a socket that has not answered the previous ping is dropped. */
+  /** How often every plain WebSocket is pinged; one that has not answered the previous ping is dropped. */
   readonly heartbeatIntervalMs: number
   /** How long a connection may take to send its request head (the handshake) before it is closed. */
   readonly handshakeTimeoutMs: number

@@ -23,6 +23,12 @@ const send = (session: SocketIoSession, packet: string) => {
   if (session.isOpen) session.write(wholeTextFrame(Buffer.from(packet)))
 }
 
+// A client that never joins "/" would hold a place under MAX_CONNECTIONS and receive nothing.
+// Shared by every session, so that a session's deadline costs no closure of its own.
+const unlessJoined = (session: SocketIoSession) => {
+  if (!session.joined) session.closeBy("socket.io-protocol", noNamespaceJoined)
+}
+
 export class SocketIoSessions extends Context.Tag("IntegerForge/SocketIoSessions")<SocketIoSessions, {
   /** A session on an accepted socket; the socket's close event must release it (`Connections.release`). */
   readonly start: <S>(socket: S, transport: Transport<S>, client: Client) => SocketIoSession<S>
@@ -72,10 +78,7 @@ const make = Effect.gen(function*() {
   const start = <S>(socket: S, transport: Transport<S>, client: Client) => {
     const session = new SocketIoSession(socket, transport, client, live)
     connections.accept(session)
-    // A client that never joins "/" would hold a place under MAX_CONNECTIONS and receive nothing.
-    session.after(settings.pingTimeoutMs, () => {
-      if (!session.joined) session.closeBy("socket.io-protocol", noNamespaceJoined)
-    })
+    session.after(settings.pingTimeoutMs, unlessJoined)
     send(session, openPacket(newSid(), settings))
     return session
   }
