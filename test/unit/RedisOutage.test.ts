@@ -145,7 +145,7 @@ describe("why the connections to Redis are not up", () => {
     assert.deepStrictEqual(watchAll(roles.map((role) => [role, "ready"] as const)).lines, [])
   })
 
-  it("a try is silent after 1 s without a word, and a connection once ready is never silent", () => {
+  it("a try is silent after 1 s without a word; once ready, no timer runs until the next try", () => {
     vi.useFakeTimers()
     try {
       const { client, reports, stop } = followed()
