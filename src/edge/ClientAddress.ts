@@ -3,6 +3,8 @@
  * a client can send any header it likes: with `TRUST_PROXY_HOPS=n` the client is the n-th entry
  * from the right, and with 0 the header is ignored.
  */
+import type { IncomingMessage } from "node:http"
+
 export const clientAddress = (
   peer: string | undefined,
   forwardedFor: string | ReadonlyArray<string> | undefined,
@@ -19,3 +21,7 @@ export const clientAddress = (
   const index = hops.length - trustedHops
   return index >= 0 ? hops[index]! : hops[0] ?? direct
 }
+
+/** The client of a request, by `clientAddress`. */
+export const remoteOf = (request: IncomingMessage, trustedHops: number): string =>
+  clientAddress(request.socket.remoteAddress, request.headers["x-forwarded-for"], trustedHops)

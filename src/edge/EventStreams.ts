@@ -16,7 +16,7 @@ import { refusal } from "../wire/Handshake.js"
 import { originHeaders, sequenceHeader } from "../wire/HttpResponse.js"
 import { isAllowedTarget, requestPath } from "../wire/RequestTarget.js"
 import { admitStream } from "./Admission.js"
-import { clientAddress } from "./ClientAddress.js"
+import { remoteOf } from "./ClientAddress.js"
 
 // A stream is open while its response is, and its unsent bytes are the response's. It closes by
 // ending the response (its client reconnects after the `retry` hint), and is cut off by destroying it.
@@ -33,7 +33,7 @@ const eventStreamTransport: Transport<ServerResponse> = {
 // 200, while an ended stream it reopens after `retry`, on a new connection (to another instance).
 const comeBackLater = (response: ServerResponse) => {
   response.writeHead(200, { ...originHeaders, ...EventStream.streamHeaders, connection: "close" })
-  response.end(EventStream.streamPreamble(EventStream.retryMs))
+  response.end(EventStream.streamPreamble)
 }
 
 const claims = (request: IncomingMessage): boolean =>
@@ -50,7 +50,7 @@ const make = Effect.gen(function*() {
   const take = (request: IncomingMessage, response: ServerResponse) => {
     const target = request.url ?? ""
     const path = requestPath(target) ?? ""
-    const remote = clientAddress(request.socket.remoteAddress, request.headers["x-forwarded-for"], trustProxyHops)
+    const remote = remoteOf(request, trustProxyHops)
     const admission = admitStream({ target, headers: request.headers }, policy, connections.capacity())
     if (admission._tag === "Refuse") {
       connections.refused(admission, path, remote)
@@ -75,7 +75,7 @@ const make = Effect.gen(function*() {
       "x-accel-buffering": "no"
     })
     request.socket.setNoDelay(true)
-    response.write(EventStream.streamPreamble(EventStream.retryMs))
+    response.write(EventStream.streamPreamble)
     const stream = new Connection("sse", path, remote, response, eventStreamTransport)
     connections.accept(stream)
     // A response's close says no code: the server's, or 1001 when the client went away.

@@ -11,7 +11,7 @@ import { answerAndClose, NodeServer } from "../http/NodeServer.js"
 import { handshakeRefused, type Refusal, refusal } from "../wire/Handshake.js"
 import { requestPath } from "../wire/RequestTarget.js"
 import { admit } from "./Admission.js"
-import { clientAddress } from "./ClientAddress.js"
+import { remoteOf } from "./ClientAddress.js"
 import { makeBridge } from "./WebSocketBridge.js"
 
 const ignore = () => {}
@@ -24,18 +24,16 @@ export const layer = Layer.effectDiscard(Effect.gen(function*() {
   const connections = yield* Connections
   const policy = { allowedOrigins: config.allowedOrigins }
 
-  const remoteOf = (request: IncomingMessage) =>
-    clientAddress(request.socket.remoteAddress, request.headers["x-forwarded-for"], config.trustProxyHops)
   const pathOf = (request: IncomingMessage) => requestPath(request.url ?? "") ?? ""
   const refuse = (request: IncomingMessage, socket: Duplex, verdict: Refusal) => {
-    connections.refused(verdict, pathOf(request), remoteOf(request))
+    connections.refused(verdict, pathOf(request), remoteOf(request, config.trustProxyHops))
     answerAndClose(socket, refusal(verdict))
   }
 
   const bridge = yield* makeBridge((error, socket, request) => refuse(request, socket, handshakeRefused(error.message)))
 
-  const admissionOf = ({ headers, httpVersion, method = "", url = "" }: IncomingMessage) =>
-    admit({ method, target: url, httpVersion, headers }, policy, connections.capacity())
+  const admissionOf = ({ headers, httpVersion, url = "" }: IncomingMessage) =>
+    admit({ target: url, httpVersion, headers }, policy, connections.capacity())
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     // First, before anything can fail: a reset during the handshake must not crash the process.
@@ -45,7 +43,7 @@ export const layer = Layer.effectDiscard(Effect.gen(function*() {
       if (admission._tag === "Refuse") return refuse(request, socket, admission)
       bridge.upgrade(request, socket, head, {
         path: pathOf(request),
-        remote: remoteOf(request),
+        remote: remoteOf(request, config.trustProxyHops),
         socketIo: admission.dialect._tag === "SocketIo",
         since: admission.since,
         asksSequenceName: admission.asksSequenceName

@@ -80,7 +80,6 @@ const fallback = Effect.gen(function*() {
   }
   const incoming = NodeHttpServerRequest.toIncomingMessage(request)
   const verdict = judgeUpgrade({
-    method: request.method,
     target: request.url,
     httpVersion: incoming.httpVersion,
     headers: incoming.headers

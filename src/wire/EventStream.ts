@@ -15,9 +15,6 @@ export const integerEvent = (sequence: string, n: number): Buffer =>
 
 export const eventStreamEncoding = (sequence: string): Encoding => new Encoding((n) => integerEvent(sequence, n))
 
-/** The first bytes of every stream: how long `EventSource` waits before it reconnects. */
-export const streamPreamble = (retryMs: number): string => `retry: ${retryMs}\n\n`
-
 /**
  * The headers every stream response carries, a full one and one that ends at once alike: proxies
  * must pass each event on as it comes, not store or compress the stream.
@@ -29,7 +26,8 @@ export const streamHeaders = {
 
 export const keepAliveComment = ": keep-alive\n\n"
 
-export const retryMs = 1000
+/** The first bytes of every stream: `EventSource` waits this long (1 s) before it reconnects. */
+export const streamPreamble = "retry: 1000\n\n"
 
 /** How often a quiet stream gets a comment, so that idle proxies (often 30–60 s) keep it open. */
 export const keepAliveMs = 15_000

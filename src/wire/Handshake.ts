@@ -7,7 +7,6 @@ import { type RawResponse, refusalHeader } from "./HttpResponse.js"
 import { allowedPrefixes, isAllowedTarget } from "./RequestTarget.js"
 
 export interface UpgradeRequest {
-  readonly method: string
   readonly target: string
   readonly httpVersion: string
   readonly headers: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>

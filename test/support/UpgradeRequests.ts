@@ -3,7 +3,6 @@ import type { UpgradeRequest } from "../../src/wire/Handshake.js"
 
 /** A well-formed WebSocket upgrade to `target`, with `headers` added or replaced. */
 export const upgradeRequestTo = (target: string, headers: UpgradeRequest["headers"] = {}): UpgradeRequest => ({
-  method: "GET",
   target,
   httpVersion: "1.1",
   headers: {

@@ -20,7 +20,6 @@ const validRequest: fc.Arbitrary<UpgradeRequest> = fc.record({
   upgrade: fc.constantFrom("websocket", "WebSocket", "WEBSOCKET"),
   connection: fc.constantFrom("Upgrade", "upgrade", "keep-alive, Upgrade", "Upgrade,keep-alive")
 }).map(({ connection, key, target, upgrade }) => ({
-  method: "GET",
   target,
   httpVersion: "1.1",
   headers: {
@@ -49,7 +48,6 @@ const breakage = fc.constantFrom<[string, (r: UpgradeRequest) => UpgradeRequest,
 
 // What ws checks during the handshake (and refuses through `wsClientError`) is left to it.
 const leftToWs = fc.constantFrom<(r: UpgradeRequest) => UpgradeRequest>(
-  (r) => ({ ...r, method: "POST" }),
   (r) => ({ ...r, headers: { ...r.headers, upgrade: "h2c" } }),
   (r) => ({ ...r, headers: { ...r.headers, "sec-websocket-key": undefined } }),
   (r) => ({ ...r, headers: { ...r.headers, "sec-websocket-key": "c2hvcnQ=" } }),
@@ -76,7 +74,6 @@ describe("UpgradeVerdict", () => {
 
   it("names the supported version when refusing another", () => {
     const verdict = judgeUpgrade({
-      method: "GET",
       target: "/_ws/",
       httpVersion: "1.1",
       headers: { host: "localhost", upgrade: "websocket", connection: "Upgrade", "sec-websocket-version": "8" }
