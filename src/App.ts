@@ -4,7 +4,8 @@
  *
  *   ForgeConfig ─▶ IntegerForge ─▶ Metrics ─▶ ConnectionLog ─┐
  *   NodeServer, Lifecycle, MaxConnections ───────────────────┴─▶ Connections ─┬─▶ EventStreams, HttpRoutes ─────────┬─▶ Listener
- *                                                                             └─▶ SocketIoSessions ─▶ WebSocketEdge ─┘
+ *                                                                             ├─▶ SocketIoSessions ─▶ WebSocketEdge ─┘
+ *                                                                             └─▶ Rebalancer
  *   (ServerConfig is read by most of them; main.ts adds the logger and StartupLog)
  *
  * Layers release in the reverse order, the listener first: its release is the whole shutdown
@@ -13,6 +14,7 @@
 import { Layer } from "effect"
 import { MaxConnections } from "./connection/ConnectionLimit.js"
 import { Connections } from "./connection/Connections.js"
+import * as Rebalancer from "./connection/Rebalancer.js"
 import * as EventStreams from "./edge/EventStreams.js"
 import * as WebSocketEdge from "./edge/WebSocketEdge.js"
 import * as InProcessForge from "./forge/InProcessForge.js"
@@ -42,6 +44,7 @@ export const serverOn = <E, R>(forge: Layer.Layer<IntegerForge, E, R>) =>
       HttpRoutes.layer.pipe(Layer.provide(EventStreams.layer)),
       WebSocketEdge.layer.pipe(Layer.provide(SocketIoSessions.layer))
     ]),
+    Layer.merge(Rebalancer.layer),
     Layer.provideMerge(ConnectionsLive.pipe(Layer.provideMerge(forge)))
   )
 

@@ -28,6 +28,17 @@ const milliseconds = (name: string, defaultValue: number) => decimal(name, { min
 /** The longest spread of the 1012 closes: half the shutdown timeout, the other half to answer the last. */
 export const spreadLimitMs = (shutdownTimeoutMs: number): number => Math.floor(shutdownTimeoutMs / 2)
 
+export interface RebalanceSettings {
+  /** How often an instance posts its count and reads the others'; a hand-over round lasts this long. */
+  readonly intervalMs: number
+  /** How far from its share (the mean) an instance may be before those above it hand over. */
+  readonly tolerancePercent: number
+  /** Most connections an instance hands over per second; 0: it never does. */
+  readonly maxPerSecond: number
+  /** How long the set of instances must stay the same (no deploy under way) before anyone hands over. */
+  readonly settleMs: number
+}
+
 /** How the integer forge ticks. */
 export class ForgeConfig extends Context.Tag("IntegerForge/ForgeConfig")<ForgeConfig, {
   /** Milliseconds between two integers while at least one subscriber exists. */
@@ -81,6 +92,8 @@ export class ServerConfig extends Context.Tag("IntegerForge/ServerConfig")<Serve
   readonly socketIoPingTimeoutMs: number
   /** How many proxies in front of us append to `X-Forwarded-For` and are trusted (0: ignore it). */
   readonly trustProxyHops: number
+  /** With the shared forge: how the instances even out their connections (`Rebalancer.ts`). */
+  readonly rebalance: RebalanceSettings
 }>() {
   static readonly fromEnv = Config.all({
     port: decimal("PORT", { min: 0, max: 65535 }, 3000),
@@ -111,7 +124,13 @@ export class ServerConfig extends Context.Tag("IntegerForge/ServerConfig")<Serve
     ).pipe(Config.option, Config.map(Option.getOrUndefined)),
     socketIoPingIntervalMs: milliseconds("SOCKETIO_PING_INTERVAL_MS", 25_000),
     socketIoPingTimeoutMs: milliseconds("SOCKETIO_PING_TIMEOUT_MS", 20_000),
-    trustProxyHops: decimal("TRUST_PROXY_HOPS", { min: 0, max: 16 }, 0)
+    trustProxyHops: decimal("TRUST_PROXY_HOPS", { min: 0, max: 16 }, 0),
+    rebalance: Config.all({
+      intervalMs: decimal("REBALANCE_INTERVAL_MS", { min: 100, max: 600_000 }, 2000),
+      tolerancePercent: decimal("REBALANCE_TOLERANCE_PERCENT", { min: 1, max: 100 }, 10),
+      maxPerSecond: decimal("REBALANCE_MAX_PER_SECOND", { min: 0, max: 100_000 }, 250),
+      settleMs: decimal("REBALANCE_SETTLE_MS", { min: 0, max: maxTimerMs }, 5000)
+    })
   })
 
   /** The settings from the environment; a warning at start when the spread will be capped. */

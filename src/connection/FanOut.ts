@@ -2,7 +2,7 @@
  * The one fan-out: while there are members, one subscription to the forge and one fiber that
  * encodes each integer once per encoding and writes those bytes to every member of a set.
  */
-import { Effect, type Fiber, FiberId, Queue, RcRef } from "effect"
+import { Deferred, Effect, Exit, type Fiber, FiberId, Queue, RcRef } from "effect"
 import { ForgeConfig, ServerConfig } from "../Config.js"
 import { IntegerForge, sequenceNameOf } from "../forge/IntegerForge.js"
 import { Metrics } from "../ops/Metrics.js"
@@ -96,6 +96,8 @@ export const makeFanOut = (run: Run) =>
     // The last integer written to the members, while the fan-out runs. When it does not, no
     // delivery is pending and the forge's own last integer is the one everyone has seen.
     let delivered: number | undefined
+    // Done after the next pass of the fan-out, then replaced.
+    let nextPass = Deferred.unsafeMake<void>(FiberId.none)
 
     const fanOut = yield* RcRef.make({
       acquire: Effect.gen(function*() {
@@ -112,6 +114,9 @@ export const makeFanOut = (run: Run) =>
               metrics.messagesSent(members.deliver(n))
               delivered = n
             }
+            const pass = nextPass
+            nextPass = Deferred.unsafeMake(FiberId.none)
+            Deferred.unsafeDone(pass, Exit.void)
           }),
           Effect.forever,
           Effect.forkScoped
@@ -146,5 +151,7 @@ export const makeFanOut = (run: Run) =>
     // Whatever is left when the fan-out itself goes (a failed start): it stops with it.
     yield* Effect.addFinalizer(() => Effect.sync(letGo))
 
-    return { join, leave, size: members.size }
+    /** Waits for the fan-out's next pass: the moment after the members were written an integer. */
+    const passed = Effect.suspend(() => Deferred.await(nextPass))
+    return { join, leave, size: members.size, passed }
   })

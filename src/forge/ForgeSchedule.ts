@@ -27,3 +27,18 @@ export const nextTick = (
   if (now - due > Math.max(maxCatchUpMs, intervalMs)) return { due: now, waitMs: 0 }
   return { due, waitMs: 0 }
 }
+
+/** How long after the leader's next integer was due an instance that does not lead tries itself. */
+export const followMarginMs = (intervalMs: number): number => Math.min(Math.floor(intervalMs / 5), 200)
+
+/**
+ * When an instance of the shared forge that does not lead tries next: just after the leader's
+ * next integer was due (the last new one heard, an interval, a margin), so that a leader that
+ * leaves is followed nearly at its own pace; and no sooner than an interval after its own last try.
+ */
+export const followerTryAt = (
+  options: { readonly heardAt: number; readonly triedAt: number; readonly intervalMs: number }
+): number => {
+  const { heardAt, intervalMs, triedAt } = options
+  return Math.max(heardAt + intervalMs + followMarginMs(intervalMs), triedAt + intervalMs)
+}

@@ -30,6 +30,12 @@ export const layer = Layer.scoped(
     const statusNow = () => ({ running: running(), last, subscribers: subscribers() })
 
     // 9 random bytes: 12 characters, and no two processes alike in practice.
-    return { subscribe, status: Effect.sync(statusNow), statusNow, sequence: randomBytes(9).toString("base64url") }
+    return {
+      subscribe,
+      status: Effect.sync(statusNow),
+      statusNow,
+      sequence: randomBytes(9).toString("base64url"),
+      loads: undefined
+    }
   })
 )

@@ -4,6 +4,18 @@
  * `RedisForge.ts` shares one sequence between instances, and `ForgeChoice.ts` picks one.
  */
 import { Context, type Effect, type Queue, type Scope } from "effect"
+import type { RedisCommandFailed } from "./RedisTransaction.js"
+
+/** With the shared forge: each instance's count of connections, posted where every instance reads it. */
+export interface LoadBoard {
+  /**
+   * Posts this instance's count, kept for `ttlMs` unless posted again, and reads every posted
+   * count still alive (this instance's included), by instance.
+   */
+  readonly post: (connections: number, ttlMs: number) => Effect.Effect<ReadonlyMap<string, number>, RedisCommandFailed>
+  /** Takes this instance's count off the board, for the others to stop counting it at once. */
+  readonly leave: Effect.Effect<void>
+}
 
 /** What an operator or a test can see of the forge at any moment. */
 export interface ForgeStatus {
@@ -37,6 +49,8 @@ export class IntegerForge extends Context.Tag("IntegerForge/IntegerForge")<Integ
    * sequence never starts over.
    */
   readonly sequence: string | undefined
+  /** Where instances sharing the forge see one another's load; undefined for the in-process forge. */
+  readonly loads: LoadBoard | undefined
 }>() {}
 
 /** The shared sequence's name: every instance serves the one sequence, which never starts over. */

@@ -14,6 +14,7 @@ import { makeDemandDrivenPubSub } from "./DemandDrivenPubSub.js"
 import { redisNames, releaseWrites, tickWrites } from "./ForgeTransaction.js"
 import { IntegerForge } from "./IntegerForge.js"
 import { describeEndpoint, endpointAddress, endpointSecrets, type RedisEndpoint } from "./RedisEndpoint.js"
+import { makeLoadBoard } from "./RedisLoadBoard.js"
 import {
   afterConnectionEvent,
   type AttemptOutcome,
@@ -30,7 +31,7 @@ import {
   withoutSecrets
 } from "./RedisOutage.js"
 import { transact, transactionConnectionOptions, watching } from "./RedisTransaction.js"
-import { everyInterval } from "./Ticker.js"
+import { leadOrFollow } from "./Ticker.js"
 
 export interface SharedForgeSettings {
   readonly endpoint: RedisEndpoint
@@ -182,6 +183,11 @@ const listen = (subscriber: Redis, channel: string, onInteger: (n: number) => vo
   )
 }
 
+const tooManyMissed = (lastHeard: number, heard: number, skipped: number) =>
+  Effect.logWarning("forge: too many integers missed on the channel to fill the gap").pipe(
+    Effect.annotateLogs({ lastHeard, heard, skipped })
+  )
+
 const make = ({ endpoint, leaseMs, prefix }: SharedForgeSettings) =>
   Effect.gen(function*() {
     const { bufferCapacity, intervalMs, replayCapacity } = yield* ForgeConfig
@@ -197,6 +203,8 @@ const make = ({ endpoint, leaseMs, prefix }: SharedForgeSettings) =>
     const run = yield* FiberSet.makeRuntime<never>().pipe(Effect.annotateLogs({ instance: me }))
     const { connection, reason, subscriber } = yield* connections(endpoint, me, run)
     let last = 0
+    // When the last new integer was heard: one that does not lead waits until the next is overdue.
+    let heardAt = 0
     let outcome = initialOutcome
     const conclude = (next: AttemptOutcome, error?: unknown) =>
       Effect.suspend(() => {
@@ -235,7 +243,10 @@ const make = ({ endpoint, leaseMs, prefix }: SharedForgeSettings) =>
       capacity: bufferCapacity,
       worker: () =>
         Effect.addFinalizer(() => release).pipe(
-          Effect.zipRight(Effect.forkScoped(everyInterval(intervalMs, tick))),
+          Effect.zipRight(Effect.forkScoped(leadOrFollow(intervalMs, tick, {
+            leading: () => outcome.leader,
+            heardAt: () => heardAt
+          }))),
           Effect.asVoid
         )
     })
@@ -244,14 +255,9 @@ const make = ({ endpoint, leaseMs, prefix }: SharedForgeSettings) =>
     // fills more than its buffer; once it is shut down, the Exit says so instead of a throw.
     yield* listen(subscriber, names.channel, (n) => {
       const received = receive(last, n, replayCapacity)
-      if (received.skipped > 0) {
-        run(
-          Effect.logWarning("forge: too many integers missed on the channel to fill the gap").pipe(
-            Effect.annotateLogs({ lastHeard: last, heard: n, skipped: received.skipped })
-          )
-        )
-      }
+      if (received.skipped > 0) run(tooManyMissed(last, n, received.skipped))
       last = received.last
+      if (received.deliver.length > 0) heardAt = Date.now()
       Effect.runSyncExit(PubSub.publishAll(pubsub, received.deliver))
     })
     // From the counter when Redis is there within a moment, so that this instance's highest seen
@@ -264,7 +270,8 @@ const make = ({ endpoint, leaseMs, prefix }: SharedForgeSettings) =>
       last,
       shared: { leader: outcome.leader, redisReachable: connection.client.status === "ready" }
     })
-    return { subscribe, status: Effect.sync(statusNow), statusNow, sequence: undefined }
+    const loads = makeLoadBoard(connection.client, prefix, me)
+    return { subscribe, status: Effect.sync(statusNow), statusNow, sequence: undefined, loads }
   })
 
 /** The shared forge. Needs `ForgeConfig`. */

@@ -16,6 +16,8 @@ export class Metrics extends Context.Tag("IntegerForge/Metrics")<Metrics, {
   readonly upgradeRefused: (reason: string) => void
   /** Frames written by one pass of the fan-out, counted once for the whole pass. */
   readonly messagesSent: (count: number) => void
+  /** A round of rebalancing that closed `count` connections for their clients to move. */
+  readonly handedOver: (count: number) => void
   readonly render: Effect.Effect<{ readonly body: string; readonly contentType: string }>
 }>() {
   static readonly layer = Layer.effect(Metrics, Effect.suspend(() => make))
@@ -96,6 +98,16 @@ const make = Effect.gen(function*() {
     help: "Sockets closed because their unsent data passed MAX_BUFFERED_BYTES",
     registers
   })
+  const rounds = new Prometheus.Counter({
+    name: "forge_rebalance_rounds_total",
+    help: "Rounds in which this instance, above its share, handed connections over to the others",
+    registers
+  })
+  const handed = new Prometheus.Counter({
+    name: "forge_rebalance_handed_over_total",
+    help: "Connections this instance closed with 1012 for their clients to move to others while rebalancing",
+    registers
+  })
   registerForgeMetrics(registers, forge.statusNow)
   for (const protocol of ["plain", "socket.io", "sse"] as const) open.set({ protocol }, 0)
 
@@ -111,6 +123,10 @@ const make = Effect.gen(function*() {
     },
     upgradeRefused: (reason: string) => refused.inc({ reason }),
     messagesSent: (count: number) => sent.inc(count),
+    handedOver: (count: number) => {
+      rounds.inc()
+      handed.inc(count)
+    },
     render: Effect.promise(() => register.metrics()).pipe(
       Effect.map((body) => ({ body, contentType: register.contentType }))
     )

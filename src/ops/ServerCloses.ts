@@ -1,6 +1,8 @@
 /** Why the server ended a connection, as the connection log and the metrics say it. */
 export type ServerCloseReason =
   | "shutdown"
+  /** Handed over to another instance sharing the forge (`connection/Rebalancer.ts`). */
+  | "rebalance"
   | "slow-consumer"
   | "heartbeat"
   | "socket.io-ping-timeout"

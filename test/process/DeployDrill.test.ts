@@ -1,7 +1,7 @@
 /**
  * The deploy the service exists for, rehearsed behind proxies left at their defaults: three
- * instances (`npm start`) on one real redis-server, 100 clients on the project's own client
- * library, three rounds of rolling restarts 4 s apart.
+ * instances (`npm start`) on one real redis-server, 200 clients on the project's own client
+ * library, two rounds of rolling restarts 4 s apart; then the instances rebalance themselves.
  *
  * - HAProxy, instances restarted in place: SIGTERM, and once the old one has exited a new one on
  *   the same port. HAProxy keeps routing to a draining instance until two health checks failed.
@@ -10,23 +10,49 @@
  *   active checks: it routes to the draining instance until the reload that removes it.
  *
  * Every client must see every integer once, in order; no client may go more than a second
- * without one (p99 of each client's longest silence), none more than 2.5 s; every instance exits 0.
+ * without one (p99 of each client's longest silence), none more than 2.5 s, rebalancing included;
+ * every instance exits 0; within 120 s of the last restart every instance holds its share ± 15 %.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect, Fiber, Stream } from "effect"
 import { events } from "../../src/client/IntegerClient.js"
 import { haproxy, haproxyBinary } from "../support/Haproxy.js"
+import { scrapeMetrics } from "../support/Metrics.js"
 import { nginx, nginxBinary } from "../support/Nginx.js"
 import { freePort, redisServer, redisServerBinary } from "../support/RedisServer.js"
 import { consecutive } from "../support/Sequences.js"
 import { type ServiceProcess, spawnService, waitForPort } from "../support/ServiceProcess.js"
 
 const instances = 3
-const clients = 100
-const rounds = 3
+const clients = 200
+const rounds = 2
 const stepMs = 4000
 const p99BoundMs = 1000
 const maxBoundMs = 2500
+const balanceWithinMs = 120_000
+const tolerance = 0.15
+
+const openOn = (port: number) =>
+  scrapeMetrics(`http://127.0.0.1:${port}/metrics`).pipe(
+    Effect.map((read) => read("forge_connections_open", { protocol: "plain" }) ?? 0)
+  )
+
+/** Polls the instances until each holds its share of the clients ± `tolerance`; how long it took. */
+const balanced = (ports: () => ReadonlyArray<number>) =>
+  Effect.gen(function*() {
+    const began = Date.now()
+    let counts: ReadonlyArray<number> = []
+    while (Date.now() - began < balanceWithinMs) {
+      counts = yield* Effect.all(ports().map(openOn))
+      const share = clients / counts.length
+      const sum = counts.reduce((a, b) => a + b, 0)
+      if (sum === clients && counts.every((n) => Math.abs(n - share) <= share * tolerance)) {
+        return { afterMs: Date.now() - began, counts }
+      }
+      yield* Effect.sleep(Duration.millis(500))
+    }
+    return assert.fail(`not balanced within ${balanceWithinMs / 1000} s: ${counts.join(" / ")}`)
+  })
 
 const percentile = (values: ReadonlyArray<number>, p: number) => {
   const sorted = [...values].sort((a, b) => a - b)
@@ -74,13 +100,17 @@ const drill = (
     const replace = rollout(proxy)
 
     // Every client's integers, with when each arrived.
-    const received = Array.from({ length: clients }, () => ({ values: [] as Array<number>, at: [] as Array<number> }))
+    const received = Array.from(
+      { length: clients },
+      () => ({ values: [] as Array<number>, at: [] as Array<number>, connectedAt: [] as Array<number> })
+    )
     const allConnected = yield* Deferred.make<void>()
     let connected = 0
     const fibers = yield* Effect.all(received.map((log) =>
       events(`ws://127.0.0.1:${proxy.port}/_ws/drill`).pipe(
         Stream.runForEach((event) =>
           Effect.sync(() => {
+            if (event._tag === "Connected") log.connectedAt.push(Date.now())
             if (event._tag !== "Integer") return
             if (log.values.length === 0 && ++connected === clients) Deferred.unsafeDone(allConnected, Effect.void)
             log.values.push(event.value)
@@ -100,15 +130,26 @@ const drill = (
         yield* Effect.sleep(Duration.millis(Math.max(0, stepMs - (Date.now() - began))))
       }
     }
+    const deployed = Date.now()
+    const before = yield* Effect.all(running.map(({ port }) => openOn(port)))
+    const balance = yield* balanced(() => running.map(({ port }) => port))
     yield* Effect.sleep(Duration.seconds(2))
     yield* Fiber.interruptAll(fibers)
 
-    const silences = received.map(({ at }) => Math.max(...at.slice(1).map((t, k) => t - at[k]!)))
+    const longestGap = (at: ReadonlyArray<number>) => Math.max(0, ...at.slice(1).map((t, k) => t - at[k]!))
+    const silences = received.map(({ at }) => longestGap(at))
+    // Clients that reconnected after the deploy were moved by the rebalancing.
+    const moved = received.filter(({ connectedAt }) => connectedAt.some((t) => t > deployed))
+      .map(({ at }) => longestGap(at.filter((t) => t > deployed - 1000)))
     const figures = {
       integers: [Math.min(...received.map((r) => r.values.length)), Math.max(...received.map((r) => r.values.length))],
       median: percentile(silences, 50),
       p99: percentile(silences, 99),
-      max: Math.max(...silences)
+      max: Math.max(...silences),
+      before,
+      balance,
+      moved: moved.length,
+      movedP99: moved.length === 0 ? 0 : percentile(moved, 99)
     }
     received.forEach(({ values }, k) => {
       assert.isTrue(consecutive(values), `client ${k}: ${values.join(",")}`)
@@ -123,7 +164,11 @@ const report = (proxy: string, figures: Effect.Effect.Success<ReturnType<typeof 
       rounds * instances
     } restarts; integers per client ${
       figures.integers.join("–")
-    }; longest silence per client: median ${figures.median} ms, p99 ${figures.p99} ms, max ${figures.max} ms`
+    }; longest silence per client: median ${figures.median} ms, p99 ${figures.p99} ms, max ${figures.max} ms; ` +
+      `clients per instance after the deploy ${figures.before.join(" / ")}, balanced ${
+        (figures.balance.afterMs / 1000).toFixed(1)
+      } s later at ${figures.balance.counts.join(" / ")}; ${figures.moved} clients moved, ` +
+      `their longest silence p99 ${figures.movedP99} ms`
   )
   assert.isAtMost(figures.p99, p99BoundMs, "p99 of the clients' longest silences")
   assert.isAtMost(figures.max, maxBoundMs, "the longest silence of any client")
@@ -131,7 +176,8 @@ const report = (proxy: string, figures: Effect.Effect.Success<ReturnType<typeof 
 
 const title = (how: string) =>
   `${clients} clients, ${instances} instances ${how} ${stepMs / 1000} s apart, ${rounds} rounds: no gap, no repeat, ` +
-  `longest silence p99 ≤ ${p99BoundMs / 1000} s, max ≤ ${maxBoundMs / 1000} s`
+  `longest silence p99 ≤ ${p99BoundMs / 1000} s, max ≤ ${maxBoundMs / 1000} s; balanced ± ${tolerance * 100} % ` +
+  `within ${balanceWithinMs / 1000} s`
 
 describe("a rolling deploy behind a proxy at its defaults", () => {
   it.scopedLive.skipIf(haproxyBinary.skip || redisServerBinary.skip)(
@@ -146,7 +192,7 @@ describe("a rolling deploy behind a proxy at its defaults", () => {
           }))
         report("HAProxy", figures)
       }),
-    180_000
+    300_000
   )
 
   it.scopedLive.skipIf(nginxBinary.skip || redisServerBinary.skip)(
@@ -180,6 +226,6 @@ describe("a rolling deploy behind a proxy at its defaults", () => {
         const resets = proxy!.errorLog().split("\n").filter((line) => /reset by peer|prematurely closed/.test(line))
         assert.deepStrictEqual(resets, [], "nginx saw no instance reset or cut a connection")
       }),
-    180_000
+    300_000
   )
 })

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
-import { maxCatchUpMs, nextTick } from "../../src/forge/ForgeSchedule.js"
+import { followerTryAt, followMarginMs, maxCatchUpMs, nextTick } from "../../src/forge/ForgeSchedule.js"
 
 describe("ForgeSchedule", () => {
   it.prop(
@@ -51,6 +51,20 @@ describe("ForgeSchedule", () => {
         // Either the next slot (no drift), or a re-anchor after a long stall.
         assert.isTrue(gap === intervalMs || gap > Math.max(maxCatchUpMs, intervalMs), `gap ${gap}`)
       }
+    }
+  )
+
+  it.prop(
+    "an instance that does not lead tries once the next integer is overdue, never twice an interval",
+    [fc.integer({ min: 1, max: 10_000 }), fc.integer({ min: 0, max: 1e9 }), fc.integer({ min: -20_000, max: 20_000 })],
+    ([intervalMs, heardAt, triedOffset]) => {
+      const triedAt = heardAt + triedOffset
+      const at = followerTryAt({ heardAt, triedAt, intervalMs })
+      const margin = followMarginMs(intervalMs)
+      assert.isAtLeast(at, heardAt + intervalMs + margin, "not while the leader is on time")
+      assert.isAtLeast(at, triedAt + intervalMs, "at most once an interval")
+      assert.isAtMost(at, Math.max(heardAt, triedAt) + intervalMs + margin, "no later than a margin past due")
+      assert.isAtMost(margin, Math.min(200, intervalMs / 5))
     }
   )
 })

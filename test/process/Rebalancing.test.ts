@@ -1,0 +1,91 @@
+/**
+ * Instances sharing a forge even out their connections (src/connection/Rebalancer.ts): two
+ * instances of the service on one real redis-server, every client first on one of them; the test
+ * plays the proxy, sending each client that is closed to the other instance with `?since=`.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Deferred, Duration, Effect, type Scope } from "effect"
+import { ensure, eventually } from "../support/Eventually.js"
+import { httpUrl, wsUrl } from "../support/LocalUrls.js"
+import { scrapeMetrics } from "../support/Metrics.js"
+import { redisServer, redisServerBinary } from "../support/RedisServer.js"
+import { consecutive } from "../support/Sequences.js"
+import { spawnService, waitForPort } from "../support/ServiceProcess.js"
+import { type Client, connect } from "../support/WebSocketClient.js"
+
+const intervalMs = 600
+const clients = 12
+
+const instance = (redisUrl: string) =>
+  Effect.gen(function*() {
+    const service = yield* spawnService({
+      PORT: "0",
+      HOST: "127.0.0.1",
+      LOG_FORMAT: "json",
+      REDIS_URL: redisUrl,
+      FORGE_INTERVAL_MS: String(intervalMs),
+      // Two integers a round: the hand-over comes in two slices, each right after one.
+      REBALANCE_INTERVAL_MS: String(intervalMs * 2),
+      REBALANCE_SETTLE_MS: "0"
+    })
+    return { service, port: yield* waitForPort(service) }
+  })
+
+const handedOver = (port: number) =>
+  scrapeMetrics(httpUrl(port, "/metrics")).pipe(
+    Effect.map((read) => read("forge_rebalance_handed_over_total") ?? NaN)
+  )
+
+/** A client's life across instances: its connections in turn, and how long after its last integer each closed. */
+interface Journey {
+  readonly connections: Array<Client>
+  readonly closedAfterMs: Array<number>
+}
+
+const integersOf = (journey: Journey) => journey.connections.flatMap((c) => c.received.map(Number))
+
+describe.skipIf(redisServerBinary.skip)("rebalancing between instances that share a forge", () => {
+  it.scopedLive(
+    "an instance above its share hands the excess over with 1012 right after an integer; the moved resume whole",
+    () =>
+      Effect.gen(function*() {
+        const redis = yield* redisServer
+        const [crowded, empty] = yield* Effect.all([instance(redis.url), instance(redis.url)], { concurrency: 2 })
+        const journeys: Array<Journey> = []
+        const follow = (client: Client, journey: Journey): Effect.Effect<void, Error, Scope.Scope> =>
+          Effect.gen(function*() {
+            journey.connections.push(client)
+            let lastAt = Date.now()
+            client.ws.on("message", () => (lastAt = Date.now()))
+            const { code } = yield* Deferred.await(client.closed)
+            assert.strictEqual(code, 1012, "handed over as after a restart")
+            journey.closedAfterMs.push(Date.now() - lastAt)
+            const since = integersOf(journey).at(-1)!
+            yield* follow(yield* connect(wsUrl(empty.port, `/_ws/?since=${since}`)), journey)
+          })
+        for (let k = 0; k < clients; k++) {
+          const journey: Journey = { connections: [], closedAfterMs: [] }
+          journeys.push(journey)
+          yield* Effect.forkScoped(Effect.flatMap(connect(wsUrl(crowded.port, "/_ws/")), (c) => follow(c, journey)))
+        }
+
+        const moved = () => journeys.filter((j) => j.closedAfterMs.length > 0)
+        yield* eventually(ensure(() => moved().length === clients / 2, "half the clients moved"), Duration.seconds(20))
+        // Balanced now: nobody else is moved.
+        yield* Effect.sleep(Duration.millis(intervalMs * 6))
+        assert.strictEqual(moved().length, clients / 2, "only the excess is handed over")
+        assert.strictEqual(yield* handedOver(crowded.port), clients / 2)
+        assert.strictEqual(yield* handedOver(empty.port), 0)
+        assert.include(crowded.service.output(), `rebalancing: handing over ${clients / 2} connections`)
+        for (const journey of moved()) {
+          assert.strictEqual(journey.connections.length, 2)
+          assert.isAbove(journey.connections[1]!.received.length, 1, "it receives on the other instance")
+          assert.isTrue(consecutive(integersOf(journey)), "nothing missed or repeated across the move")
+        }
+        // Closed at a random moment, the median would be half an interval; under load, a few late.
+        const after = moved().map((j) => j.closedAfterMs[0]!).sort((a, b) => a - b)
+        assert.isBelow(after[after.length / 2]!, intervalMs / 3, `closed right after an integer: ${after.join(", ")} ms`)
+      }),
+    60_000
+  )
+})
