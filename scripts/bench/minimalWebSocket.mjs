@@ -147,6 +147,7 @@ export class MinimalWebSocket {
         this.socket.write(clientFrame(opcodes.pong, Buffer.from(data.subarray(start, start + size))))
       } else if (opcode === opcodes.close) {
         this.closeCode = size >= 2 ? data.readUInt16BE(start) : 1005
+        this.closeFrameAt = receivedAt
         this.socket.end(clientFrame(opcodes.close, Buffer.from(data.subarray(start, start + Math.min(size, 2)))))
       }
       at = start + size

@@ -84,7 +84,11 @@ describe.skipIf(redisServerBinary.skip)("rebalancing between instances that shar
         }
         // Closed at a random moment, the median would be half an interval; under load, a few late.
         const after = moved().map((j) => j.closedAfterMs[0]!).sort((a, b) => a - b)
-        assert.isBelow(after[after.length / 2]!, intervalMs / 3, `closed right after an integer: ${after.join(", ")} ms`)
+        assert.isBelow(
+          after[after.length / 2]!,
+          intervalMs / 3,
+          `closed right after an integer: ${after.join(", ")} ms`
+        )
       }),
     60_000
   )
