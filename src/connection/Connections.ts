@@ -41,8 +41,8 @@ export class Connections extends Context.Tag("IntegerForge/Connections")<Connect
   readonly members: () => number
   /** Starts a fiber that the service's scope owns, from a callback (a Node or ws event). */
   readonly run: Run
-  /** Done right after the next integer was written to the members (never, while there are none). */
-  readonly passed: Effect.Effect<void>
+  /** Runs `f` right after the next integer is written to the members (never, while there are none). */
+  readonly atNextPass: (f: () => void) => void
   /** Done once every connection has been released, while draining. */
   readonly allReleased: Effect.Effect<void>
 }>() {
@@ -104,7 +104,7 @@ const make = Effect.gen(function*() {
     release,
     refused: log.refused,
     members: fanOut.size,
-    passed: fanOut.passed,
+    atNextPass: fanOut.atNextPass,
     run,
     allReleased: Effect.suspend(() => open.size === 0 ? Effect.void : Deferred.await(emptied))
   }

@@ -13,11 +13,13 @@ export const balanced = (loads: ReadonlyArray<number>, tolerance: number): boole
 /**
  * How many of its `own` connections an instance should hand over, given every instance's load
  * (its own included): none while the loads are balanced; otherwise what it holds above its share.
+ * Only an instance above the mean gives any: there is one while some instance is below it.
  */
 export const excessOf = (own: number, loads: ReadonlyArray<number>, tolerance: number): number => {
   if (loads.length < 2 || balanced(loads, tolerance)) return 0
   const share = loads.reduce((a, b) => a + b, 0) / loads.length
-  return Math.max(0, Math.floor(own - share))
+  // Down to the share's whole part: in 9, 9, 9, 9, 9, 7 (a share of 8.67) only a 9 can move one.
+  return Math.max(0, own - Math.floor(share))
 }
 
 /**

@@ -2,7 +2,7 @@
  * The one fan-out: while there are members, one subscription to the forge and one fiber that
  * encodes each integer once per encoding and writes those bytes to every member of a set.
  */
-import { Deferred, Effect, Exit, type Fiber, FiberId, Queue, RcRef } from "effect"
+import { Effect, type Fiber, FiberId, Queue, RcRef } from "effect"
 import { ForgeConfig, ServerConfig } from "../Config.js"
 import { IntegerForge, sequenceNameOf } from "../forge/IntegerForge.js"
 import { Metrics } from "../ops/Metrics.js"
@@ -96,8 +96,8 @@ export const makeFanOut = (run: Run) =>
     // The last integer written to the members, while the fan-out runs. When it does not, no
     // delivery is pending and the forge's own last integer is the one everyone has seen.
     let delivered: number | undefined
-    // Done after the next pass of the fan-out, then replaced.
-    let nextPass = Deferred.unsafeMake<void>(FiberId.none)
+    // Run at the end of the next pass, in the same step, however busy the event loop is.
+    let afterPass: Array<() => void> = []
 
     const fanOut = yield* RcRef.make({
       acquire: Effect.gen(function*() {
@@ -114,9 +114,11 @@ export const makeFanOut = (run: Run) =>
               metrics.messagesSent(members.deliver(n))
               delivered = n
             }
-            const pass = nextPass
-            nextPass = Deferred.unsafeMake(FiberId.none)
-            Deferred.unsafeDone(pass, Exit.void)
+            if (afterPass.length > 0) {
+              const now = afterPass
+              afterPass = []
+              for (const f of now) f()
+            }
           }),
           Effect.forever,
           Effect.forkScoped
@@ -151,7 +153,7 @@ export const makeFanOut = (run: Run) =>
     // Whatever is left when the fan-out itself goes (a failed start): it stops with it.
     yield* Effect.addFinalizer(() => Effect.sync(letGo))
 
-    /** Waits for the fan-out's next pass: the moment after the members were written an integer. */
-    const passed = Effect.suspend(() => Deferred.await(nextPass))
-    return { join, leave, size: members.size, passed }
+    /** Runs `f` right after the members are next written an integer, in the same step. */
+    const atNextPass = (f: () => void) => void afterPass.push(f)
+    return { join, leave, size: members.size, atNextPass }
   })

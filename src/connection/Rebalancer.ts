@@ -45,20 +45,29 @@ const rebalance = (board: LoadBoard) =>
     let justHandedOver = false
     let settledAt = Date.now() + settings.settleMs
 
-    // Right after an integer was written, a client has the whole interval to come back before it
-    // misses one; if it takes longer, the replay gives it what it missed.
+    // Right after an integer was written, in the same step: a client has the whole interval to
+    // come back before it misses one; if it takes longer, the replay gives it what it missed.
     let closed = 0
     const handOver = (count: number) =>
-      Effect.gen(function*() {
+      Effect.async<void>((resume) => {
         const slice = Math.ceil(count / passes)
-        for (let left = count; left > 0; left -= slice) {
-          yield* connections.passed
-          if (!serving()) return
-          for (const connection of chooseOldest(connections.open, Math.min(slice, left))) {
-            connection.closeBy("rebalance", serviceRestart)
-            closed++
+        let left = count
+        let active = true
+        const closeSlice = () => {
+          if (!active) return
+          if (serving()) {
+            for (const connection of chooseOldest(connections.open, Math.min(slice, left))) {
+              connection.closeBy("rebalance", serviceRestart)
+              closed++
+            }
+            left -= slice
           }
+          if (serving() && left > 0) return connections.atNextPass(closeSlice)
+          active = false
+          resume(Effect.void)
         }
+        connections.atNextPass(closeSlice)
+        return Effect.sync(() => (active = false))
       }).pipe(Effect.timeout(Math.floor(settings.intervalMs * 0.9)), Effect.ignore)
 
     const round = Effect.gen(function*() {

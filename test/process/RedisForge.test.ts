@@ -179,6 +179,8 @@ describe.skipIf(redisServerBinary.skip)("the shared forge over Redis", () => {
           ),
           Duration.seconds(10)
         )
+        // An integer Redis published just before it went may still be on its way to a client.
+        yield* Effect.sleep(Duration.millis(200))
         const paused = clients.map((c) => c.received.length)
         yield* Effect.sleep(Duration.millis(400))
         assert.deepStrictEqual(clients.map((c) => c.received.length), paused, "no integers during the outage")
@@ -434,12 +436,16 @@ describe.skipIf(redisServerBinary.skip)("the shared forge over Redis", () => {
         assert.isAtLeast(forged, 20)
         const posts = calls("sadd")
         assert.isAtMost(posts, 2 * (intervalMs * 40 / 2000 + 1), "a post per instance per rebalance interval")
-        for (const name of ["multi", "exec", "incr", "publish", "unwatch", "watch"]) {
+        for (const name of ["multi", "exec", "incr", "publish"]) {
           assert.approximately(calls(name), forged, 2, `${name}: ${calls(name)} for ${forged} integers`)
         }
-        for (const name of ["set", "mget"]) {
-          assert.approximately(calls(name), forged + posts, 2, `${name}: ${calls(name)} for ${forged} integers`)
+        // A follower reads only when an integer is overdue (by a fifth of the 50 ms interval
+        // here, which a busy machine sometimes is), never every tick as the leader does.
+        for (const name of ["unwatch", "watch"]) {
+          assert.isAtLeast(calls(name), forged - 2, `${name}: ${calls(name)} for ${forged} integers`)
+          assert.isAtMost(calls(name), Math.ceil(forged * 1.3) + 2, `${name}: ${calls(name)} for ${forged} integers`)
         }
+        assert.approximately(calls("set"), forged + posts, 2, `set: ${calls("set")} for ${forged} integers`)
         for (const client of clients) assert.isTrue(consecutive(client.received), client.received.join(","))
         const perInteger = (name: string) => (calls(name) / forged).toFixed(2)
         console.log(

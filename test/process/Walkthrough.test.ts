@@ -96,7 +96,8 @@ describe("docs/walkthrough.md, run as written", () => {
   it.scopedLive("every step does what the document says", () =>
     Effect.gen(function*() {
       const [start, ...rest] = steps as [Step, ...Array<Step>]
-      // `npm start` at a terminal: pretty logs. The interval is shorter than a second, to be quick.
+      // `npm start` at a terminal: pretty logs. The interval is shorter than a second, to be quick,
+      // but long enough for a client stopped after an integer to be gone before the next one.
       assert.strictEqual(start.command, "npm start")
       // exec: npm's PID, which a container runtime signals, passes the signal to the service.
       assert.strictEqual(pkg.scripts["start"], "exec node dist/main.cjs")
@@ -104,7 +105,7 @@ describe("docs/walkthrough.md, run as written", () => {
         PORT: "0",
         HOST: "127.0.0.1",
         LOG_FORMAT: "pretty",
-        FORGE_INTERVAL_MS: "150"
+        FORGE_INTERVAL_MS: "300"
       })
       const port = yield* waitForPort(service)
       const normalize = (text: string) =>
