@@ -32,9 +32,12 @@ describe("the rebalancing settings", () => {
     }
   })
 
-  it.prop("a whole number in range is taken as it is", [fc.constantFrom(...names), fc.double()], ([name, u]) => {
+  it.prop("a whole number in range is taken as it is", [
+    fc.constantFrom(...names),
+    fc.double({ min: 0, max: 1, noNaN: true })
+  ], ([name, u]) => {
     const [min, max, field] = ranges[name]
-    const value = Math.floor(min + Math.abs(u % 1) * (max - min))
+    const value = Math.floor(min + u * (max - min))
     const config = read({ [name]: ` ${value} ` })
     assert.isTrue(Either.isRight(config))
     if (Either.isRight(config)) assert.strictEqual(config.right.rebalance[field], value)
