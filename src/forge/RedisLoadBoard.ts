@@ -6,10 +6,7 @@
  */
 import { Effect } from "effect"
 import type { Redis } from "ioredis"
-import { RedisCommandFailed } from "./RedisTransaction.js"
-
-const failed = (cause: unknown) =>
-  new RedisCommandFailed({ message: cause instanceof Error ? cause.message : String(cause) })
+import { failed } from "./RedisTransaction.js"
 
 const command = <A>(send: () => Promise<A>) => Effect.tryPromise({ try: send, catch: failed })
 

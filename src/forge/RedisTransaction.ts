@@ -37,7 +37,8 @@ export const watching = (client: Redis) => {
 
 type WatchingConnection = ReturnType<typeof watching>
 
-const failed = (cause: unknown) =>
+/** A command's failure as a `RedisCommandFailed`, for every command the shared forge sends. */
+export const failed = (cause: unknown) =>
   new RedisCommandFailed({ message: cause instanceof Error ? cause.message : String(cause) })
 
 /** The first error among a pipeline's replies, or the replies. */
