@@ -3,7 +3,7 @@
  * `ConfigError` naming the variable, which `main.ts` prints as one line before exiting non-zero.
  */
 import { Config, ConfigError, ConfigProvider, Context, Effect, Either, Layer, Option, Redacted } from "effect"
-import { parseHostPort, type RedisEndpoint } from "./forge/RedisEndpoint.js"
+import { parseHostPort, parseHostPorts, type RedisEndpoint } from "./forge/RedisEndpoint.js"
 import { parseWholeNumber } from "./wire/WholeNumber.js"
 
 // Plain decimal digits only: `Config.integer` would read "" as 0 and "0x10" as 16.
@@ -173,7 +173,14 @@ export class ServerConfig extends Context.Tag("IntegerForge/ServerConfig")<Serve
 const hostPortMessage = "Expected host:port, such as 10.0.0.5:6379, redis.internal:6379 or [::1]:6379, " +
   "with a port from 1 to 65535"
 
-/** `REDIS_URL` wins, and VIP's variables are then not used; an empty value is the same as an unset one. */
+const sentinelsMessage = "Expected one or more host:port, separated by commas, such as " +
+  "10.0.0.5:26379,10.0.0.6:26379, each with a port from 1 to 65535 and none twice"
+
+/**
+ * `REDIS_URL` wins; then Sentinel (`REDIS_SENTINELS`), then VIP's variables, each unread once one
+ * before it is set. An empty value is the same as an unset one. `VIP_REDIS_PASSWORD` is the
+ * password of the Redis that VIP's primary or the sentinels name.
+ */
 const redisEndpoint = Config.all({
   url: Config.string("REDIS_URL").pipe(
     Config.validate({
@@ -183,12 +190,28 @@ const redisEndpoint = Config.all({
     Config.map((s) => s.trim()),
     Config.withDefault("")
   ),
+  sentinels: Config.string("REDIS_SENTINELS").pipe(Config.withDefault("")),
+  master: Config.string("REDIS_SENTINEL_MASTER").pipe(Config.withDefault("")),
+  sentinelPassword: Config.redacted("REDIS_SENTINEL_PASSWORD").pipe(Config.withDefault(Redacted.make(""))),
   primary: Config.string("VIP_REDIS_PRIMARY").pipe(Config.withDefault("")),
   // Taken as it is: a password may begin or end with a space.
   password: Config.redacted("VIP_REDIS_PASSWORD").pipe(Config.withDefault(Redacted.make("")))
 }).pipe(
-  Config.mapOrFail(({ password, primary, url }): Either.Either<RedisEndpoint | undefined, ConfigError.ConfigError> => {
+  Config.mapOrFail((settings): Either.Either<RedisEndpoint | undefined, ConfigError.ConfigError> => {
+    const { master, password, primary, sentinelPassword, sentinels, url } = settings
     if (url !== "") return Either.right({ _tag: "Url", url })
+    if (sentinels.trim() !== "") {
+      const parsed = parseHostPorts(sentinels.trim())
+      if (parsed === undefined) return Either.left(ConfigError.InvalidData(["REDIS_SENTINELS"], sentinelsMessage))
+      if (!/^[\w.:-]{1,64}$/.test(master.trim())) {
+        return Either.left(ConfigError.InvalidData(
+          ["REDIS_SENTINEL_MASTER"],
+          "Expected the name the sentinels monitor the primary under (letters, digits, - _ : .), " +
+            "required with REDIS_SENTINELS"
+        ))
+      }
+      return Either.right({ _tag: "Sentinel", sentinels: parsed, master: master.trim(), password, sentinelPassword })
+    }
     if (primary.trim() === "") return Either.right(undefined)
     const parsed = parseHostPort(primary.trim())
     return parsed === undefined

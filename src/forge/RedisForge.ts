@@ -89,12 +89,33 @@ const connect = (endpoint: RedisEndpoint, name: string, options: RedisOptions, r
     // Loaded here, so that an instance without a Redis never evaluates ioredis (Bundle.test.ts);
     // one that cannot load is a broken install: a defect, as a failed static import would be.
     Effect.promise(() => import("ioredis")).pipe(Effect.map(({ Redis }) => {
-      const all: RedisOptions = { ...options, connectionName: name, retryStrategy: (n) => Math.min(n * 100, 1000) }
+      const all: RedisOptions = {
+        ...options,
+        connectionName: name,
+        // With Sentinel a try asks a sentinel where the primary is: after a failover, the next
+        // try finds the new one within half a second.
+        retryStrategy: (n) => Math.min(n * 100, endpoint._tag === "Sentinel" ? 500 : 1000),
+        // A primary demoted by a failover (or a DNS name now on a replica) refuses writes with
+        // READONLY: the primary is gone, so connect again (with Sentinel: to the one it names now).
+        reconnectOnError: (error) => error.message.startsWith("READONLY")
+      }
       // VIP may hand over an empty password: then there is nothing to AUTH with.
-      const password = endpoint._tag === "Url" ? "" : Redacted.value(endpoint.password)
+      const secret = (value: Redacted.Redacted<string>) => Redacted.value(value) || undefined
       const client = endpoint._tag === "Url"
         ? new Redis(endpoint.url, all)
-        : new Redis({ ...all, host: endpoint.host, port: endpoint.port, ...(password === "" ? {} : { password }) })
+        : endpoint._tag === "HostPort"
+        ? new Redis({ ...all, host: endpoint.host, port: endpoint.port, password: secret(endpoint.password) })
+        : new Redis({
+          ...all,
+          sentinels: endpoint.sentinels.map(({ host, port }) => ({ host, port })),
+          name: endpoint.master,
+          role: "master",
+          password: secret(endpoint.password),
+          sentinelPassword: secret(endpoint.sentinelPassword),
+          // Told of a failover by the sentinels at once, not only when the old primary's
+          // connection breaks: one that stays up would go on answering, as a replica.
+          failoverDetector: true
+        })
       // Followed at once: the first try's error may come before anything else runs.
       return { client, stop: follow(client, endpoint, report) }
     })),
@@ -117,6 +138,30 @@ const readCounter = (commands: Redis, counter: string) =>
     Effect.map((value) => Number(value) || 0),
     Effect.orElseSucceed(() => 0)
   )
+
+/**
+ * With Sentinel, which primary the commands connection is on: logged once known, and again at each
+ * change (a failover). Redis's own view (`CLIENT INFO`'s `laddr`), as the sentinels' answer may
+ * have changed again by the time the connection is ready.
+ */
+const logPrimary = (client: Redis, endpoint: RedisEndpoint, run: (effect: Effect.Effect<void>) => unknown) => {
+  if (endpoint._tag !== "Sentinel") return
+  let primary: string | undefined
+  client.on("ready", () => {
+    client.client("INFO").then((info) => {
+      const at = /\bladdr=(\S+)/.exec(String(info))?.[1] ?? "(address unknown)"
+      if (at === primary) return
+      run(
+        (primary === undefined
+          ? Effect.logInfo(`Redis primary: ${at}`)
+          : Effect.logWarning(`Redis failover: the primary is now ${at}, was ${primary}`)).pipe(
+            Effect.annotateLogs({ master: endpoint.master, primary: at })
+          )
+      )
+      primary = at
+    }, () => {})
+  })
+}
 
 /**
  * The two connections, and why they are not up: logged through `run` once per change of cause,
@@ -143,6 +188,7 @@ const connections = (endpoint: RedisEndpoint, me: string, run: (effect: Effect.E
         maxRetriesPerRequest: 1
       }, report("commands"))
     )
+    logPrimary(connection.client, endpoint, run)
     // The subscription waits for Redis however long it takes (an instance may start during an
     // outage), and ioredis subscribes again after every reconnect.
     const subscriber = yield* connect(endpoint, `integer-forge-subscriber-${me}`, {
@@ -188,6 +234,30 @@ const tooManyMissed = (lastHeard: number, heard: number, skipped: number) =>
     Effect.annotateLogs({ lastHeard, heard, skipped })
   )
 
+/**
+ * One attempt of an instance with clients (`tickWrites`), which says so when it finds the counter
+ * below what it has seen: once, as afterwards the counter is at least that.
+ */
+const attempt = (
+  connection: Parameters<typeof transact>[0],
+  lease: Parameters<typeof transact>[1],
+  highestSeen: number
+) => {
+  let lower: number | undefined
+  return transact(connection, lease, (watched) => {
+    const writes = tickWrites(watched, lease.me, highestSeen)
+    if (writes._tag === "Forge" ? writes.raiseTo !== undefined : writes._tag === "RaiseCounter") {
+      lower = watched.counter
+    }
+    return writes
+  }).pipe(Effect.tap(() =>
+    lower === undefined ? Effect.void : Effect.logWarning(
+      "forge: Redis had lost integers (an empty restart, or a failover to a replica that was behind); " +
+        "the counter goes on above the highest integer seen here"
+    ).pipe(Effect.annotateLogs({ counter: lower, highestSeen }))
+  ))
+}
+
 const make = ({ endpoint, leaseMs, prefix }: SharedForgeSettings) =>
   Effect.gen(function*() {
     const { bufferCapacity, intervalMs, replayCapacity } = yield* ForgeConfig
@@ -224,7 +294,7 @@ const make = ({ endpoint, leaseMs, prefix }: SharedForgeSettings) =>
       // WATCH, so the counter read is below it only if Redis lost it. Taken after the answer, it
       // could hold an integer the leader forged since: a raise that the EXEC aborts.
       const highestSeen = last
-      return transact(connection, lease, (watched) => tickWrites(watched, me, highestSeen))
+      return attempt(connection, lease, highestSeen)
     }).pipe(
       Effect.timeout(attemptTimeout),
       Effect.matchEffect({

@@ -52,9 +52,12 @@ export interface RedisProcess {
 /**
  * Starts redis-server for the life of the scope, on 127.0.0.1 and, where the machine has it, ::1;
  * with `password`, its default user needs it (AUTH without a user name, as VIP's Redis does); with
- * `port`, on that port instead of a free one (where a service was told to look before it was there).
+ * `port`, on that port instead of a free one (where a service was told to look before it was there);
+ * `args`, more of redis-server's options (a replica's).
  */
-export const redisServerWith = (options: { readonly password?: string; readonly port?: number } = {}) =>
+export const redisServerWith = (
+  options: { readonly password?: string; readonly port?: number; readonly args?: ReadonlyArray<string> } = {}
+) =>
   Effect.gen(function*() {
     const path = yield* redisServerBinary.required
     const port = options.port ?? (yield* freePort)
@@ -79,7 +82,8 @@ export const redisServerWith = (options: { readonly password?: string; readonly 
         "~*",
         "&*",
         "+@all",
-        "-@scripting"
+        "-@scripting",
+        ...(options.args ?? [])
       ]).pipe(Scope.extend(scope))
       yield* ping(port, options.password).pipe(
         Effect.retry(Schedule.spaced(Duration.millis(20))),
