@@ -254,7 +254,7 @@ const attempt = (
     lower === undefined ? Effect.void : Effect.logWarning(
       "forge: Redis had lost integers (an empty restart, or a failover to a replica that was behind); " +
         "the counter goes on above the highest integer seen here"
-    ).pipe(Effect.annotateLogs({ counter: lower, highestSeen }))
+    ).pipe(Effect.annotateLogs({ instance: lease.me, counter: lower, highestSeen }))
   ))
 }
 

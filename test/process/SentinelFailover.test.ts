@@ -53,6 +53,24 @@ const failover = (how: "killed" | "behind" | "demoted") =>
     const group = yield* sentinelGroup(master, downAfterMs)
     const prefix = `test-${Math.random().toString(36).slice(2)}`
     const instances = yield* Effect.all([1, 2].map(() => instance(group.env, prefix)), { concurrency: 2 })
+    return yield* judged(how, group, prefix, instances).pipe(
+      Effect.onError(() =>
+        Effect.sync(() => {
+          for (const [k, { service }] of instances.entries()) {
+            console.log(`instance ${k + 1}'s log:\n${service.log().split("\n").slice(-30).join("\n")}`)
+          }
+        })
+      )
+    )
+  })
+
+const judged = (
+  how: "killed" | "behind" | "demoted",
+  group: Effect.Effect.Success<ReturnType<typeof sentinelGroup>>,
+  prefix: string,
+  instances: ReadonlyArray<Effect.Effect.Success<ReturnType<typeof instance>>>
+) =>
+  Effect.gen(function*() {
     const [a, b] = yield* Effect.forEach(instances, (i) => listener(wsUrl(i.port, "/_ws/")))
     const leaving = yield* connect(wsUrl(instances[0]!.port, "/_ws/"))
     yield* eventually(ensure(() => a!.numbers().length >= 5 && b!.numbers().length >= 5, "integers flow"))
@@ -131,6 +149,9 @@ const failover = (how: "killed" | "behind" | "demoted") =>
     if (how === "behind") {
       assert.isBelow(onReplica, onPrimary, "the replica was behind when the primary died")
       assert.isAbove(raised.length, 0, "the raise is logged")
+      const said = raised[0]!["annotations"] as Record<string, unknown>
+      assert.strictEqual(said["counter"], onReplica, "what the promoted replica held")
+      assert.isString(said["instance"])
     }
   })
 
