@@ -112,12 +112,26 @@ const connect = (endpoint: RedisEndpoint, name: string, options: RedisOptions, r
           role: "master",
           password: secret(endpoint.password),
           sentinelPassword: secret(endpoint.sentinelPassword),
-          // Told of a failover by the sentinels at once, not only when the old primary's
-          // connection breaks: one that stays up would go on answering, as a replica.
+          // Told of a failover by the sentinels at once: an old primary that stays up goes on
+          // taking writes until the sentinels demote it, seconds later.
           failoverDetector: true
         })
       // Followed at once: the first try's error may come before anything else runs.
-      return { client, stop: follow(client, endpoint, report) }
+      const stopFollowing = follow(client, endpoint, report)
+      // ioredis gives a connection up ("end") when a failover is announced while it connects
+      // again after a drop: its failover detector outlives the dropped connection and cuts the
+      // try short. Until the release, such a connection connects again.
+      let released = false
+      let again: ReturnType<typeof setTimeout> | undefined
+      client.on("end", () => {
+        if (!released) again = setTimeout(() => client.connect().catch(() => {}), 100)
+      })
+      const stop = () => {
+        released = true
+        clearTimeout(again)
+        stopFollowing()
+      }
+      return { client, stop }
     })),
     ({ client, stop }) =>
       Effect.sync(() => {
