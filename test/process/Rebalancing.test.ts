@@ -10,25 +10,19 @@ import { httpUrl, wsUrl } from "../support/LocalUrls.js"
 import { scrapeMetrics } from "../support/Metrics.js"
 import { redisServer, redisServerBinary } from "../support/RedisServer.js"
 import { consecutive } from "../support/Sequences.js"
-import { spawnService, waitForPort } from "../support/ServiceProcess.js"
+import { serviceOnFreePort } from "../support/ServiceProcess.js"
 import { type Client, connect } from "../support/WebSocketClient.js"
 
 const intervalMs = 600
 const clients = 12
 
 const instance = (redisUrl: string) =>
-  Effect.gen(function*() {
-    const service = yield* spawnService({
-      PORT: "0",
-      HOST: "127.0.0.1",
-      LOG_FORMAT: "json",
-      REDIS_URL: redisUrl,
-      FORGE_INTERVAL_MS: String(intervalMs),
-      // Two integers a round: the hand-over comes in two slices, each right after one.
-      REBALANCE_INTERVAL_MS: String(intervalMs * 2),
-      REBALANCE_SETTLE_MS: "0"
-    })
-    return { service, port: yield* waitForPort(service) }
+  serviceOnFreePort({
+    REDIS_URL: redisUrl,
+    FORGE_INTERVAL_MS: String(intervalMs),
+    // Two integers a round: the hand-over comes in two slices, each right after one.
+    REBALANCE_INTERVAL_MS: String(intervalMs * 2),
+    REBALANCE_SETTLE_MS: "0"
   })
 
 const handedOver = (port: number) =>

@@ -10,7 +10,7 @@ import * as Net from "node:net"
 import { ensure, eventually } from "../support/Eventually.js"
 import { httpUrl, wsUrl } from "../support/LocalUrls.js"
 import { freePort, redisServerBinary, redisServerWith } from "../support/RedisServer.js"
-import { type ServiceProcess, spawnService, waitForPort } from "../support/ServiceProcess.js"
+import { serviceOnFreePort, type ServiceProcess } from "../support/ServiceProcess.js"
 import { connect } from "../support/WebSocketClient.js"
 
 interface LogLine {
@@ -28,12 +28,7 @@ const failures = (service: ServiceProcess) =>
 const secret = () => `pw-${Math.random().toString(36).slice(2)}`
 
 /** The service on the shared forge with this Redis environment, listening on a free port. */
-const start = (redis: Readonly<Record<string, string>>) =>
-  Effect.gen(function*() {
-    const service = yield* spawnService({ PORT: "0", HOST: "127.0.0.1", LOG_FORMAT: "json", ...redis })
-    const port = yield* waitForPort(service)
-    return { service, port }
-  })
+const start = serviceOnFreePort
 
 /**
  * Waits, with a generous bound, for the first cause line to hold `expected`, and checks that the

@@ -8,7 +8,7 @@ import { httpUrl, wsUrl } from "../support/LocalUrls.js"
 import { scrapeMetrics } from "../support/Metrics.js"
 import { redisClient, redisServer, redisServerBinary, redisServerWith } from "../support/RedisServer.js"
 import { consecutive } from "../support/Sequences.js"
-import { spawnService, waitForPort } from "../support/ServiceProcess.js"
+import { serviceOnFreePort } from "../support/ServiceProcess.js"
 import { connect } from "../support/WebSocketClient.js"
 
 const intervalMs = 50
@@ -17,17 +17,13 @@ const leaseMs = 1000
 /** One instance of the service, as a process, on the shared forge: a URL, or VIP's variables. */
 const instance = (redis: string | Readonly<Record<string, string>>, prefix: string, env: Record<string, string> = {}) =>
   Effect.gen(function*() {
-    const service = yield* spawnService({
-      PORT: "0",
-      HOST: "127.0.0.1",
-      LOG_FORMAT: "json",
+    const { port, service } = yield* serviceOnFreePort({
       ...(typeof redis === "string" ? { REDIS_URL: redis } : redis),
       REDIS_PREFIX: prefix,
       FORGE_INTERVAL_MS: String(intervalMs),
       FORGE_LEASE_MS: String(leaseMs),
       ...env
     })
-    const port = yield* waitForPort(service)
     return { service, port, ws: (path = "/_ws/") => wsUrl(port, path) }
   })
 

@@ -5,7 +5,7 @@ import { httpUrl, wsUrl } from "../support/LocalUrls.js"
 import { scrapeMetrics } from "../support/Metrics.js"
 import { sentinelGroup, sentinelSkip } from "../support/RedisSentinel.js"
 import { consecutive } from "../support/Sequences.js"
-import { spawnService, waitForPort } from "../support/ServiceProcess.js"
+import { serviceOnFreePort } from "../support/ServiceProcess.js"
 import { connect } from "../support/WebSocketClient.js"
 
 const intervalMs = 200
@@ -14,18 +14,7 @@ const master = "forge"
 
 /** One instance of the service on the group's primary, as Sentinel names it. */
 const instance = (env: Record<string, string>, prefix: string) =>
-  Effect.gen(function*() {
-    const service = yield* spawnService({
-      PORT: "0",
-      HOST: "127.0.0.1",
-      LOG_FORMAT: "json",
-      ...env,
-      REDIS_PREFIX: prefix,
-      FORGE_INTERVAL_MS: String(intervalMs)
-    })
-    const port = yield* waitForPort(service)
-    return { service, port }
-  })
+  serviceOnFreePort({ ...env, REDIS_PREFIX: prefix, FORGE_INTERVAL_MS: String(intervalMs) })
 
 /** A `ws` client that also notes when each integer came. */
 const listener = (url: string) =>

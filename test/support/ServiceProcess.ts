@@ -62,6 +62,13 @@ export const waitForPort = (service: ServiceProcess, within = Duration.seconds(1
     Effect.timeoutFail({ duration: within, onTimeout: () => new Error(`no start log in time:\n${service.output()}`) })
   )
 
+/** `npm start` on a free port of 127.0.0.1 with JSON logs and `env`, once it listens. */
+export const serviceOnFreePort = (env: Readonly<Record<string, string>>) =>
+  Effect.gen(function*() {
+    const service = yield* spawnService({ PORT: "0", HOST: "127.0.0.1", LOG_FORMAT: "json", ...env })
+    return { service, port: yield* waitForPort(service) }
+  })
+
 /**
  * `npm start` on a fixed port that the test stops (SIGTERM to npm's PID, as a deploy does) and
  * starts again, while its clients stay connected and reconnect.
