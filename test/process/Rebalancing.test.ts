@@ -5,6 +5,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect, type Scope } from "effect"
+import { balanced } from "../../src/connection/FairShare.js"
 import { ensure, eventually } from "../support/Eventually.js"
 import { httpUrl, wsUrl } from "../support/LocalUrls.js"
 import { scrapeMetrics } from "../support/Metrics.js"
@@ -73,11 +74,16 @@ describe.skipIf(redisServerBinary.skip)("rebalancing between instances that shar
           yield* Effect.forkScoped(follow(crowded.port, journey))
         }
 
-        // Balanced, and quiet for a while: nobody else is moved.
+        // Balanced by the service's own rule (within 10 % or one connection of the mean: a count
+        // read a moment old may move a seventh, and 7 / 5 is balanced), and quiet for a while.
         yield* eventually(
           ensure(
-            () => [...holding.values()].every((n) => n === clients / 2) && Date.now() - lastCloseAt > intervalMs * 5,
-            "half the clients moved, then quiet"
+            () => {
+              const held = [...holding.values()]
+              return held.reduce((a, b) => a + b, 0) === clients && lastCloseAt > 0 && balanced(held, 0.1) &&
+                Date.now() - lastCloseAt > intervalMs * 5
+            },
+            "balanced, then quiet"
           ),
           Duration.seconds(30)
         )

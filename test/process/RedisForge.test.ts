@@ -232,7 +232,8 @@ describe.skipIf(redisServerBinary.skip)("the shared forge over Redis", () => {
         }))
         yield* Effect.sleep(Duration.millis(intervalMs * 4))
         const stopped = yield* read
-        assert.isAtMost(stopped - last, 2, "at most the integers in flight when the client left")
+        // The integers forged while the close travels: at most half a second of them, under load.
+        assert.isAtMost(stopped - last, 500 / intervalMs, "at most the integers in flight when the client left")
         yield* Effect.sleep(Duration.millis(intervalMs * 6))
         assert.strictEqual(yield* read, stopped, "nothing forged while nobody is connected")
         const back = yield* connect(two!.ws())
