@@ -89,7 +89,7 @@ describe("shutdown of the service process", () => {
           HOST: "127.0.0.1",
           FORGE_INTERVAL_MS: "50",
           SHUTDOWN_NOTICE_MS: "0",
-          SHUTDOWN_TIMEOUT_MS: "3000"
+          SHUTDOWN_TIMEOUT_MS: "10000"
         },
         [],
         { direct: true }
@@ -105,10 +105,11 @@ describe("shutdown of the service process", () => {
       process.kill(service.pid, "SIGTERM")
       const codes = yield* Effect.forEach(clients, (c) => Deferred.await(c.closed))
       assert.deepStrictEqual(new Set(codes.map((c) => c.code)), new Set([1012]))
-      const exit = yield* Deferred.await(service.exited).pipe(Effect.timeout(Duration.seconds(10)))
+      const exit = yield* Deferred.await(service.exited).pipe(Effect.timeout(Duration.seconds(15)))
       const tookMs = Date.now() - signalled
       assert.deepStrictEqual(exit, { code: 0, signal: null })
-      assert.isBelow(tookMs, 3000, "polite clients answer at once, so shutdown does not wait for the deadline")
+      // About 2 s (the 1 s spread, then the answers); the deadline is far, for a busy machine.
+      assert.isBelow(tookMs, 6000, "polite clients answer at once, so shutdown does not wait for the deadline")
       console.log(`shutdown with 50 polite clients: exit 0 after ${tookMs} ms`)
     }))
 
