@@ -8,12 +8,11 @@ import { Context, Deferred, Duration, Effect, Exit, FiberId, FiberSet, Layer, Sc
 import { ServerConfig } from "../Config.js"
 import { ConnectionLog } from "../ops/ConnectionLog.js"
 import { Lifecycle } from "../ops/Lifecycle.js"
-import type { Encoding } from "../wire/Encoding.js"
 import { keepAliveMs } from "../wire/EventStream.js"
 import type { ResumePoint } from "../wire/ResumePoint.js"
 import type { Connection } from "./Connection.js"
 import { MaxConnections } from "./ConnectionLimit.js"
-import { makeFanOut, type Opening, type Run } from "./FanOut.js"
+import { type EncodingOf, makeFanOut, type Opening, type Run } from "./FanOut.js"
 
 /** What admission needs to know of the connections: one count and one limit for every kind. */
 export interface Capacity {
@@ -34,7 +33,7 @@ export class Connections extends Context.Tag("IntegerForge/Connections")<Connect
    * given, is told where it starts before anything of the sequence is written to it, within the
    * same step (what a protocol says first, such as Socket.IO's CONNECT answer).
    */
-  readonly join: (connection: Connection, encoding: Encoding, since?: ResumePoint, opening?: Opening) => void
+  readonly join: (connection: Connection, encodingOf: EncodingOf, since?: ResumePoint, opening?: Opening) => void
   /** On its close event: lets the connection go, once, with the code it closed with. */
   readonly release: (connection: Connection, code: number) => void
   readonly refused: (refusal: { readonly key: string; readonly status: number }, path: string, remote: string) => void

@@ -3,15 +3,22 @@
  * encodes each integer once per encoding and writes those bytes to every member of a set.
  */
 import { Effect, type Fiber, FiberId, Queue, RcRef } from "effect"
+import { randomBytes } from "node:crypto"
 import { ForgeConfig, ServerConfig } from "../Config.js"
 import { IntegerForge, sequenceNameOf } from "../forge/IntegerForge.js"
 import { Metrics } from "../ops/Metrics.js"
 import type { Encoding } from "../wire/Encoding.js"
-import type { ResumePoint } from "../wire/ResumePoint.js"
-import { resumePlan } from "./Resume.js"
+import { type ResumePoint, sharedName } from "../wire/ResumePoint.js"
+import { type Counted, resumePlan } from "./Resume.js"
 
-/** Told the last integer before a member's first, before any of them is written to it. */
-export type Opening = (startsAfter: number) => void
+/**
+ * Told the last integer before a member's first, and the name its sequence goes by (a restart's
+ * new one, for a client whose integers are gone), before any of them is written to it.
+ */
+export type Opening = (startsAfter: number, sequence: string) => void
+
+/** A member's encoding, for the name its sequence goes by (event ids carry it). */
+export type EncodingOf = (sequence: string) => Encoding
 
 /** Starts a fiber through a runtime that the owning layer's scope owns. */
 export type Run = <A, E>(effect: Effect.Effect<A, E>) => Fiber.RuntimeFiber<A, E>
@@ -135,19 +142,35 @@ export const makeFanOut = (run: Run) =>
     // Synchronous from the replay to joining the members: no delivery can fall between the last
     // replayed integer and the first live one. A plain client that asks for nothing again has no
     // place to take but the live one.
-    const join = (member: Member, encoding: Encoding, since?: ResumePoint, opening?: Opening) => {
-      if (members.has(member)) return
-      let skipUpTo: number | undefined
-      if (since !== undefined || opening !== undefined) {
-        const plan = resumePlan(since, delivered ?? forge.statusNow().last, replayCapacity, sequence, shared)
-        opening?.(plan.startsAfter)
-        if (plan.replay !== undefined && member.isOpen) writeReplay(member, encoding, plan.replay)
-        skipUpTo = plan.skipUpTo
-      }
-      members.add(member, encoding, skipUpTo)
+    const enter = (
+      member: Member,
+      encodingOf: EncodingOf,
+      since: ResumePoint | undefined,
+      opening: Opening | undefined,
+      counted?: Counted
+    ) => {
+      const plan = resumePlan(since, delivered ?? forge.statusNow().last, replayCapacity, sequence, shared, counted)
+      const encoding = encodingOf(plan.sequence)
+      opening?.(plan.startsAfter, plan.sequence)
+      if (plan.replay !== undefined && member.isOpen) writeReplay(member, encoding, plan.replay)
+      members.add(member, encoding, plan.skipUpTo)
       if (members.size() === 1) holder = run(Effect.scoped(Effect.zipRight(RcRef.get(fanOut), Effect.never)))
     }
+    // Members whose point is ahead of this instance, until Redis says how far it has counted.
+    const waiting = new Set<Member>()
+    const join = (member: Member, encodingOf: EncodingOf, since?: ResumePoint, opening?: Opening) => {
+      if (members.has(member) || waiting.has(member)) return
+      const ahead = shared && since !== undefined && since.after > (delivered ?? forge.statusNow().last)
+      if (!ahead) return enter(member, encodingOf, since, opening)
+      waiting.add(member)
+      run(Effect.map(forge.counted, (forged) => {
+        if (!waiting.delete(member) || !member.isOpen) return
+        const fresh = `${sharedName}-${randomBytes(6).toString("base64url")}`
+        enter(member, encodingOf, since, opening, forged === undefined ? undefined : { forged, fresh })
+      }))
+    }
     const leave = (member: Member) => {
+      waiting.delete(member)
       if (members.remove(member) && members.size() === 0) letGo()
     }
     // Whatever is left when the fan-out itself goes (a failed start): it stops with it.

@@ -3,7 +3,7 @@
  * The integers are consecutive, so what is held is a range, (last − capacity, last], not a store.
  */
 import { queryOf } from "../wire/RequestTarget.js"
-import { isSequenceName, type ResumePoint, type Since } from "../wire/ResumePoint.js"
+import { isSequenceName, isSharedName, type ResumePoint, type Since } from "../wire/ResumePoint.js"
 import { parseWholeNumber } from "../wire/WholeNumber.js"
 
 /**
@@ -38,6 +38,12 @@ export const replayRange = (
   return from <= delivered ? { from, to: delivered } : undefined
 }
 
+/** What Redis says of a shared sequence: the highest integer counted, and a restart's name, drawn. */
+export interface Counted {
+  readonly forged: number
+  readonly fresh: string
+}
+
 /** How a socket that joins now takes its place in the sequence. */
 export interface ResumePlan {
   /** The integers to write before the live ones, if any. */
@@ -46,6 +52,8 @@ export interface ResumePlan {
   readonly skipUpTo: number | undefined
   /** The last integer before the first one the socket gets: `after` itself when it misses none. */
   readonly startsAfter: number
+  /** The name the socket's sequence goes by: the one it announces, and puts in ids and pids. */
+  readonly sequence: string
 }
 
 /**
@@ -53,20 +61,32 @@ export interface ResumePlan {
  * again) in the sequence named `sequence`, `delivered` being the last integer already sent to
  * everyone. A point of another sequence has nothing of this one, and gets every integer still
  * held from its first; so does one ahead of an in-process sequence, which only a sequence that
- * is gone can be (from a client that names none).
+ * is gone can be (from a client that names none). A point ahead of a shared sequence is one
+ * another instance delivered a moment earlier, and waits for it, unless it is past what Redis
+ * `counted`: then Redis lost it (a failover to a replica that was behind, an empty restart) with
+ * every instance that saw it, and the socket is told a restart, as the sequence `counted.fresh`.
  */
 export const resumePlan = (
   point: ResumePoint | undefined,
   delivered: number,
   capacity: number,
   sequence: string,
-  shared: boolean
+  shared: boolean,
+  counted?: Counted
 ): ResumePlan => {
-  if (point === undefined) return { replay: undefined, skipUpTo: undefined, startsAfter: delivered }
-  const elsewhere = (point.sequence !== undefined && point.sequence !== sequence) ||
-    (!shared && point.after > delivered)
-  const after = elsewhere ? 0 : point.after
-  if (after > delivered) return { replay: undefined, skipUpTo: after, startsAfter: after }
+  if (point === undefined) return { replay: undefined, skipUpTo: undefined, startsAfter: delivered, sequence }
+  const named = point.sequence ?? sequence
+  const ours = shared ? isSharedName(named) : named === sequence
+  const restart = shared && ours && counted !== undefined && point.after > Math.max(delivered, counted.forged)
+  const gone = !ours || restart || (!shared && point.after > delivered)
+  const name = restart ? counted.fresh : shared && ours ? named : sequence
+  const after = gone ? 0 : point.after
+  if (after > delivered) return { replay: undefined, skipUpTo: after, startsAfter: after, sequence: name }
   const replay = replayRange(after, delivered, capacity)
-  return { replay, skipUpTo: undefined, startsAfter: replay === undefined ? delivered : replay.from - 1 }
+  return {
+    replay,
+    skipUpTo: undefined,
+    startsAfter: replay === undefined ? delivered : replay.from - 1,
+    sequence: name
+  }
 }

@@ -45,7 +45,10 @@ const make = Effect.gen(function*() {
   const { allowedOrigins, trustProxyHops } = yield* ServerConfig
   const policy = { allowedOrigins }
   const forge = yield* IntegerForge
+  // Every client of an instance hears one name, but a restart's (Resume.ts).
   const encoding = EventStream.eventStreamEncoding(sequenceNameOf(forge))
+  const encodingOf = (sequence: string) =>
+    sequence === sequenceNameOf(forge) ? encoding : EventStream.eventStreamEncoding(sequence)
 
   const take = (request: IncomingMessage, response: ServerResponse) => {
     const target = request.url ?? ""
@@ -80,7 +83,7 @@ const make = Effect.gen(function*() {
     connections.accept(stream)
     // A response's close says no code: the server's, or 1001 when the client went away.
     response.on("close", () => connections.release(stream, stream.sentCode ?? closeCodes.goingAway))
-    connections.join(stream, encoding, admission.since)
+    connections.join(stream, encodingOf, admission.since)
   }
 
   return { claims, take }

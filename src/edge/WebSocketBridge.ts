@@ -83,7 +83,10 @@ export const makeBridge = (onClientError: ClientErrorListener) =>
     const forge = yield* IntegerForge
     const { maxBufferedBytes, maxPayloadBytes } = yield* ServerConfig
     const wss = makeWebSocketServer(maxPayloadBytes, forge.sequence, onClientError)
+    // Every client of an instance hears one name, but a restart's (Resume.ts).
     const nameFrame = wholeTextFrame(Buffer.from(sequenceAnnouncement(sequenceNameOf(forge))))
+    const nameFrameOf = (sequence: string) =>
+      sequence === sequenceNameOf(forge) ? nameFrame : wholeTextFrame(Buffer.from(sequenceAnnouncement(sequence)))
     // Without a listener, a peer's errors (bad frames, resets) would crash the process; they end in
     // a close event. ws reports the frames it refused, closing the socket, with WS_ERR_ codes.
     function onError(this: WebSocket, error: NodeJS.ErrnoException) {
@@ -125,8 +128,10 @@ export const makeBridge = (onClientError: ClientErrorListener) =>
       }
       const connection = adopt(ws, new Connection("plain", accepted.path, accepted.remote, peer, webSocketTransport))
       connections.accept(connection)
-      const announce = accepted.asksSequenceName ? () => connection.write(nameFrame) : undefined
-      connections.join(connection, plainEncoding, accepted.since, announce)
+      const announce = accepted.asksSequenceName
+        ? (_: number, sequence: string) => connection.write(nameFrameOf(sequence))
+        : undefined
+      connections.join(connection, () => plainEncoding, accepted.since, announce)
     }
 
     const upgrade = (request: IncomingMessage, socket: Duplex, head: Buffer, accepted: Accepted) =>

@@ -35,6 +35,7 @@ export const layer = Layer.scoped(
       status: Effect.sync(statusNow),
       statusNow,
       sequence: randomBytes(9).toString("base64url"),
+      counted: Effect.succeed(undefined),
       loads: undefined
     }
   })

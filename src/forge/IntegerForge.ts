@@ -4,6 +4,7 @@
  * `RedisForge.ts` shares one sequence between instances, and `ForgeChoice.ts` picks one.
  */
 import { Context, type Effect, type Queue, type Scope } from "effect"
+import { sharedName } from "../wire/ResumePoint.js"
 import type { RedisCommandFailed } from "./RedisTransaction.js"
 
 /** With the shared forge: each instance's count of connections, posted where every instance reads it. */
@@ -46,15 +47,17 @@ export class IntegerForge extends Context.Tag("IntegerForge/IntegerForge")<Integ
    * Names this sequence, for a forge whose sequence starts over when it does (the in-process
    * one, with each process): a client that sees another name after a reconnect knows the
    * integers it has are from a sequence that is gone. Undefined for the shared forge, whose
-   * sequence never starts over.
+   * sequence goes on through the instances' restarts.
    */
   readonly sequence: string | undefined
+  /**
+   * The shared forge: the highest integer Redis has counted, read now; undefined when Redis does
+   * not answer within a moment, and for the in-process forge.
+   */
+  readonly counted: Effect.Effect<number | undefined>
   /** Where instances sharing the forge see one another's load; undefined for the in-process forge. */
   readonly loads: LoadBoard | undefined
 }>() {}
-
-/** The shared sequence's name: every instance serves the one sequence, which never starts over. */
-const sharedSequence = "shared"
 
 /**
  * The name a client carries from one connection to the next to say whose integers it has
@@ -62,4 +65,4 @@ const sharedSequence = "shared"
  * process draws anew, or one name for the shared sequence, the same on every instance and after
  * their restarts.
  */
-export const sequenceNameOf = (forge: Context.Tag.Service<IntegerForge>): string => forge.sequence ?? sharedSequence
+export const sequenceNameOf = (forge: Context.Tag.Service<IntegerForge>): string => forge.sequence ?? sharedName

@@ -9,6 +9,7 @@ import { Duration, Effect, FiberSet, Layer, PubSub, Redacted } from "effect"
 import type { Redis, RedisOptions } from "ioredis"
 import { randomBytes } from "node:crypto"
 import { ForgeConfig } from "../Config.js"
+import { parseWholeNumber } from "../wire/WholeNumber.js"
 import { receive } from "./ChannelSequence.js"
 import { makeDemandDrivenPubSub } from "./DemandDrivenPubSub.js"
 import { redisNames, releaseWrites, tickWrites } from "./ForgeTransaction.js"
@@ -355,7 +356,12 @@ const make = ({ endpoint, leaseMs, prefix }: SharedForgeSettings) =>
       shared: { leader: outcome.leader, redisReachable: connection.client.status === "ready" }
     })
     const loads = makeLoadBoard(connection.client, prefix, me)
-    return { subscribe, status: Effect.sync(statusNow), statusNow, sequence: undefined, loads }
+    const counted = Effect.tryPromise(() => connection.client.get(names.counter)).pipe(
+      Effect.timeout(attemptTimeout),
+      Effect.map((value) => value === null ? 0 : parseWholeNumber(value)),
+      Effect.orElseSucceed(() => undefined)
+    )
+    return { subscribe, status: Effect.sync(statusNow), statusNow, sequence: undefined, counted, loads }
   })
 
 /** The shared forge. Needs `ForgeConfig`. */

@@ -26,15 +26,15 @@ const unknown: Recovery = { _tag: "Unknown" }
 /** The pid of a chain of connections on `sequence` that began after the integer `startsAfter`. */
 export const pidOf = (sequence: string, startsAfter: number): string => pointText(sequence, startsAfter)
 
-/** The pid and offset in a CONNECT packet's payload (anything JSON can be), against this sequence. */
-export const recoveryOf = (payload: unknown, sequence: string): Recovery => {
+/** The pid and offset in a CONNECT packet's payload (anything JSON can be), against the names of this sequence. */
+export const recoveryOf = (payload: unknown, ours: (sequence: string) => boolean): Recovery => {
   if (typeof payload !== "object" || payload === null) return fresh
   const { offset, pid } = payload as { readonly pid?: unknown; readonly offset?: unknown }
   if (pid === undefined) return fresh
   if (typeof pid !== "string") return unknown
   const chain = parsePoint(pid)
   if (chain?.sequence === undefined) return unknown
-  if (chain.sequence !== sequence) return { _tag: "Elsewhere", sequence: chain.sequence }
+  if (!ours(chain.sequence)) return { _tag: "Elsewhere", sequence: chain.sequence }
   const start = chain.after
   if (offset === undefined) return { _tag: "Resume", pid, after: start }
   const last = typeof offset === "string" ? parseWholeNumber(offset) : undefined

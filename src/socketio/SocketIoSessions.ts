@@ -8,9 +8,10 @@ import { randomBytes } from "node:crypto"
 import { ServerConfig } from "../Config.js"
 import type { Transport } from "../connection/Connection.js"
 import { Connections } from "../connection/Connections.js"
-import { IntegerForge, sequenceNameOf } from "../forge/IntegerForge.js"
+import { IntegerForge } from "../forge/IntegerForge.js"
 import { closeCodes, noNamespaceJoined } from "../wire/CloseCodes.js"
 import { wholeTextFrame } from "../wire/Frames.js"
+import { isSharedName } from "../wire/ResumePoint.js"
 import { answerPid, recoveryOf, resumeAfter } from "./Recovery.js"
 import { connectAnswer, openPacket, pingPacket, socketIoEncoding } from "./SocketIoProtocol.js"
 import { type Client, SocketIoSession } from "./SocketIoSession.js"
@@ -40,7 +41,9 @@ export class SocketIoSessions extends Context.Tag("IntegerForge/SocketIoSessions
 const make = Effect.gen(function*() {
   const config = yield* ServerConfig
   const connections = yield* Connections
-  const sequence = sequenceNameOf(yield* IntegerForge)
+  const forge = yield* IntegerForge
+  // A shared sequence answers to a restart's names too (Resume.ts).
+  const ours = (name: string) => forge.sequence === undefined ? isSharedName(name) : name === forge.sequence
   const settings = {
     pingIntervalMs: config.socketIoPingIntervalMs,
     // The sweep below checks pongs within one interval, so the timeout cannot be longer.
@@ -69,9 +72,9 @@ const make = Effect.gen(function*() {
   // The CONNECT answer goes out first, with the pid that says whether the client recovered,
   // once the fan-out has said where the session starts; the replay and live integers follow.
   const joinNamespace = (session: SocketIoSession, payload: unknown) => {
-    const recovery = recoveryOf(payload, sequence)
-    connections.join(session, socketIoEncoding, resumeAfter(recovery, session.since), (startsAfter) => {
-      send(session, connectAnswer(newSid(), answerPid(recovery, sequence, startsAfter)))
+    const recovery = recoveryOf(payload, ours)
+    connections.join(session, () => socketIoEncoding, resumeAfter(recovery, session.since), (startsAfter, name) => {
+      send(session, connectAnswer(newSid(), answerPid(recovery, name, startsAfter)))
     })
   }
 

@@ -21,6 +21,16 @@ const sequenceName = /^[A-Za-z0-9_-]{1,64}$/
 
 export const isSequenceName = (text: string): boolean => sequenceName.test(text)
 
+/**
+ * The shared sequence's name, the same on every instance. A client whose integers Redis lost is
+ * told a restart with a name of its own, `shared-<drawn>`, which every instance knows as this
+ * sequence from then on.
+ */
+export const sharedName = "shared"
+
+export const isSharedName = (name: string): boolean =>
+  name === sharedName || (name.startsWith(`${sharedName}-`) && isSequenceName(name))
+
 export const pointText = (sequence: string, n: number): string => `${sequence}.${n}`
 
 /** `<sequence>.<n>`, or a bare `<n>` that names no sequence; undefined for anything else. */

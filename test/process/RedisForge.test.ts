@@ -9,6 +9,7 @@ import { scrapeMetrics } from "../support/Metrics.js"
 import { redisClient, redisServer, redisServerBinary, redisServerWith } from "../support/RedisServer.js"
 import { consecutive } from "../support/Sequences.js"
 import { serviceOnFreePort } from "../support/ServiceProcess.js"
+import { socketIoClient } from "../support/SocketIoClient.js"
 import { connect } from "../support/WebSocketClient.js"
 
 const intervalMs = 50
@@ -213,6 +214,50 @@ describe.skipIf(redisServerBinary.skip)("the shared forge over Redis", () => {
       yield* eventually(ensure(() => client.received.length >= 5, "integers once Redis answers"), Duration.seconds(15))
       assert.isTrue(consecutive(client.received), client.received.join(","))
     }), 60_000)
+
+  it.scopedLive(
+    "a client whose integers Redis lost, with every instance that saw them, is told a restart at once",
+    () =>
+      Effect.gen(function*() {
+        const redis = yield* redisServer
+        const prefix = uniquePrefix()
+        const first = yield* instance(redis.url, prefix)
+        const last = yield* Effect.scoped(Effect.gen(function*() {
+          const client = yield* connect(first.ws())
+          yield* eventually(ensure(() => client.received.length >= 20, "integers"), Duration.seconds(15))
+          return Number(client.received.at(-1))
+        }))
+        // The instance and Redis both go: what the client has is nowhere but with it.
+        first.service.killGroup("SIGKILL")
+        yield* redis.kill
+        yield* redis.restart
+        const second = yield* instance(redis.url, prefix)
+        const resumed = yield* connect(second.ws(`/_ws/?since=${last}&sequence=shared`))
+        const stream = yield* openEventStream(httpUrl(second.port, "/_ws/"), { "last-event-id": `shared.${last}` })
+        // What socket.io-client sends after a reconnect, given as `auth` (which it sends as is).
+        const socketIo = yield* socketIoClient(httpUrl(second.port, "/"), {
+          auth: { pid: "shared.0", offset: String(last) }
+        })
+        yield* eventually(
+          ensure(
+            () => resumed.received.length >= 4 && stream.ids().length >= 3 && socketIo.integers.length >= 3,
+            "integers, not silence"
+          ),
+          Duration.seconds(10)
+        )
+        assert.strictEqual(socketIo.connections[0]?.recovered, false)
+        assert.match(socketIo.connections[0]?.pid ?? "", /^shared-[\w-]+\.0$/)
+        assert.deepStrictEqual(socketIo.integers.slice(0, 3), [1, 2, 3])
+        const [announced, ...integers] = resumed.received
+        const name = /^sequence (shared-[\w-]+)$/.exec(announced ?? "")?.[1]
+        assert.isDefined(name, `a restart's name first, not ${announced}`)
+        assert.deepStrictEqual(numbers(integers).slice(0, 3), [1, 2, 3], "the new count, from its first")
+        const ids = [...stream.text().matchAll(/^id: (.*)\.\d+$/gm)].map((m) => m[1])
+        assert.isTrue(ids.every((id) => id !== "shared" && id!.startsWith("shared-")), ids.join(","))
+        assert.deepStrictEqual(stream.ids().slice(0, 3), [1, 2, 3])
+      }),
+    60_000
+  )
 
   it.scopedLive(
     "when every client leaves, forging stops; it resumes from the last integer anywhere",

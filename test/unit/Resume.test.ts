@@ -22,7 +22,7 @@ const member = (connection: Connection, since?: number) =>
         connections.accept(connection)
         connections.join(
           connection,
-          plainEncoding,
+          () => plainEncoding,
           since === undefined ? undefined : { after: since, sequence: undefined }
         )
       }),
@@ -51,26 +51,40 @@ describe("Resume (?since=N)", () => {
   })
 
   it.prop(
-    "a point of another sequence, or one ahead of an in-process sequence, gets everything held from the first",
+    "a point of another sequence, one ahead of an in-process sequence, or one past what Redis counted of the shared sequence, gets everything held from the first",
     [
       fc.nat(10_000),
       fc.nat(10_000),
       fc.nat(2000),
-      fc.constantFrom("this", "other", undefined),
-      fc.boolean()
+      fc.constantFrom("this", "shared", "shared-Ab3", "other", undefined),
+      fc.boolean(),
+      fc.option(fc.nat(10_000), { nil: undefined })
     ],
-    ([after, delivered, capacity, claimed, shared]) => {
-      const plan = resumePlan({ after, sequence: claimed }, delivered, capacity, "this", shared)
-      const fromFirst = resumePlan({ after: 0, sequence: undefined }, delivered, capacity, "this", shared)
-      const elsewhere = claimed === "other" || (!shared && after > delivered)
-      if (elsewhere) {
-        assert.deepStrictEqual(plan, fromFirst)
+    ([after, delivered, capacity, claimed, shared, forged]) => {
+      const name = shared ? "shared" : "this"
+      const lost = forged === undefined ? undefined : { forged, fresh: "shared-new" }
+      const plan = resumePlan({ after, sequence: claimed }, delivered, capacity, name, shared, lost)
+      const fromFirst = resumePlan({ after: 0, sequence: undefined }, delivered, capacity, name, shared)
+      const ours = claimed === undefined || claimed === name || (shared && claimed === "shared-Ab3")
+      const restart = ours && shared && after > delivered && forged !== undefined && after > forged
+      if (!ours || restart || (!shared && after > delivered)) {
+        assert.deepStrictEqual(plan, { ...fromFirst, sequence: restart ? "shared-new" : name })
         const oldestHeld = Math.max(1, delivered - capacity + 1)
         const held = capacity > 0 && delivered > 0
         assert.deepStrictEqual(plan.replay, held ? { from: oldestHeld, to: delivered } : undefined)
-      } else if (after > delivered) {
-        assert.deepStrictEqual(plan, { replay: undefined, skipUpTo: after, startsAfter: after })
-      } else assert.deepStrictEqual(plan.replay, replayRange(after, delivered, capacity))
+      } else {
+        // A shared sequence's client keeps the name it has, a restart's too.
+        assert.strictEqual(plan.sequence, claimed ?? name)
+        if (after > delivered) {
+          // Coming: Redis counted it (or cannot say), and this instance has not delivered it yet.
+          assert.deepStrictEqual(plan, {
+            replay: undefined,
+            skipUpTo: after,
+            startsAfter: after,
+            sequence: plan.sequence
+          })
+        } else assert.deepStrictEqual(plan.replay, replayRange(after, delivered, capacity))
+      }
     }
   )
 

@@ -12,9 +12,11 @@ import { resumePlan } from "../../src/connection/Resume.js"
 import { IntegerForge, sequenceNameOf } from "../../src/forge/IntegerForge.js"
 import { answerPid, pidOf, recoveryOf, resumeAfter } from "../../src/socketio/Recovery.js"
 import { socketIoEncoding } from "../../src/socketio/SocketIoProtocol.js"
+import { isSharedName } from "../../src/wire/ResumePoint.js"
 import { recordingConnection } from "../support/RecordingConnection.js"
 
 const sequence = "Kq3_x-9ZpT0a"
+const ours = (name: string) => name === sequence
 const otherSequence = fc.stringMatching(/^[A-Za-z0-9_-]{1,16}$/).filter((s) => s !== sequence)
 const whole = fc.integer({ min: 0, max: 999_999_999_999_999 })
 // Offsets and starts as socket.io-client sends them back: our own digits.
@@ -33,7 +35,7 @@ describe("Socket.IO recovery: the CONNECT payload", () => {
       fc.record({ offset: digits, token: fc.string() }, { requiredKeys: [] })
     )
   ], ([payload]) => {
-    assert.deepStrictEqual(recoveryOf(payload, sequence), { _tag: "Fresh" })
+    assert.deepStrictEqual(recoveryOf(payload, ours), { _tag: "Fresh" })
   })
 
   it.prop(
@@ -42,7 +44,7 @@ describe("Socket.IO recovery: the CONNECT payload", () => {
     ([start, last]) => {
       fc.pre(last >= start)
       const pid = pidOf(sequence, start)
-      assert.deepStrictEqual(recoveryOf({ pid, offset: String(last) }, sequence), { _tag: "Resume", pid, after: last })
+      assert.deepStrictEqual(recoveryOf({ pid, offset: String(last) }, ours), { _tag: "Resume", pid, after: last })
     }
   )
 
@@ -53,7 +55,7 @@ describe("Socket.IO recovery: the CONNECT payload", () => {
     fc.pre(older === undefined || older <= start)
     const pid = pidOf(sequence, start)
     const payload = older === undefined ? { pid } : { pid, offset: String(older) }
-    assert.deepStrictEqual(recoveryOf(payload, sequence), { _tag: "Resume", pid, after: start })
+    assert.deepStrictEqual(recoveryOf(payload, ours), { _tag: "Resume", pid, after: start })
   })
 
   it.prop("a pid of another sequence is elsewhere, whatever its offset", [
@@ -61,7 +63,7 @@ describe("Socket.IO recovery: the CONNECT payload", () => {
     whole,
     fc.option(fc.oneof(digits, notWhole), { nil: undefined })
   ], ([name, start, offset]) => {
-    assert.deepStrictEqual(recoveryOf({ pid: pidOf(name, start), offset }, sequence), {
+    assert.deepStrictEqual(recoveryOf({ pid: pidOf(name, start), offset }, ours), {
       _tag: "Elsewhere",
       sequence: name
     })
@@ -75,7 +77,7 @@ describe("Socket.IO recovery: the CONNECT payload", () => {
     ),
     fc.option(digits, { nil: undefined })
   ], ([pid, offset]) => {
-    assert.deepStrictEqual(recoveryOf({ pid, offset }, sequence), { _tag: "Unknown" })
+    assert.deepStrictEqual(recoveryOf({ pid, offset }, ours), { _tag: "Unknown" })
   })
 
   it.prop("our pid with a malformed or out-of-range offset, or a pid that is no string, is unknown", [
@@ -86,14 +88,14 @@ describe("Socket.IO recovery: the CONNECT payload", () => {
         .map((pid) => ({ pid, offset: "1" }))
     )
   ], ([payload]) => {
-    assert.deepStrictEqual(recoveryOf(payload, sequence), { _tag: "Unknown" })
+    assert.deepStrictEqual(recoveryOf(payload, ours), { _tag: "Unknown" })
   })
 
   it.prop("never throws, whatever JSON the payload holds", [fc.jsonValue()], ([payload]) => {
-    assert.include(["Fresh", "Unknown", "Elsewhere", "Resume"], recoveryOf(payload, sequence)._tag)
+    assert.include(["Fresh", "Unknown", "Elsewhere", "Resume"], recoveryOf(payload, ours)._tag)
     assert.include(
       ["Fresh", "Unknown", "Elsewhere", "Resume"],
-      recoveryOf({ pid: payload, offset: payload }, sequence)._tag
+      recoveryOf({ pid: payload, offset: payload }, ours)._tag
     )
   })
 })
@@ -112,31 +114,36 @@ describe("Socket.IO recovery: where the socket resumes, and the answer's pid", (
   )
 
   it.prop(
-    "recovered (the client's pid back) exactly when the socket misses nothing after its offset, within REPLAY_CAPACITY",
+    "recovered (the client's pid back) exactly when the socket misses nothing after its offset, within REPLAY_CAPACITY; past what Redis counted, a restart's pid",
     [
       fc.nat(5000),
       fc.nat(5000),
       fc.nat(5000),
       fc.nat(2000),
-      fc.boolean()
+      fc.boolean(),
+      fc.option(fc.nat(5000), { nil: undefined })
     ],
-    ([start, last, delivered, capacity, shared]) => {
-      const held = pidOf(sequence, start)
-      const recovery = recoveryOf({ pid: held, offset: String(last) }, sequence)
+    ([start, last, delivered, capacity, shared, forged]) => {
+      const name = shared ? "shared" : sequence
+      const isName = (named: string) => shared ? isSharedName(named) : named === name
+      const held = pidOf(name, start)
+      const recovery = recoveryOf({ pid: held, offset: String(last) }, isName)
       assert.strictEqual(recovery._tag, "Resume")
       if (recovery._tag !== "Resume") return
-      const plan = resumePlan(resumeAfter(recovery, undefined), delivered, capacity, sequence, shared)
-      const pid = answerPid(recovery, sequence, plan.startsAfter)
+      const lost = forged === undefined ? undefined : { forged, fresh: "shared-new" }
+      const plan = resumePlan(resumeAfter(recovery, undefined), delivered, capacity, name, shared, lost)
+      const pid = answerPid(recovery, plan.sequence, plan.startsAfter)
       const after = Math.max(start, last)
-      const inWindow = after <= delivered ? delivered - after <= capacity : shared
+      const restart = shared && after > delivered && forged !== undefined && after > forged
+      const inWindow = after <= delivered ? delivered - after <= capacity : shared && !restart
       if (inWindow) {
         assert.strictEqual(pid, held, "recovered")
         assert.strictEqual(plan.startsAfter, after)
         if (after < delivered) assert.deepStrictEqual(plan.replay, { from: after + 1, to: delivered })
       } else {
         // A new pid, which starts where the socket starts: its next connection resumes from there.
-        assert.strictEqual(pid, pidOf(sequence, plan.startsAfter))
-        assert.deepStrictEqual(recoveryOf({ pid }, sequence), { _tag: "Resume", pid, after: plan.startsAfter })
+        assert.strictEqual(pid, pidOf(restart ? "shared-new" : name, plan.startsAfter))
+        assert.deepStrictEqual(recoveryOf({ pid }, isName), { _tag: "Resume", pid, after: plan.startsAfter })
         // The only new pid equal to the client's starts at the chain's start, what the chain owes a
         // client whose offset is none of this sequence's (ahead of all it forged).
         if (pid === held) assert.isTrue(!shared && after > delivered && plan.startsAfter === start)
@@ -150,7 +157,7 @@ describe("Socket.IO recovery: where the socket resumes, and the answer's pid", (
   ], ([recovery, startsAfter]) => {
     const pid = answerPid(recovery, sequence, startsAfter)
     assert.strictEqual(pid, `${sequence}.${startsAfter}`)
-    assert.deepStrictEqual(recoveryOf({ pid }, sequence), { _tag: "Resume", pid, after: startsAfter })
+    assert.deepStrictEqual(recoveryOf({ pid }, ours), { _tag: "Resume", pid, after: startsAfter })
   })
 })
 
@@ -187,7 +194,7 @@ describe("Socket.IO recovery through the registry", () => {
         const witness = eventRecorder()
         const witnessSide = witness.connection()
         connections.accept(witnessSide)
-        connections.join(witnessSide, socketIoEncoding)
+        connections.join(witnessSide, () => socketIoEncoding)
         const client = eventRecorder()
         let pid: string | undefined
         // Where the client's chain of connections started, and the last integer it has in it.
@@ -197,14 +204,14 @@ describe("Socket.IO recovery through the registry", () => {
           const offset = client.offset()
           // What socket.io-client's CONNECT packet carries: `{ pid, offset }` once it holds a pid.
           const payload = pid === undefined ? undefined : { pid, ...(offset === undefined ? {} : { offset }) }
-          const recovery = recoveryOf(payload, name)
+          const recovery = recoveryOf(payload, (named) => named === name)
           const has = lastInChain ?? chainStart
           const forged = witness.received.at(-1) ?? 0
           const before = client.received.length
           let answer = ""
           const clientSide = client.connection()
           connections.accept(clientSide)
-          connections.join(clientSide, socketIoEncoding, resumeAfter(recovery, undefined), (startsAfter) => {
+          connections.join(clientSide, () => socketIoEncoding, resumeAfter(recovery, undefined), (startsAfter) => {
             assert.strictEqual(client.received.length, before, "the answer goes before any integer")
             answer = answerPid(recovery, name, startsAfter)
             if (answer !== pid) chainStart = startsAfter
