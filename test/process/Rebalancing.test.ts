@@ -88,12 +88,14 @@ describe.skipIf(redisServerBinary.skip)("rebalancing between instances that shar
           Duration.seconds(30)
         )
         const closes = journeys.flatMap((j) => j.closedAfterMs)
-        // The excess, and at most a few more should a count read in Redis be a moment old.
-        assert.isAtLeast(closes.length, clients / 2)
+        // The excess, give or take what a count read a moment old in Redis moves: one fewer (7 / 5
+        // is balanced), or a few more.
+        assert.isAtLeast(closes.length, clients / 2 - 1)
         assert.isAtMost(closes.length, clients / 2 + 2, "only the excess is handed over")
         const counted = yield* Effect.all(instances.map(({ port }) => handedOver(port)))
         assert.strictEqual(counted[0]! + counted[1]!, closes.length, "every close counted")
-        assert.include(crowded.service.output(), `rebalancing: handing over ${clients / 2} connections`)
+        // Its first count may be read before the last of the clients has come.
+        assert.match(crowded.service.output(), /rebalancing: handing over \d+ connections/)
         for (const journey of journeys.filter((j) => j.closedAfterMs.length > 0)) {
           assert.isAbove(journey.connections.at(-1)!.received.length, 1, "it receives on the other instance")
           assert.isTrue(consecutive(integersOf(journey)), "nothing missed or repeated across the move")
