@@ -3,7 +3,7 @@
  * The integers are consecutive, so what is held is a range, (last − capacity, last], not a store.
  */
 import { queryOf } from "../wire/RequestTarget.js"
-import { isSequenceName, isSharedName, type ResumePoint, type Since } from "../wire/ResumePoint.js"
+import { isSequenceName, namesSequence, type ResumePoint, type Since } from "../wire/ResumePoint.js"
 import { parseWholeNumber } from "../wire/WholeNumber.js"
 
 /**
@@ -76,7 +76,7 @@ export const resumePlan = (
 ): ResumePlan => {
   if (point === undefined) return { replay: undefined, skipUpTo: undefined, startsAfter: delivered, sequence }
   const named = point.sequence ?? sequence
-  const ours = shared ? isSharedName(named) : named === sequence
+  const ours = namesSequence(named, sequence, shared)
   const restart = shared && ours && counted !== undefined && point.after > Math.max(delivered, counted.forged)
   const gone = !ours || restart || (!shared && point.after > delivered)
   const name = restart ? counted.fresh : shared && ours ? named : sequence

@@ -141,17 +141,19 @@ const connect = (endpoint: RedisEndpoint, name: string, options: RedisOptions, r
       })
   ).pipe(Effect.map(({ client }) => client))
 
-/** The counter, read once Redis is ready within 2 s; 0 when Redis is not there yet. */
-const readCounter = (commands: Redis, counter: string) =>
+/** Done once the connection is ready, or after 2 s. */
+const readyOrTimeout = (commands: Redis) =>
   Effect.async<void>((resume) => {
     if (commands.status === "ready") return resume(Effect.void)
     commands.once("ready", () => resume(Effect.void))
-  }).pipe(
-    Effect.timeout(Duration.seconds(2)),
-    Effect.ignore,
-    Effect.zipRight(Effect.tryPromise(() => commands.get(counter))),
-    Effect.map((value) => Number(value) || 0),
-    Effect.orElseSucceed(() => 0)
+  }).pipe(Effect.timeout(Duration.seconds(2)), Effect.ignore)
+
+/** The counter as Redis holds it now (0 when it holds none); undefined when Redis does not answer in time. */
+const readCounter = (commands: Redis, counter: string, timeout: Duration.Duration) =>
+  Effect.tryPromise(() => commands.get(counter)).pipe(
+    Effect.timeout(timeout),
+    Effect.map((value) => value === null ? 0 : parseWholeNumber(value)),
+    Effect.orElseSucceed(() => undefined)
   )
 
 /**
@@ -347,7 +349,8 @@ const make = ({ endpoint, leaseMs, prefix }: SharedForgeSettings) =>
     })
     // From the counter when Redis is there within a moment, so that this instance's highest seen
     // integer (and its replay range) is right from its first client on.
-    last = Math.max(last, yield* readCounter(connection.client, names.counter))
+    const counted = readCounter(connection.client, names.counter, attemptTimeout)
+    last = Math.max(last, (yield* readyOrTimeout(connection.client).pipe(Effect.zipRight(counted))) ?? 0)
 
     const statusNow = () => ({
       running: running(),
@@ -356,11 +359,6 @@ const make = ({ endpoint, leaseMs, prefix }: SharedForgeSettings) =>
       shared: { leader: outcome.leader, redisReachable: connection.client.status === "ready" }
     })
     const loads = makeLoadBoard(connection.client, prefix, me)
-    const counted = Effect.tryPromise(() => connection.client.get(names.counter)).pipe(
-      Effect.timeout(attemptTimeout),
-      Effect.map((value) => value === null ? 0 : parseWholeNumber(value)),
-      Effect.orElseSucceed(() => undefined)
-    )
     return { subscribe, status: Effect.sync(statusNow), statusNow, sequence: undefined, counted, loads }
   })
 

@@ -8,10 +8,10 @@ import { randomBytes } from "node:crypto"
 import { ServerConfig } from "../Config.js"
 import type { Transport } from "../connection/Connection.js"
 import { Connections } from "../connection/Connections.js"
-import { IntegerForge } from "../forge/IntegerForge.js"
+import { IntegerForge, sequenceNameOf } from "../forge/IntegerForge.js"
 import { closeCodes, noNamespaceJoined } from "../wire/CloseCodes.js"
 import { wholeTextFrame } from "../wire/Frames.js"
-import { isSharedName } from "../wire/ResumePoint.js"
+import { namesSequence } from "../wire/ResumePoint.js"
 import { answerPid, recoveryOf, resumeAfter } from "./Recovery.js"
 import { connectAnswer, openPacket, pingPacket, socketIoEncoding } from "./SocketIoProtocol.js"
 import { type Client, SocketIoSession } from "./SocketIoSession.js"
@@ -42,8 +42,7 @@ const make = Effect.gen(function*() {
   const config = yield* ServerConfig
   const connections = yield* Connections
   const forge = yield* IntegerForge
-  // A shared sequence answers to a restart's names too (Resume.ts).
-  const ours = (name: string) => forge.sequence === undefined ? isSharedName(name) : name === forge.sequence
+  const ours = (name: string) => namesSequence(name, sequenceNameOf(forge), forge.sequence === undefined)
   const settings = {
     pingIntervalMs: config.socketIoPingIntervalMs,
     // The sweep below checks pongs within one interval, so the timeout cannot be longer.

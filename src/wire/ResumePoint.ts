@@ -28,8 +28,12 @@ export const isSequenceName = (text: string): boolean => sequenceName.test(text)
  */
 export const sharedName = "shared"
 
-export const isSharedName = (name: string): boolean =>
+const isSharedName = (name: string): boolean =>
   name === sharedName || (name.startsWith(`${sharedName}-`) && isSequenceName(name))
+
+/** Whether `name` is one of the sequence's: its own, or for the shared sequence any `shared-…`. */
+export const namesSequence = (name: string, sequence: string, shared: boolean): boolean =>
+  shared ? isSharedName(name) : name === sequence
 
 export const pointText = (sequence: string, n: number): string => `${sequence}.${n}`
 

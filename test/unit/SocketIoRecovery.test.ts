@@ -12,7 +12,7 @@ import { resumePlan } from "../../src/connection/Resume.js"
 import { IntegerForge, sequenceNameOf } from "../../src/forge/IntegerForge.js"
 import { answerPid, pidOf, recoveryOf, resumeAfter } from "../../src/socketio/Recovery.js"
 import { socketIoEncoding } from "../../src/socketio/SocketIoProtocol.js"
-import { isSharedName } from "../../src/wire/ResumePoint.js"
+import { namesSequence } from "../../src/wire/ResumePoint.js"
 import { recordingConnection } from "../support/RecordingConnection.js"
 
 const sequence = "Kq3_x-9ZpT0a"
@@ -125,7 +125,7 @@ describe("Socket.IO recovery: where the socket resumes, and the answer's pid", (
     ],
     ([start, last, delivered, capacity, shared, forged]) => {
       const name = shared ? "shared" : sequence
-      const isName = (named: string) => shared ? isSharedName(named) : named === name
+      const isName = (named: string) => namesSequence(named, name, shared)
       const held = pidOf(name, start)
       const recovery = recoveryOf({ pid: held, offset: String(last) }, isName)
       assert.strictEqual(recovery._tag, "Resume")
